@@ -1,0 +1,83 @@
+// Every error a user can see: one base class with a stable string `code`.
+// Codes are listed once here, each with its HTTP status and a one-line meaning; docs/errors.md documents each (a test checks).
+
+/** The catalogue of error codes. `user` errors are the caller's to fix; the rest are ours or the function's. */
+export const errorCodes = {
+  /** The request is malformed: bad JSON, a bad query parameter, a missing field. */
+  BadRequest: { status: 400, user: true },
+  /** `pave.yaml` does not match the manifest schema. */
+  InvalidManifest: { status: 400, user: true },
+  /** The function's source did not bundle or compile. */
+  BuildError: { status: 400, user: true },
+  /** The bundle exports neither a web-standard `default.fetch` nor a Lambda-style `handler`. */
+  InvalidHandler: { status: 400, user: true },
+  /** No bearer token, or one that is unknown, expired or revoked. */
+  Unauthorized: { status: 401, user: true },
+  /** The token is valid but its role may not do this. */
+  Forbidden: { status: 403, user: true },
+  /** No function by that name in the environment. */
+  FunctionNotFound: { status: 404, user: true },
+  /** No version by that id for the function. */
+  VersionNotFound: { status: 404, user: true },
+  /** No activation by that id. */
+  ActivationNotFound: { status: 404, user: true },
+  /** No environment by that name. */
+  EnvironmentNotFound: { status: 404, user: true },
+  /** Nothing is served at that path. */
+  RouteNotFound: { status: 404, user: true },
+  /** A manifest route is already taken by another function, or is reserved by Pave. */
+  RouteConflict: { status: 409, user: true },
+  /** The request body is larger than the limit. */
+  PayloadTooLarge: { status: 413, user: true },
+  /** The function is at its concurrency limit. */
+  Throttled: { status: 429, user: true },
+  /** The function threw (or rejected) while handling the invocation. */
+  FunctionError: { status: 500, user: false },
+  /** The function returned something that is not a Response / a valid Lambda result. */
+  InvalidResponse: { status: 502, user: false },
+  /** The function ran out of its memory limit; its instance was discarded. */
+  OutOfMemory: { status: 502, user: false },
+  /** The function did not finish within its timeout; its instance was discarded. */
+  Timeout: { status: 504, user: false },
+  /** The server is starting or stopping, or its store is unreachable. */
+  NotReady: { status: 503, user: false },
+  /** A bug in Pave. Details are in the server log, never in the response. */
+  Internal: { status: 500, user: false },
+} as const satisfies Record<string, { status: number; user: boolean }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** The one error type Pave throws on purpose. Serialised as `{ error: { code, message } }`, never matched by `instanceof` across a boundary. */
+export class PaveError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra machine-readable facts for the caller (e.g. the manifest issues); must hold nothing secret. */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "PaveError";
+    this.code = code;
+    this.status = errorCodes[code].status;
+    this.details = options?.details;
+  }
+}
+
+/** The wire shape of an error. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(errorCodes, value);
+}
+
+/** Turns anything thrown into what a user may see: PaveErrors as they are, everything else as `Internal` with no detail. */
+export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof PaveError) {
+    const error: ErrorBody["error"] = { code: err.code, message: err.message };
+    if (err.details) error.details = err.details;
+    return { status: err.status, body: { error } };
+  }
+  return { status: 500, body: { error: { code: "Internal", message: "internal error; see the server log" } } };
+}

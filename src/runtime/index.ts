@@ -1,0 +1,169 @@
+// The runtime domain: runs a version's code in an isolate behind one create / invoke / dispose interface.
+// Only this folder touches isolated-vm; callers see plain requests, responses and reports.
+import { PaveError } from "../errors.ts";
+import type { Failure, Instance, LogEntry, LogLimits, Outcome, VersionCode } from "./instance.ts";
+import { apiGatewayEvent, type HttpInput, lambdaResultToHttp } from "./lambda-http.ts";
+import { InstancePool, type PoolStats } from "./pool.ts";
+import type { HandlerStyle, HttpResponse, Invocation, InvocationMeta } from "./protocol.ts";
+import { sandboxScript } from "./sandbox-script.ts";
+
+export type { HandlerStyle, HttpInput, HttpResponse, LogEntry, PoolStats, VersionCode };
+
+export interface RuntimeOptions {
+  /** @default 300000 */
+  idleTtlMs?: number;
+  /** @default { maxLines: 1000, maxBytes: 256 KiB } */
+  logLimits?: LogLimits;
+  /** A response body larger than this is refused with InvalidResponse. @default 6 MiB */
+  maxResponseBytes?: number;
+}
+
+export type RuntimeInput = { kind: "http"; http: HttpInput; url: string } | { kind: "direct"; payload: unknown };
+
+export type RuntimeResult =
+  | HttpResponse
+  /** A Lambda-style handler's return value, for direct invokes. */
+  | { kind: "value"; value: unknown }
+  | {
+      kind: "error";
+      code: "FunctionError" | "InvalidResponse" | "Timeout" | "OutOfMemory" | "InvalidHandler" | "BuildError";
+      message: string;
+    };
+
+export interface RuntimeReport {
+  cold: boolean;
+  style: HandlerStyle | null;
+  /** Set when the invocation failed after its result was sent (e.g. waitUntil work timed out). */
+  lateFailure?: Failure;
+  logs: LogEntry[];
+  logsDropped: number;
+}
+
+export interface RuntimeCall {
+  /** Resolves as soon as the response is known. */
+  result: Promise<RuntimeResult>;
+  /** Resolves when the invocation is over, with what the activation records. */
+  report: Promise<RuntimeReport>;
+}
+
+export class Runtime {
+  readonly #pool: InstancePool;
+  readonly #maxResponseBytes: number;
+
+  private constructor(pool: InstancePool, maxResponseBytes: number) {
+    this.#pool = pool;
+    this.#maxResponseBytes = maxResponseBytes;
+  }
+
+  static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    const pool = new InstancePool(await sandboxScript(), {
+      idleTtlMs: options.idleTtlMs ?? 300_000,
+      logLimits: options.logLimits ?? { maxLines: 1000, maxBytes: 256 * 1024 },
+    });
+    return new Runtime(pool, options.maxResponseBytes ?? 6 * 1024 * 1024);
+  }
+
+  /** Loads a version in a fresh instance to prove it compiles and exports a handler; the instance stays warm. */
+  async prepare(version: VersionCode): Promise<HandlerStyle> {
+    const { instance } = await this.#pool.acquire(version);
+    this.#pool.release(instance);
+    return instance.style;
+  }
+
+  /** Disposes the idle instances of a function's other versions. */
+  retire(env: string, fn: string, keepVersion?: string): void {
+    this.#pool.retire(env, fn, keepVersion);
+  }
+
+  /** Runs one invocation. Throws (before anything ran) only Throttled. */
+  async invoke(version: VersionCode, input: RuntimeInput, meta: InvocationMeta): Promise<RuntimeCall> {
+    let acquired: { instance: Instance; cold: boolean };
+    try {
+      acquired = await this.#pool.acquire(version);
+    } catch (err) {
+      if (err instanceof PaveError && err.code === "Throttled") throw err;
+      const failure = err instanceof PaveError ? err : new PaveError("FunctionError", String(err));
+      const result: RuntimeResult = { kind: "error", code: failure.code as "FunctionError", message: failure.message };
+      return {
+        result: Promise.resolve(result),
+        report: Promise.resolve({ cold: true, style: null, logs: [], logsDropped: 0 }),
+      };
+    }
+    const { instance, cold } = acquired;
+    const invocation = toInvocation(instance.style, input, meta);
+    let resolveResult!: (r: RuntimeResult) => void;
+    const result = new Promise<RuntimeResult>((resolve) => {
+      resolveResult = resolve;
+    });
+    let resultFailed = false;
+    const report = instance
+      .invoke(invocation, (outcome) => {
+        const converted = this.#convert(instance.style, input, outcome);
+        resultFailed = converted.kind === "error";
+        resolveResult(converted);
+      })
+      .then((settled) => {
+        this.#pool.release(instance);
+        const lateFailure = settled.failure && !resultFailed ? settled.failure : undefined;
+        return {
+          cold,
+          style: instance.style,
+          ...(lateFailure && { lateFailure }),
+          logs: settled.logs,
+          logsDropped: settled.logsDropped,
+        };
+      });
+    return { result, report };
+  }
+
+  stats(): PoolStats {
+    return this.#pool.stats();
+  }
+
+  close(): void {
+    this.#pool.close();
+  }
+
+  #convert(style: HandlerStyle, input: RuntimeInput, outcome: Outcome): RuntimeResult {
+    if (outcome.kind === "error") return outcome;
+    if (outcome.kind === "value") {
+      const value: unknown = JSON.parse(outcome.json);
+      if (input.kind === "direct") return { kind: "value", value };
+      const http = lambdaResultToHttp(value);
+      if (typeof http === "string") return { kind: "error", code: "InvalidResponse", message: http };
+      return this.#checkSize(http);
+    }
+    return style === "web" || input.kind === "http" ? this.#checkSize(outcome) : outcome;
+  }
+
+  #checkSize(response: HttpResponse): RuntimeResult {
+    const body = response.body;
+    const size = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+    if (size > this.#maxResponseBytes) {
+      return {
+        kind: "error",
+        code: "InvalidResponse",
+        message: `the response body is ${size} bytes; the limit is ${this.#maxResponseBytes}`,
+      };
+    }
+    return response;
+  }
+}
+
+function toInvocation(style: HandlerStyle, input: RuntimeInput, meta: InvocationMeta): Invocation {
+  if (input.kind === "http") {
+    const h = input.http;
+    if (style === "lambda") return { kind: "event", meta, event: JSON.stringify(apiGatewayEvent(h)) };
+    return { kind: "fetch", meta, method: h.method, url: input.url, headers: h.headers, body: h.body };
+  }
+  if (style === "lambda") return { kind: "event", meta, event: JSON.stringify(input.payload ?? null) };
+  // A direct invoke of a web-standard function is a POST of the payload as JSON to its root.
+  return {
+    kind: "fetch",
+    meta,
+    method: "POST",
+    url: "http://localhost/",
+    headers: [["content-type", "application/json"]],
+    body: JSON.stringify(input.payload ?? null),
+  };
+}

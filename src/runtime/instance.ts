@@ -1,0 +1,260 @@
+// One instance: a V8 isolate (heap limit = the function's memory) holding one version, serving one invocation at
+// a time. Timeouts and out-of-memory dispose the isolate: a misbehaving function never poisons the next call.
+import ivm from "isolated-vm";
+import { PaveError } from "../errors.ts";
+import type { HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "./protocol.ts";
+import type { SandboxScript } from "./sandbox-script.ts";
+
+/** A version as the runtime needs it. */
+export interface VersionCode {
+  env: string;
+  function: string;
+  id: string;
+  memoryMb: number;
+  timeoutMs: number;
+  concurrency: number;
+  bundle: string;
+  /** V8 code cache for the bundle, filled by the first compile of this version in this process. */
+  cachedData?: ivm.ExternalCopy<ArrayBuffer>;
+}
+
+export interface LogEntry {
+  ts: number;
+  level: SandboxLogLevel;
+  message: string;
+}
+
+export interface LogLimits {
+  /** Lines kept per activation; more are counted as dropped. */
+  maxLines: number;
+  /** Bytes of messages kept per activation. */
+  maxBytes: number;
+}
+
+export type Failure = { kind: "error"; code: "Timeout" | "OutOfMemory" | "FunctionError"; message: string };
+export type Outcome = SandboxResult | Failure;
+
+export interface Settled {
+  /** Set when the invocation failed after (or instead of) producing its result, e.g. a waitUntil timeout. */
+  failure?: Failure;
+  logs: LogEntry[];
+  logsDropped: number;
+  /** False when the isolate was discarded and must not be reused. */
+  reusable: boolean;
+}
+
+interface Running {
+  logs: LogEntry[];
+  logBytes: number;
+  dropped: number;
+  onResult: ((r: Outcome) => void) | null;
+}
+
+export class Instance {
+  readonly version: VersionCode;
+  readonly style: HandlerStyle;
+  lastUsed = 0;
+  readonly #isolate: ivm.Isolate;
+  readonly #dispatch: ivm.Reference<(inv: Invocation) => Promise<void>>;
+  #running: Running;
+
+  private constructor(
+    version: VersionCode,
+    isolate: ivm.Isolate,
+    style: HandlerStyle,
+    dispatch: ivm.Reference<(inv: Invocation) => Promise<void>>,
+    initLogs: Running,
+  ) {
+    this.version = version;
+    this.#isolate = isolate;
+    this.style = style;
+    this.#dispatch = dispatch;
+    // Lines logged by top-level code belong to the first (cold) invocation, as Lambda's INIT lines do.
+    this.#running = initLogs;
+  }
+
+  /** Starts an isolate, loads the sandbox, then evaluates the bundle. Throws InvalidHandler, BuildError, Timeout or OutOfMemory. */
+  static async create(version: VersionCode, sandbox: SandboxScript, limits: LogLimits): Promise<Instance> {
+    const isolate = new ivm.Isolate({ memoryLimit: version.memoryMb });
+    const running: Running = { logs: [], logBytes: 0, dropped: 0, onResult: null };
+    let instance: Instance | undefined;
+    const log = (level: SandboxLogLevel, message: string) => {
+      const r = instance ? instance.#running : running;
+      appendLog(r, limits, level, message);
+    };
+    const respond = (result: SandboxResult) => {
+      const r = instance ? instance.#running : undefined;
+      const cb = r?.onResult;
+      if (r && cb) {
+        r.onResult = null;
+        cb(result);
+      }
+    };
+    try {
+      const context = await isolate.createContext();
+      const sandboxCode = await isolate.compileScript(sandbox.code, {
+        filename: "pave:sandbox",
+        ...(sandbox.cachedData && { cachedData: sandbox.cachedData }),
+      });
+      await sandboxCode.run(context);
+      const setup = (await context.global.get("__pave_setup", { reference: true })) as ivm.Reference<
+        (...args: unknown[]) => () => unknown
+      >;
+      const init = (await setup.apply(
+        undefined,
+        [
+          new ivm.Callback(log),
+          new ivm.Reference((ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())),
+          new ivm.Callback(respond),
+          new ivm.Callback(parseUrl),
+        ],
+        { result: { reference: true } },
+      )) as ivm.Reference<() => unknown>;
+      const script = await compile(isolate, version);
+      await script.run(context, { timeout: version.timeoutMs });
+      const ready = (await init.apply(undefined, [], { result: { reference: true } })) as ivm.Reference<
+        Record<number, unknown>
+      >;
+      const style = (await ready.get(0, { copy: true })) as HandlerStyle | undefined;
+      if (style === undefined) {
+        const reason = (await ready.copy()) as unknown;
+        throw new PaveError("InvalidHandler", String(reason));
+      }
+      const dispatch = (await ready.get(1, { reference: true })) as ivm.Reference<(inv: Invocation) => Promise<void>>;
+      instance = new Instance(version, isolate, style, dispatch, running);
+      return instance;
+    } catch (err) {
+      const failure = classify(err, isolate, false);
+      if (!isolate.isDisposed) isolate.dispose();
+      if (err instanceof PaveError) throw err;
+      if (failure.code === "FunctionError") {
+        throw new PaveError("FunctionError", `the function failed while loading: ${failure.message}`, { cause: err });
+      }
+      throw new PaveError(
+        failure.code,
+        `the function ${failure.code === "Timeout" ? "timed out" : "ran out of memory"} while loading`,
+        { cause: err },
+      );
+    }
+  }
+
+  /**
+   * Runs one invocation. `onResult` is called exactly once, as soon as the response is known; the returned promise
+   * settles when the invocation is over (after ctx.waitUntil work), with its logs.
+   */
+  async invoke(inv: Invocation, onResult: (r: Outcome) => void): Promise<Settled> {
+    const running = this.#running;
+    running.onResult = onResult;
+    let timedOut = false;
+    const remaining = Math.max(1, inv.meta.deadline - Date.now());
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.dispose();
+    }, remaining);
+    let failure: Failure | undefined;
+    try {
+      await this.#dispatch.apply(undefined, [inv], {
+        arguments: { copy: true },
+        result: { promise: true },
+        // Bounds the synchronous part inside V8 too; the timer above covers time spent awaiting.
+        timeout: remaining,
+      });
+    } catch (err) {
+      failure = classify(err, this.#isolate, timedOut);
+      if (failure.code !== "FunctionError") this.dispose();
+    } finally {
+      clearTimeout(timer);
+    }
+    if (running.onResult) {
+      running.onResult = null;
+      onResult(
+        failure ?? { kind: "error", code: "FunctionError", message: "the function finished without responding" },
+      );
+    }
+    this.#running = { logs: [], logBytes: 0, dropped: 0, onResult: null };
+    this.lastUsed = Date.now();
+    return {
+      ...(failure && { failure }),
+      logs: running.logs,
+      logsDropped: running.dropped,
+      reusable: !this.#isolate.isDisposed,
+    };
+  }
+
+  get disposed(): boolean {
+    return this.#isolate.isDisposed;
+  }
+
+  dispose(): void {
+    if (!this.#isolate.isDisposed) this.#isolate.dispose();
+  }
+}
+
+/** isolated-vm's types omit the code-cache fields that compileScript sets on the script. */
+type CachedScript = ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
+
+async function compile(isolate: ivm.Isolate, version: VersionCode): Promise<ivm.Script> {
+  const filename = `${version.function}@${version.id}.js`;
+  try {
+    if (version.cachedData) {
+      const script: CachedScript = await isolate.compileScript(version.bundle, {
+        filename,
+        cachedData: version.cachedData,
+      });
+      if (!script.cachedDataRejected) return script;
+    }
+    const script: CachedScript = await isolate.compileScript(version.bundle, { filename, produceCachedData: true });
+    if (script.cachedData) version.cachedData = script.cachedData;
+    return script;
+  } catch (err) {
+    if (isolate.isDisposed) throw err;
+    throw new PaveError("BuildError", `the bundle does not compile: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function appendLog(r: Running, limits: LogLimits, level: SandboxLogLevel, message: string): void {
+  if (r.logs.length >= limits.maxLines || r.logBytes + message.length > limits.maxBytes) {
+    r.dropped++;
+    return;
+  }
+  r.logBytes += message.length;
+  r.logs.push({ ts: Date.now(), level, message });
+}
+
+/** Maps what isolated-vm throws to our codes. A disposed isolate means our timer fired or V8 hit the heap limit. */
+function classify(err: unknown, isolate: ivm.Isolate, timedOut: boolean): Failure {
+  const message = err instanceof Error ? err.message : String(err);
+  if (timedOut || /Script execution timed out/.test(message)) {
+    return { kind: "error", code: "Timeout", message: "the function did not finish within its timeout" };
+  }
+  if (/memory limit/i.test(message) || (isolate.isDisposed && /disposed/i.test(message))) {
+    return { kind: "error", code: "OutOfMemory", message: "the function exceeded its memory limit" };
+  }
+  return { kind: "error", code: "FunctionError", message };
+}
+
+/**
+ * URL parsing for the sandbox, done by Node's WHATWG URL (the spec's parser, via ada) rather than a 300 KB polyfill
+ * in every isolate. Returns the components in URL_PARTS order, or null when the input is not a valid URL.
+ */
+function parseUrl(input: string, base?: string): string[] | null {
+  let url: URL;
+  try {
+    url = base === undefined ? new URL(String(input)) : new URL(String(input), String(base));
+  } catch {
+    return null;
+  }
+  return [
+    url.href,
+    url.origin,
+    url.protocol,
+    url.username,
+    url.password,
+    url.host,
+    url.hostname,
+    url.port,
+    url.pathname,
+    url.search,
+    url.hash,
+  ];
+}

@@ -1,0 +1,127 @@
+// Warm instances per version, and each function's concurrency limit. An idle instance is reused (warm);
+// none idle means a new one (cold). Idle instances are disposed after `idleTtlMs`.
+import { PaveError } from "../errors.ts";
+import { Instance, type LogLimits, type VersionCode } from "./instance.ts";
+import type { SandboxScript } from "./sandbox-script.ts";
+
+export interface PoolOptions {
+  /** How long an idle instance is kept warm. @default 300000 */
+  idleTtlMs: number;
+  logLimits: LogLimits;
+}
+
+export interface PoolStats {
+  idle: number;
+  busy: number;
+  coldStarts: number;
+}
+
+export class InstancePool {
+  readonly #sandbox: SandboxScript;
+  readonly #options: PoolOptions;
+  /** Idle instances by version key; the most recently used is at the end. */
+  readonly #idle = new Map<string, Instance[]>();
+  /** Invocations in flight by function key (env/name), for the concurrency limit. */
+  readonly #inFlight = new Map<string, number>();
+  /** Versions' compiled code caches, shared by every instance of the version. */
+  readonly #code = new Map<string, VersionCode>();
+  #busy = 0;
+  #coldStarts = 0;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(sandbox: SandboxScript, options: PoolOptions) {
+    this.#sandbox = sandbox;
+    this.#options = options;
+    this.#sweeper = setInterval(() => this.sweep(Date.now()), Math.min(options.idleTtlMs, 10_000));
+    this.#sweeper.unref();
+  }
+
+  /** Takes an instance for one invocation, respecting the function's concurrency. Throws Throttled when at the limit. */
+  async acquire(version: VersionCode): Promise<{ instance: Instance; cold: boolean }> {
+    const fnKey = `${version.env}/${version.function}`;
+    const inFlight = this.#inFlight.get(fnKey) ?? 0;
+    if (inFlight >= version.concurrency) {
+      throw new PaveError("Throttled", `${version.function} is at its concurrency limit of ${version.concurrency}`);
+    }
+    this.#inFlight.set(fnKey, inFlight + 1);
+    this.#busy++;
+    try {
+      const idle = this.#idle.get(versionKey(version))?.pop();
+      if (idle) return { instance: idle, cold: false };
+      this.#coldStarts++;
+      return {
+        instance: await Instance.create(this.#codeFor(version), this.#sandbox, this.#options.logLimits),
+        cold: true,
+      };
+    } catch (err) {
+      this.#done(fnKey);
+      throw err;
+    }
+  }
+
+  /** Returns an instance after its invocation; a disposed one is dropped. */
+  release(instance: Instance): void {
+    this.#done(`${instance.version.env}/${instance.version.function}`);
+    if (instance.disposed) return;
+    const key = versionKey(instance.version);
+    const list = this.#idle.get(key);
+    if (list) list.push(instance);
+    else this.#idle.set(key, [instance]);
+  }
+
+  /** Disposes every idle instance of a function (after a deploy or removal); busy ones finish and are then dropped. */
+  retire(env: string, fn: string, keepVersion?: string): void {
+    for (const [key, list] of this.#idle) {
+      const v = list[0]?.version;
+      if (!v || v.env !== env || v.function !== fn || v.id === keepVersion) continue;
+      for (const i of list) i.dispose();
+      this.#idle.delete(key);
+      this.#code.delete(key);
+    }
+  }
+
+  sweep(now: number): void {
+    for (const [key, list] of this.#idle) {
+      const keep = list.filter((i) => {
+        if (now - i.lastUsed < this.#options.idleTtlMs) return true;
+        i.dispose();
+        return false;
+      });
+      if (keep.length === 0) this.#idle.delete(key);
+      else this.#idle.set(key, keep);
+    }
+  }
+
+  stats(): PoolStats {
+    let idle = 0;
+    for (const list of this.#idle.values()) idle += list.length;
+    return { idle, busy: this.#busy, coldStarts: this.#coldStarts };
+  }
+
+  close(): void {
+    clearInterval(this.#sweeper);
+    for (const list of this.#idle.values()) for (const i of list) i.dispose();
+    this.#idle.clear();
+  }
+
+  #codeFor(version: VersionCode): VersionCode {
+    const key = versionKey(version);
+    let code = this.#code.get(key);
+    if (!code) {
+      code = { ...version };
+      this.#code.set(key, code);
+    }
+    return code;
+  }
+
+  #done(fnKey: string): void {
+    this.#busy--;
+    const n = (this.#inFlight.get(fnKey) ?? 1) - 1;
+    if (n <= 0) this.#inFlight.delete(fnKey);
+    else this.#inFlight.set(fnKey, n);
+  }
+}
+
+function versionKey(v: VersionCode): string {
+  return `${v.env}/${v.function}@${v.id}`;
+}

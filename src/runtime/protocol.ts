@@ -1,0 +1,49 @@
+// What crosses the isolate boundary, both ways. Plain data only (copied by isolated-vm); errors are values
+// with a code, never thrown objects matched by instanceof.
+
+export type HandlerStyle = "web" | "lambda";
+
+export interface InvocationMeta {
+  /** The activation id; Lambda's `awsRequestId`. */
+  id: string;
+  functionName: string;
+  functionVersion: string;
+  memoryMb: number;
+  /** Epoch ms by which the invocation must finish. */
+  deadline: number;
+}
+
+/** An HTTP request for a web-standard `fetch` handler. */
+export interface FetchInvocation {
+  kind: "fetch";
+  meta: InvocationMeta;
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: string | Uint8Array | null;
+}
+
+/** A JSON event for a Lambda-style `handler` (an API Gateway v2 event for HTTP, the payload for direct invokes). */
+export interface EventInvocation {
+  kind: "event";
+  meta: InvocationMeta;
+  /** JSON text of the event. */
+  event: string;
+}
+
+export type Invocation = FetchInvocation | EventInvocation;
+
+export interface HttpResponse {
+  kind: "response";
+  status: number;
+  headers: [string, string][];
+  body: string | Uint8Array | null;
+}
+
+export type SandboxResult =
+  | HttpResponse
+  /** A Lambda handler's return value as JSON text (`undefined` is refused inside the sandbox). */
+  | { kind: "value"; json: string }
+  | { kind: "error"; code: "FunctionError" | "InvalidResponse"; message: string };
+
+export type SandboxLogLevel = "debug" | "info" | "warn" | "error";

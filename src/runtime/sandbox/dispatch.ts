@@ -1,0 +1,106 @@
+// Runs one invocation against the function's handler and reports the result through `respond` as soon as it is
+// known; the returned promise settles only after ctx.waitUntil work, which keeps the instance busy until then.
+import type { EventInvocation, FetchInvocation, Invocation, SandboxResult } from "../protocol.ts";
+import { Request, Response } from "./fetch-api.ts";
+
+type Respond = (result: SandboxResult) => void;
+
+const env = Object.freeze({});
+
+function errorResult(err: unknown): SandboxResult {
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : `Uncaught ${String(err)}`;
+  if (err instanceof Error && err.stack) console.error(err.stack);
+  return { kind: "error", code: "FunctionError", message };
+}
+
+export async function dispatchWeb(mod: { fetch: Function }, inv: Invocation, respond: Respond): Promise<void> {
+  const req = inv as FetchInvocation;
+  const pending: Promise<unknown>[] = [];
+  const ctx = {
+    waitUntil: (p: unknown) => void pending.push(Promise.resolve(p)),
+    passThroughOnException: () => {},
+  };
+  let result: SandboxResult;
+  try {
+    const request = new Request(req.url, { method: req.method, headers: req.headers, body: req.body });
+    const response: unknown = await mod.fetch(request, env, ctx);
+    if (!(response instanceof Response)) {
+      const got =
+        response === null
+          ? "null"
+          : typeof response === "object"
+            ? Object.prototype.toString.call(response)
+            : typeof response;
+      result = { kind: "error", code: "InvalidResponse", message: `fetch() must return a Response, got ${got}` };
+    } else {
+      result = { kind: "response", status: response.status, headers: [...response.headers], body: response.peekRaw() };
+    }
+  } catch (err) {
+    result = errorResult(err);
+  }
+  respond(result);
+  await settle(pending);
+}
+
+export async function dispatchLambda(handler: Function, inv: Invocation, respond: Respond): Promise<void> {
+  const { meta, event } = inv as EventInvocation;
+  const context = {
+    awsRequestId: meta.id,
+    functionName: meta.functionName,
+    functionVersion: meta.functionVersion,
+    // AWS passes the memory size as a string; code that parses it keeps working.
+    memoryLimitInMB: String(meta.memoryMb),
+    invokedFunctionArn: `arn:pave:lambda:local:000000000000:function:${meta.functionName}`,
+    logGroupName: `/pave/${meta.functionName}`,
+    logStreamName: meta.functionVersion,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, meta.deadline - Date.now()),
+  };
+  let value: unknown;
+  try {
+    value = await callLambda(handler, JSON.parse(event), context);
+  } catch (err) {
+    respond(errorResult(err));
+    return;
+  }
+  let result: SandboxResult;
+  try {
+    const json = value === undefined ? undefined : JSON.stringify(value);
+    result =
+      json === undefined
+        ? {
+            kind: "error",
+            code: "InvalidResponse",
+            message: "the handler returned undefined; return a value or { statusCode, body }",
+          }
+        : { kind: "value", json };
+  } catch (err) {
+    result = {
+      kind: "error",
+      code: "InvalidResponse",
+      message: `the handler's result is not JSON: ${(err as Error).message}`,
+    };
+  }
+  respond(result);
+}
+
+/** Supports both async handlers and the older callback style `(event, context, callback)`. */
+function callLambda(handler: Function, event: unknown, context: object): Promise<unknown> {
+  if (handler.length < 3) return Promise.resolve().then(() => handler(event, context));
+  return new Promise((resolve, reject) => {
+    const returned = handler(event, context, (err: unknown, value: unknown) => (err ? reject(err) : resolve(value)));
+    if (returned && typeof (returned as Promise<unknown>).then === "function")
+      (returned as Promise<unknown>).then(resolve, reject);
+  });
+}
+
+async function settle(pending: Promise<unknown>[]): Promise<void> {
+  // waitUntil may be called while earlier promises settle, so drain until nothing new arrived.
+  for (let done = 0; done < pending.length; ) {
+    const batch = pending.slice(done);
+    done = pending.length;
+    for (const r of await Promise.allSettled(batch)) {
+      if (r.status === "rejected") console.error("waitUntil promise rejected:", r.reason);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// The store domain: the Store interface, its records, and `openStore` that picks an adapter from a URL.
+// Only this folder speaks SQL.
+import { resolve } from "node:path";
+import { PaveError } from "../errors.ts";
+import { openSqliteStore } from "./sqlite/index.ts";
+import type { Store } from "./types.ts";
+
+export type * from "./types.ts";
+
+/**
+ * Opens a store from a URL: `sqlite:PATH` (or a bare path) for the embedded default.
+ * @example openStore("sqlite:.pave/pave.db")
+ */
+export async function openStore(url: string): Promise<Store> {
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
+    throw new PaveError("BadRequest", "the PostgreSQL store is not available in this build; use sqlite:PATH");
+  }
+  const path = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
+  return openSqliteStore(path === ":memory:" ? path : resolve(path));
+}

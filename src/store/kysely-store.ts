@@ -1,0 +1,364 @@
+// The Store over Kysely: one set of adapter-neutral queries that SQLite and PostgreSQL both run.
+// Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
+import { type Kysely, type Selectable, sql } from "kysely";
+import type { Database } from "./schema.ts";
+import type {
+  Activation,
+  ActivationQuery,
+  ActivationStatus,
+  DeployResult,
+  FunctionRecord,
+  LogLevel,
+  LogLine,
+  LogQuery,
+  Role,
+  Store,
+  TokenRecord,
+  Trigger,
+  VersionRecord,
+} from "./types.ts";
+
+const LOG_LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
+
+/** SQLite allows at most 32766 bound parameters per statement; rows are split so no insert comes near it. */
+const ROWS_PER_INSERT = 500;
+
+export class KyselyStore implements Store {
+  readonly kind: Store["kind"];
+  readonly db: Kysely<Database>;
+
+  constructor(kind: Store["kind"], db: Kysely<Database>) {
+    this.kind = kind;
+    this.db = db;
+  }
+
+  async ping(): Promise<void> {
+    await this.db.selectFrom("environments").select("name").limit(1).execute();
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async listEnvironments(): Promise<string[]> {
+    const rows = await this.db.selectFrom("environments").select("name").orderBy("name").execute();
+    return rows.map((r) => r.name);
+  }
+
+  async deploy(version: Omit<VersionRecord, "seq" | "createdAt">, alias: string, now: number): Promise<DeployResult> {
+    return this.db.transaction().execute(async (tx) => {
+      const { env, function: fn } = version;
+      // Claim the function row first: on PostgreSQL this row lock serialises concurrent deploys of one function.
+      await tx
+        .insertInto("functions")
+        .values({ env, name: fn, created_at: now, updated_at: now, next_seq: 1 })
+        .onConflict((oc) => oc.columns(["env", "name"]).doUpdateSet({ updated_at: now }))
+        .execute();
+      const fnRow = await tx
+        .selectFrom("functions")
+        .select("next_seq")
+        .where("env", "=", env)
+        .where("name", "=", fn)
+        .executeTakeFirstOrThrow();
+
+      let stored = await tx
+        .selectFrom("versions")
+        .selectAll()
+        .where("env", "=", env)
+        .where("function", "=", fn)
+        .where("id", "=", version.id)
+        .executeTakeFirst();
+      const created = stored === undefined;
+      if (!stored) {
+        stored = {
+          env,
+          function: fn,
+          id: version.id,
+          seq: Number(fnRow.next_seq),
+          manifest: version.manifest,
+          bundle: version.bundle,
+          bundle_bytes: version.bundleBytes,
+          created_at: now,
+          created_by: version.createdBy,
+        };
+        await tx.insertInto("versions").values(stored).execute();
+        await tx
+          .updateTable("functions")
+          .set({ next_seq: Number(fnRow.next_seq) + 1 })
+          .where("env", "=", env)
+          .where("name", "=", fn)
+          .execute();
+      }
+
+      const current = await tx
+        .selectFrom("aliases")
+        .select("version")
+        .where("env", "=", env)
+        .where("function", "=", fn)
+        .where("name", "=", alias)
+        .executeTakeFirst();
+      await tx
+        .insertInto("aliases")
+        .values({ env, function: fn, name: alias, version: version.id, updated_at: now })
+        .onConflict((oc) =>
+          oc.columns(["env", "function", "name"]).doUpdateSet({ version: version.id, updated_at: now }),
+        )
+        .execute();
+      return { version: toVersion(stored), created, previous: current?.version ?? null };
+    });
+  }
+
+  async getFunction(env: string, name: string): Promise<FunctionRecord | undefined> {
+    const rows = await this.functionQuery(env).where("f.name", "=", name).execute();
+    return rows[0] && toFunction(rows[0]);
+  }
+
+  async listFunctions(env: string): Promise<FunctionRecord[]> {
+    const rows = await this.functionQuery(env).orderBy("f.name").execute();
+    return rows.map(toFunction);
+  }
+
+  private functionQuery(env: string) {
+    return this.db
+      .selectFrom("functions as f")
+      .leftJoin("aliases as a", (j) =>
+        j.onRef("a.env", "=", "f.env").onRef("a.function", "=", "f.name").on("a.name", "=", "live"),
+      )
+      .leftJoin("versions as v", (j) =>
+        j.onRef("v.env", "=", "a.env").onRef("v.function", "=", "a.function").onRef("v.id", "=", "a.version"),
+      )
+      .select(["f.env", "f.name", "f.created_at", "f.updated_at", "a.version as live", "v.manifest"])
+      .where("f.env", "=", env);
+  }
+
+  async deleteFunction(env: string, name: string): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom("aliases").where("env", "=", env).where("function", "=", name).execute();
+      await tx.deleteFrom("versions").where("env", "=", env).where("function", "=", name).execute();
+      const res = await tx.deleteFrom("functions").where("env", "=", env).where("name", "=", name).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    });
+  }
+
+  async getVersion(env: string, fn: string, id: string): Promise<VersionRecord | undefined> {
+    const row = await this.db
+      .selectFrom("versions")
+      .selectAll()
+      .where("env", "=", env)
+      .where("function", "=", fn)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row && toVersion(row);
+  }
+
+  async listVersions(env: string, fn: string): Promise<Omit<VersionRecord, "bundle">[]> {
+    const rows = await this.db
+      .selectFrom("versions")
+      .select(["env", "function", "id", "seq", "manifest", "bundle_bytes", "created_at", "created_by"])
+      .where("env", "=", env)
+      .where("function", "=", fn)
+      .orderBy("seq", "desc")
+      .execute();
+    return rows.map((r) => {
+      const { bundle: _bundle, ...rest } = toVersion({ ...r, bundle: "" });
+      return rest;
+    });
+  }
+
+  async getAlias(env: string, fn: string, alias: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom("aliases")
+      .select("version")
+      .where("env", "=", env)
+      .where("function", "=", fn)
+      .where("name", "=", alias)
+      .executeTakeFirst();
+    return row?.version;
+  }
+
+  async insertActivations(activations: Activation[], logs: LogLine[]): Promise<void> {
+    if (activations.length === 0 && logs.length === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      for (let i = 0; i < activations.length; i += ROWS_PER_INSERT) {
+        await tx
+          .insertInto("activations")
+          .values(activations.slice(i, i + ROWS_PER_INSERT).map(fromActivation))
+          .execute();
+      }
+      for (let i = 0; i < logs.length; i += ROWS_PER_INSERT) {
+        await tx
+          .insertInto("logs")
+          .values(
+            logs.slice(i, i + ROWS_PER_INSERT).map((l) => ({
+              activation_id: l.activationId,
+              env: l.env,
+              function: l.function,
+              version: l.version,
+              ts: l.ts,
+              level: l.level,
+              message: l.message,
+            })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async getActivation(id: string): Promise<Activation | undefined> {
+    const row = await this.db.selectFrom("activations").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && toActivation(row);
+  }
+
+  async listActivations(q: ActivationQuery): Promise<Activation[]> {
+    let query = this.db.selectFrom("activations").selectAll().where("env", "=", q.env);
+    if (q.function !== undefined) query = query.where("function", "=", q.function);
+    if (q.status !== undefined) query = query.where("status", "=", q.status);
+    if (q.before !== undefined) query = query.where("id", "<", q.before);
+    const rows = await query.orderBy("id", "desc").limit(q.limit).execute();
+    return rows.map(toActivation);
+  }
+
+  async listLogs(q: LogQuery): Promise<LogLine[]> {
+    let query = this.db.selectFrom("logs").selectAll().where("env", "=", q.env);
+    if (q.function !== undefined) query = query.where("function", "=", q.function);
+    if (q.activationId !== undefined) query = query.where("activation_id", "=", q.activationId);
+    if (q.after !== undefined) query = query.where("id", ">", q.after);
+    if (q.since !== undefined) query = query.where("ts", ">=", q.since);
+    if (q.level !== undefined) query = query.where("level", "in", LOG_LEVELS.slice(LOG_LEVELS.indexOf(q.level)));
+    if (q.grep !== undefined) {
+      // A literal, case-insensitive substring: LIKE wildcards in the user's text are escaped, and lower() on
+      // both sides because SQLite's LIKE ignores ASCII case while PostgreSQL's does not.
+      const pattern = `%${q.grep.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where(sql<boolean>`lower(message) like ${pattern} escape '\\'`);
+    }
+    // The newest `limit` lines when tailing from the start; the oldest after a cursor, so a follower never skips.
+    const rows =
+      q.after === undefined
+        ? (await query.orderBy("id", "desc").limit(q.limit).execute()).reverse()
+        : await query.orderBy("id", "asc").limit(q.limit).execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      activationId: r.activation_id,
+      env: r.env,
+      function: r.function,
+      version: r.version,
+      ts: Number(r.ts),
+      level: r.level as LogLevel,
+      message: r.message,
+    }));
+  }
+
+  async insertToken(t: TokenRecord): Promise<void> {
+    await this.db
+      .insertInto("tokens")
+      .values({
+        id: t.id,
+        hash: t.hash,
+        name: t.name,
+        role: t.role,
+        created_at: t.createdAt,
+        expires_at: t.expiresAt,
+        revoked_at: t.revokedAt,
+      })
+      .execute();
+  }
+
+  async findToken(hash: string): Promise<TokenRecord | undefined> {
+    const r = await this.db.selectFrom("tokens").selectAll().where("hash", "=", hash).executeTakeFirst();
+    return (
+      r && {
+        id: r.id,
+        hash: r.hash,
+        name: r.name,
+        role: r.role as Role,
+        createdAt: Number(r.created_at),
+        expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+        revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+      }
+    );
+  }
+
+  async countTokens(): Promise<number> {
+    const r = await this.db
+      .selectFrom("tokens")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+}
+
+function toVersion(r: Selectable<Database["versions"]>): VersionRecord {
+  return {
+    env: r.env,
+    function: r.function,
+    id: r.id,
+    seq: Number(r.seq),
+    manifest: r.manifest,
+    bundle: r.bundle,
+    bundleBytes: Number(r.bundle_bytes),
+    createdAt: Number(r.created_at),
+    createdBy: r.created_by,
+  };
+}
+
+function toFunction(r: {
+  env: string;
+  name: string;
+  created_at: number;
+  updated_at: number;
+  live: string | null;
+  manifest: string | null;
+}): FunctionRecord {
+  return {
+    env: r.env,
+    name: r.name,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    live: r.live,
+    manifest: r.manifest,
+  };
+}
+
+function fromActivation(a: Activation): Database["activations"] {
+  return {
+    id: a.id,
+    env: a.env,
+    function: a.function,
+    version: a.version,
+    trigger: a.trigger,
+    started_at: a.startedAt,
+    duration_ms: a.durationMs,
+    billed_ms: a.billedMs,
+    memory_mb: a.memoryMb,
+    status: a.status,
+    error_code: a.errorCode,
+    error_message: a.errorMessage,
+    http_status: a.httpStatus,
+    cold: a.cold ? 1 : 0,
+    trace_id: a.traceId,
+    correlation_id: a.correlationId,
+    logs_dropped: a.logsDropped,
+  };
+}
+
+function toActivation(r: Selectable<Database["activations"]>): Activation {
+  return {
+    id: r.id,
+    env: r.env,
+    function: r.function,
+    version: r.version,
+    trigger: r.trigger as Trigger,
+    startedAt: Number(r.started_at),
+    durationMs: Number(r.duration_ms),
+    billedMs: Number(r.billed_ms),
+    memoryMb: Number(r.memory_mb),
+    status: r.status as ActivationStatus,
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    httpStatus: r.http_status === null ? null : Number(r.http_status),
+    cold: Number(r.cold) === 1,
+    traceId: r.trace_id,
+    correlationId: r.correlation_id,
+    logsDropped: Number(r.logs_dropped),
+  };
+}

@@ -1,0 +1,12 @@
+// Versioned schema migrations, written once with Kysely's schema builder so every adapter runs the same list.
+// Never edit a migration that has shipped: add the next one.
+import type { Migration, MigrationProvider } from "kysely";
+import { initial } from "./001-initial.ts";
+
+const migrations: Record<string, Migration> = {
+  "001-initial": initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

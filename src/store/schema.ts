@@ -1,0 +1,58 @@
+// Kysely's view of the tables: the column types both adapters read and write.
+// Booleans are 0/1 integers and times are epoch milliseconds, so SQLite and PostgreSQL agree.
+import type { Generated } from "kysely";
+
+export interface Database {
+  environments: { name: string; created_at: number };
+  functions: { env: string; name: string; created_at: number; updated_at: number; next_seq: number };
+  versions: {
+    env: string;
+    function: string;
+    id: string;
+    seq: number;
+    manifest: string;
+    bundle: string;
+    bundle_bytes: number;
+    created_at: number;
+    created_by: string;
+  };
+  aliases: { env: string; function: string; name: string; version: string; updated_at: number };
+  activations: {
+    id: string;
+    env: string;
+    function: string;
+    version: string;
+    trigger: string;
+    started_at: number;
+    duration_ms: number;
+    billed_ms: number;
+    memory_mb: number;
+    status: string;
+    error_code: string | null;
+    error_message: string | null;
+    http_status: number | null;
+    cold: number;
+    trace_id: string;
+    correlation_id: string;
+    logs_dropped: number;
+  };
+  logs: {
+    id: Generated<number>;
+    activation_id: string;
+    env: string;
+    function: string;
+    version: string;
+    ts: number;
+    level: string;
+    message: string;
+  };
+  tokens: {
+    id: string;
+    hash: string;
+    name: string;
+    role: string;
+    created_at: number;
+    expires_at: number | null;
+    revoked_at: number | null;
+  };
+}
