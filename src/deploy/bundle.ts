@@ -13,6 +13,9 @@ export const MODULE_GLOBAL = "__pave_module";
 export const MAX_BUNDLE_BYTES = 10 * 1024 * 1024;
 
 export interface FunctionPackage {
+  /** The manifest as written (what the server validates again). */
+  raw: Record<string, unknown>;
+  /** The same, validated and normalised. */
   manifest: Manifest;
   bundle: string;
 }
@@ -26,9 +29,9 @@ export async function packageFunction(dir: string): Promise<FunctionPackage> {
   } catch {
     throw new PaveError("InvalidManifest", `${manifestPath}: not found; a function directory needs a pave.yaml`);
   }
-  const manifest = parseManifest(text, manifestPath);
+  const { raw, manifest } = parseManifest(text, manifestPath);
   const bundle = await bundleEntry(dir, manifest.entry);
-  return { manifest, bundle };
+  return { raw, manifest, bundle };
 }
 
 export async function bundleEntry(dir: string, entry: string): Promise<string> {

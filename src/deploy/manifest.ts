@@ -84,12 +84,14 @@ export function validateManifest(
   throw new PaveError("InvalidManifest", lines.join("\n"), { details: { file, issues } });
 }
 
-/** Parses `pave.yaml` text and validates it, with line numbers in every error. */
-export function parseManifest(text: string, file = "pave.yaml"): Manifest {
+/** Parses `pave.yaml` text and validates it, with line numbers in every error. Returns the raw object too. */
+export function parseManifest(text: string, file = "pave.yaml"): { raw: Record<string, unknown>; manifest: Manifest } {
   const doc = parseDocument(text, { prettyErrors: false });
+  const lineCounter = (offset: number) => text.slice(0, offset).split("\n").length;
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const line = e?.linePos?.[0]?.line;
+    // `linePos` is only filled in by prettyErrors, which would also rewrite the message; count from `pos` instead.
+    const line = e?.linePos?.[0]?.line ?? (e ? lineCounter(e.pos[0]) : undefined);
     throw new PaveError(
       "InvalidManifest",
       `${file}${line ? `:${line}` : ""}: not valid YAML: ${e?.message.split("\n")[0]}`,
@@ -98,7 +100,6 @@ export function parseManifest(text: string, file = "pave.yaml"): Manifest {
       },
     );
   }
-  const lineCounter = (offset: number) => text.slice(0, offset).split("\n").length;
   const lineOf = (path: PropertyKey[]) => {
     // Point at the deepest node that exists: an unknown key's own line, or the parent of a missing one.
     for (let depth = path.length; depth >= 0; depth--) {
@@ -116,7 +117,8 @@ export function parseManifest(text: string, file = "pave.yaml"): Manifest {
     }
     return undefined;
   };
-  return validateManifest(doc.toJS() ?? {}, file, lineOf);
+  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+  return { raw, manifest: validateManifest(raw, file, lineOf) };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown, path: PropertyKey[]): string {

@@ -65,7 +65,8 @@ export class Runtime {
 
   /** Loads a version in a fresh instance to prove it compiles and exports a handler; the instance stays warm. */
   async prepare(version: VersionCode): Promise<HandlerStyle> {
-    const { instance } = await this.#pool.acquire(version);
+    // A deploy must not be refused because the live version is busy: preparing is not an invocation.
+    const { instance } = await this.#pool.acquire(version, { bypassLimit: true });
     this.#pool.release(instance);
     return instance.style;
   }
@@ -98,7 +99,14 @@ export class Runtime {
     let resultFailed = false;
     const report = instance
       .invoke(invocation, (outcome) => {
-        const converted = this.#convert(instance.style, input, outcome);
+        let converted: RuntimeResult;
+        try {
+          converted = this.#convert(instance.style, input, outcome);
+        } catch (err) {
+          // Function code can sabotage its isolate's globals (say, JSON.stringify); the caller must still get an answer.
+          const message = `the function's result is unreadable: ${err instanceof Error ? err.message : String(err)}`;
+          converted = { kind: "error", code: "InvalidResponse", message };
+        }
         resultFailed = converted.kind === "error";
         resolveResult(converted);
       })
@@ -137,6 +145,8 @@ export class Runtime {
   }
 
   #checkSize(response: HttpResponse): RuntimeResult {
+    const problem = responseProblem(response);
+    if (problem) return { kind: "error", code: "InvalidResponse", message: problem };
     const body = response.body;
     const size = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
     if (size > this.#maxResponseBytes) {
@@ -148,6 +158,36 @@ export class Runtime {
     }
     return response;
   }
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What Node's http refuses in a header value. */
+const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * The sandbox's Response checks its fields, but function code can overwrite them after construction, so the host
+ * checks what it is about to send: a bad status or header would otherwise throw in the gateway.
+ */
+function responseProblem(r: HttpResponse): string | undefined {
+  if (typeof r.status !== "number" || !Number.isInteger(r.status) || r.status < 100 || r.status > 599) {
+    return `the status must be an integer from 100 to 599, got ${String(r.status)}`;
+  }
+  if (!Array.isArray(r.headers)) return "the headers must be a list of [name, value] pairs";
+  for (const pair of r.headers as unknown[]) {
+    const [name, value] = Array.isArray(pair) ? (pair as unknown[]) : [];
+    if (
+      typeof name !== "string" ||
+      typeof value !== "string" ||
+      !HEADER_NAME.test(name) ||
+      BAD_HEADER_VALUE.test(value)
+    ) {
+      return `invalid header ${JSON.stringify(pair)}`;
+    }
+  }
+  if (r.body !== null && typeof r.body !== "string" && !(r.body instanceof Uint8Array)) {
+    return "the body must be text or bytes";
+  }
+  return undefined;
 }
 
 function toInvocation(style: HandlerStyle, input: RuntimeInput, meta: InvocationMeta): Invocation {

@@ -115,11 +115,12 @@ export class Instance {
       const ready = (await init.apply(undefined, [], { result: { reference: true } })) as ivm.Reference<
         Record<number, unknown>
       >;
-      const style = (await ready.get(0, { copy: true })) as HandlerStyle | undefined;
-      if (style === undefined) {
+      // `init` returns [style, dispatch], or a string saying why the module has no handler.
+      if (ready.typeof !== "object") {
         const reason = (await ready.copy()) as unknown;
         throw new PaveError("InvalidHandler", String(reason));
       }
+      const style = (await ready.get(0, { copy: true })) as HandlerStyle;
       const dispatch = (await ready.get(1, { reference: true })) as ivm.Reference<(inv: Invocation) => Promise<void>>;
       instance = new Instance(version, isolate, style, dispatch, running);
       return instance;
@@ -213,11 +214,12 @@ async function compile(isolate: ivm.Isolate, version: VersionCode): Promise<ivm.
 }
 
 function appendLog(r: Running, limits: LogLimits, level: SandboxLogLevel, message: string): void {
-  if (r.logs.length >= limits.maxLines || r.logBytes + message.length > limits.maxBytes) {
+  const bytes = Buffer.byteLength(message);
+  if (r.logs.length >= limits.maxLines || r.logBytes + bytes > limits.maxBytes) {
     r.dropped++;
     return;
   }
-  r.logBytes += message.length;
+  r.logBytes += bytes;
   r.logs.push({ ts: Date.now(), level, message });
 }
 

@@ -50,7 +50,7 @@ export function apiGatewayEvent(req: HttpInput): object {
       requestId: req.requestId,
       routeKey: "$default",
       stage: "$default",
-      time: new Date(req.startedAt).toUTCString(),
+      time: requestTime(req.startedAt),
       timeEpoch: req.startedAt,
     },
     isBase64Encoded,
@@ -59,6 +59,16 @@ export function apiGatewayEvent(req: HttpInput): object {
   if (req.rawQuery) event.queryStringParameters = query;
   if (req.body !== null) event.body = isBase64Encoded ? req.body.toString("base64") : req.body.toString("utf8");
   return event;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** API Gateway's `requestContext.time` format, e.g. `12/Mar/2020:19:03:58 +0000` (CLF, always UTC). */
+function requestTime(epochMs: number): string {
+  const d = new Date(epochMs);
+  const two = (n: number) => String(n).padStart(2, "0");
+  const date = `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}`;
+  return `${date}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
 }
 
 /** API Gateway's rules for payload v2.0: an object with `statusCode` is a response; anything else is a 200 JSON body. */

@@ -27,6 +27,7 @@ export class InstancePool {
   readonly #code = new Map<string, VersionCode>();
   #busy = 0;
   #coldStarts = 0;
+  #closed = false;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(sandbox: SandboxScript, options: PoolOptions) {
@@ -37,10 +38,13 @@ export class InstancePool {
   }
 
   /** Takes an instance for one invocation, respecting the function's concurrency. Throws Throttled when at the limit. */
-  async acquire(version: VersionCode): Promise<{ instance: Instance; cold: boolean }> {
+  async acquire(
+    version: VersionCode,
+    opts: { bypassLimit?: boolean } = {},
+  ): Promise<{ instance: Instance; cold: boolean }> {
     const fnKey = `${version.env}/${version.function}`;
     const inFlight = this.#inFlight.get(fnKey) ?? 0;
-    if (inFlight >= version.concurrency) {
+    if (inFlight >= version.concurrency && !opts.bypassLimit) {
       throw new PaveError("Throttled", `${version.function} is at its concurrency limit of ${version.concurrency}`);
     }
     this.#inFlight.set(fnKey, inFlight + 1);
@@ -63,6 +67,11 @@ export class InstancePool {
   release(instance: Instance): void {
     this.#done(`${instance.version.env}/${instance.version.function}`);
     if (instance.disposed) return;
+    // An invocation still running at close() must not leave its isolate alive with no sweeper to dispose it.
+    if (this.#closed) {
+      instance.dispose();
+      return;
+    }
     const key = versionKey(instance.version);
     const list = this.#idle.get(key);
     if (list) list.push(instance);
@@ -99,6 +108,7 @@ export class InstancePool {
   }
 
   close(): void {
+    this.#closed = true;
     clearInterval(this.#sweeper);
     for (const list of this.#idle.values()) for (const i of list) i.dispose();
     this.#idle.clear();

@@ -1,0 +1,72 @@
+// The control API domain: registers the declared routes on fastify under /api/v1 with bearer auth, zod
+// validation and one error shape, and serves the OpenAPI document generated from them.
+import type { FastifyInstance } from "fastify";
+import type { z } from "zod";
+import type { Authenticator } from "../auth/index.ts";
+import { PaveError, toErrorBody } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { Role } from "../store/index.ts";
+import { openApiDocument } from "./openapi.ts";
+import type { RouteSpec } from "./route.ts";
+import { type ApiDeps, apiRoutes } from "./routes.ts";
+
+export { type ApiDeps, apiRoutes, openApiDocument };
+
+const ROLE_RANK: Record<Role, number> = { viewer: 0, developer: 1, operator: 2, admin: 3 };
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps, auth: Authenticator, logger: Logger, version: string): void {
+  const routes = apiRoutes(deps);
+  const doc = openApiDocument(routes, version);
+  app.get("/api/v1/openapi.json", async () => doc);
+
+  for (const spec of routes) {
+    app.route({
+      method: spec.method,
+      url: `/api/v1${spec.path}`,
+      handler: async (request, reply) => {
+        const token = await auth.verify(request.headers.authorization);
+        if (ROLE_RANK[token.role] < ROLE_RANK[spec.role]) {
+          throw new PaveError("Forbidden", `this needs the ${spec.role} role; the token has ${token.role}`);
+        }
+        const params = parse(spec.params, request.params, "path");
+        const query = parse(spec.query, request.query, "query");
+        const body = parse(spec.body, request.body, "body");
+        const result = await spec.handler({ params, query, body, token, request, reply });
+        if (reply.sent) return reply;
+        reply.code(reply.statusCode === 200 ? (spec.status ?? 200) : reply.statusCode);
+        return result;
+      },
+    });
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = toErrorBody(new PaveError("RouteNotFound", `nothing at ${request.method} ${request.url.split("?")[0]}`));
+    void reply.code(status).send(body);
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const error = fromFastify(err);
+    if (!(error instanceof PaveError) || error.code === "Internal") logger.error({ err, url: request.url }, "control API request failed");
+    const { status, body } = toErrorBody(error);
+    void reply.code(status).send(body);
+  });
+}
+
+function parse(schema: z.ZodType | undefined, value: unknown, where: string): never {
+  if (!schema) return value as never;
+  const result = schema.safeParse(value ?? (where === "body" ? undefined : {}));
+  if (result.success) return result.data as never;
+  const issues = result.error.issues.map((i) => `${[where, ...i.path].join(".")}: ${i.message}`);
+  throw new PaveError("BadRequest", issues.join("; "), { details: { issues: result.error.issues.map((i) => ({ path: [where, ...i.path].join("."), message: i.message })) } });
+}
+
+/** Fastify's own errors (bad JSON, body too large, …) mapped to our codes. */
+function fromFastify(err: unknown): unknown {
+  if (err instanceof PaveError) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new PaveError("PayloadTooLarge", e.message ?? "request body too large");
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
+    return new PaveError(e.statusCode === 413 ? "PayloadTooLarge" : "BadRequest", e.message ?? "bad request");
+  }
+  return err;
+}

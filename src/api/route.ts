@@ -1,0 +1,34 @@
+// How a control-API route is declared: method, path, the role it needs, zod schemas for params, query and body.
+// The same declaration drives validation, the TypeScript types of the handler and the OpenAPI document.
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { z } from "zod";
+import type { Role, TokenRecord } from "../store/index.ts";
+
+export interface RouteContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  token: TokenRecord;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Fastify path syntax: `/functions/:name`. */
+  path: string;
+  summary: string;
+  /** The least role that may call this route. */
+  role: Role;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Status of a successful answer. @default 200 */
+  status?: number;
+  handler: (ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
+}
+
+/** Declares a route with its types inferred from its schemas. */
+export function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}

@@ -1,0 +1,255 @@
+// The control API's routes (v1): functions, versions, invocations, activations and logs.
+// Each handler is thin: validate (done by the schemas), call the domain, shape the answer.
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { Deployer } from "../deploy/index.ts";
+import { PaveError } from "../errors.ts";
+import type { Invoker } from "../gateway/index.ts";
+import type { Activation, FunctionRecord, Store } from "../store/index.ts";
+import { followLogs } from "./follow.ts";
+import { type RouteSpec, route } from "./route.ts";
+
+export interface ApiDeps {
+  store: Store;
+  deployer: Deployer;
+  invoker: Invoker;
+  onRemoved: (env: string, name: string) => void;
+}
+
+const fnName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "a function name");
+const envQuery = z.object({ env: z.string().min(1).default("prod") });
+const nameParams = z.object({ name: fnName });
+const level = z.enum(["debug", "info", "warn", "error"]);
+
+/** `1h`, `30m`, `2d`, `45s` ago, or an ISO date / epoch ms → epoch ms. */
+const since = z.string().transform((v, ctx) => {
+  const rel = v.match(/^(\d+)(s|m|h|d)$/);
+  if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as "s"];
+  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (Number.isNaN(t)) {
+    ctx.addIssue({ code: "custom", message: "a duration like 1h or a date" });
+    return z.NEVER;
+  }
+  return t;
+});
+
+export const logsQuery = envQuery.extend({
+  function: fnName.optional(),
+  activation: z.string().optional(),
+  since: since.optional(),
+  level: level.optional(),
+  grep: z.string().min(1).optional(),
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+function functionView(f: FunctionRecord) {
+  const m = f.manifest ? (JSON.parse(f.manifest) as Record<string, unknown>) : {};
+  return {
+    name: f.name,
+    env: f.env,
+    version: f.live,
+    memory: m.memory ?? null,
+    timeout: m.timeout ?? null,
+    concurrency: m.concurrency ?? null,
+    tags: m.tags ?? {},
+    createdAt: f.createdAt,
+    updatedAt: f.updatedAt,
+  };
+}
+
+async function existing(store: Store, env: string, name: string): Promise<FunctionRecord> {
+  const f = await store.getFunction(env, name);
+  if (!f) throw new PaveError("FunctionNotFound", `no function ${name} in environment ${env}`);
+  return f;
+}
+
+export function apiRoutes(deps: ApiDeps): RouteSpec[] {
+  const { store } = deps;
+  return [
+    route({
+      method: "GET",
+      path: "/functions",
+      summary: "List functions with their live version",
+      role: "viewer",
+      query: envQuery,
+      handler: async ({ query }) => ({ functions: (await store.listFunctions(query.env)).map(functionView) }),
+    }),
+    route({
+      method: "GET",
+      path: "/functions/:name",
+      summary: "Show one function",
+      role: "viewer",
+      params: nameParams,
+      query: envQuery,
+      handler: async ({ params, query }) => ({ function: functionView(await existing(store, query.env, params.name)) }),
+    }),
+    route({
+      method: "DELETE",
+      path: "/functions/:name",
+      summary: "Remove a function with its versions and aliases (activations and logs stay)",
+      role: "developer",
+      params: nameParams,
+      query: envQuery,
+      handler: async ({ params, query }) => {
+        if (!(await store.deleteFunction(query.env, params.name))) {
+          throw new PaveError("FunctionNotFound", `no function ${params.name} in environment ${query.env}`);
+        }
+        deps.onRemoved(query.env, params.name);
+        return { deleted: true, name: params.name, env: query.env };
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/functions/:name/versions",
+      summary: "Deploy: create a version from a manifest and bundle and point alias live at it",
+      role: "developer",
+      params: nameParams,
+      query: envQuery,
+      body: z.object({ manifest: z.record(z.string(), z.unknown()), bundle: z.string().min(1) }),
+      handler: async ({ params, query, body, token, reply }) => {
+        const out = await deps.deployer.deploy({
+          env: query.env,
+          name: params.name,
+          manifest: body.manifest,
+          bundle: body.bundle,
+          createdBy: token.name,
+        });
+        if (out.changed) reply.code(201);
+        return {
+          function: params.name,
+          env: query.env,
+          alias: "live",
+          changed: out.changed,
+          created: out.created,
+          previous: out.previous,
+          style: out.style,
+          version: { id: out.version.id, seq: out.version.seq, bundleBytes: out.version.bundleBytes, createdAt: out.version.createdAt },
+        };
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/functions/:name/versions",
+      summary: "List a function's versions, newest first",
+      role: "viewer",
+      params: nameParams,
+      query: envQuery,
+      handler: async ({ params, query }) => {
+        const f = await existing(store, query.env, params.name);
+        const versions = await store.listVersions(query.env, params.name);
+        return {
+          versions: versions.map((v) => ({
+            id: v.id,
+            seq: v.seq,
+            live: v.id === f.live,
+            bundleBytes: v.bundleBytes,
+            createdAt: v.createdAt,
+            createdBy: v.createdBy,
+          })),
+        };
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/functions/:name/invocations",
+      summary: "Invoke a function directly with a JSON payload and wait for its result",
+      role: "developer",
+      params: nameParams,
+      query: envQuery,
+      body: z.unknown(),
+      handler: async ({ params, query, body, request, reply }) => {
+        const given = request.headers["x-correlation-id"];
+        const correlationId = typeof given === "string" && given.length <= 128 ? given : randomBytes(8).toString("hex");
+        const out = await deps.invoker.invokeDirect(query.env, params.name, body ?? null, {
+          traceId: randomBytes(16).toString("hex"),
+          correlationId,
+        });
+        reply.header("x-pave-activation-id", out.activationId);
+        const r = out.result;
+        if (r.kind === "error") throw new PaveError(r.code, r.message, { details: { activationId: out.activationId } });
+        const result =
+          r.kind === "value"
+            ? r.value
+            : {
+                status: r.status,
+                headers: Object.fromEntries(r.headers),
+                body: r.body === null ? null : typeof r.body === "string" ? r.body : Buffer.from(r.body).toString("base64"),
+              };
+        return { activationId: out.activationId, version: out.version, result };
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/activations",
+      summary: "List activations, newest first, with a cursor for the next page",
+      role: "viewer",
+      query: envQuery.extend({
+        function: fnName.optional(),
+        status: z.enum(["success", "error"]).optional(),
+        before: z.string().optional(),
+        limit: z.coerce.number().int().min(1).max(1000).default(20),
+      }),
+      handler: async ({ query }) => {
+        const rows = await store.listActivations({
+          env: query.env,
+          limit: query.limit,
+          ...(query.function && { function: query.function }),
+          ...(query.status && { status: query.status }),
+          ...(query.before && { before: query.before }),
+        });
+        return { activations: rows, next: rows.length === query.limit ? (rows.at(-1) as Activation).id : null };
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/activations/:id",
+      summary: "Show one activation with its logs",
+      role: "viewer",
+      params: z.object({ id: z.string().min(1).max(64) }),
+      handler: async ({ params }) => {
+        const activation = await store.getActivation(params.id);
+        if (!activation) throw new PaveError("ActivationNotFound", `no activation ${params.id}`);
+        const logs = await store.listLogs({ env: activation.env, activationId: activation.id, after: 0, limit: 1000 });
+        return { activation: { ...activation, logs: logs.map(({ ts, level, message }) => ({ ts, level, message })) } };
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/logs",
+      summary: "Query log lines; `after` is the cursor of the previous answer",
+      role: "viewer",
+      query: logsQuery,
+      handler: async ({ query }) => {
+        const logs = await store.listLogs(logQueryOf(query));
+        return { logs, cursor: logs.at(-1)?.id ?? query.after ?? null };
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/logs/stream",
+      summary: "Follow log lines as server-sent events (resumes from Last-Event-ID)",
+      role: "viewer",
+      query: logsQuery,
+      handler: async ({ query, request, reply }) => {
+        const last = Number(request.headers["last-event-id"]);
+        const q = logQueryOf(query);
+        await followLogs(store, Number.isInteger(last) && last > 0 ? { ...q, after: last } : q, request, reply);
+        return undefined;
+      },
+    }),
+  ];
+}
+
+export function logQueryOf(query: z.output<typeof logsQuery>) {
+  return {
+    env: query.env,
+    limit: query.limit,
+    ...(query.function && { function: query.function }),
+    ...(query.activation && { activationId: query.activation }),
+    ...(query.since !== undefined && { since: query.since }),
+    ...(query.level && { level: query.level }),
+    ...(query.grep && { grep: query.grep }),
+    ...(query.after !== undefined && { after: query.after }),
+  };
+}

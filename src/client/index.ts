@@ -1,0 +1,204 @@
+// The typed client of the control API, used by the CLI, the dashboard and tests. Errors from the server arrive
+// as ApiError with the server's stable code; nothing here imports server internals.
+import { packageFunction } from "../deploy/index.ts";
+import type { Activation, LogLine } from "../store/index.ts";
+
+export { type ClientConfig, configPath, DEFAULT_URL, resolveClientConfig } from "./config.ts";
+
+/** An error answer from the server (or the network), carrying the server's code. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, status: number, details?: Record<string, unknown>) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+export interface FunctionSummary {
+  name: string;
+  env: string;
+  version: string | null;
+  memory: number | null;
+  timeout: number | null;
+  concurrency: number | null;
+  tags: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeployAnswer {
+  function: string;
+  env: string;
+  alias: string;
+  changed: boolean;
+  created: boolean;
+  previous: string | null;
+  style: "web" | "lambda" | null;
+  version: { id: string; seq: number; bundleBytes: number; createdAt: number };
+}
+
+export interface InvokeAnswer {
+  activationId: string;
+  version: string;
+  result: unknown;
+}
+
+export interface ActivationDetail extends Activation {
+  logs: { ts: number; level: string; message: string }[];
+}
+
+export interface LogFilter {
+  env?: string;
+  function?: string;
+  activation?: string;
+  since?: string;
+  level?: string;
+  grep?: string;
+  after?: number;
+  limit?: number;
+}
+
+export class PaveClient {
+  readonly url: string;
+  readonly #token: string | undefined;
+
+  constructor(opts: { url: string; token?: string | undefined }) {
+    this.url = opts.url.replace(/\/+$/, "");
+    this.#token = opts.token;
+  }
+
+  listFunctions(env = "prod"): Promise<{ functions: FunctionSummary[] }> {
+    return this.#call("GET", "/functions", { env });
+  }
+
+  getFunction(name: string, env = "prod"): Promise<{ function: FunctionSummary }> {
+    return this.#call("GET", `/functions/${enc(name)}`, { env });
+  }
+
+  deleteFunction(name: string, env = "prod"): Promise<{ deleted: boolean; name: string; env: string }> {
+    return this.#call("DELETE", `/functions/${enc(name)}`, { env });
+  }
+
+  /** Deploys a manifest and an already-bundled script. */
+  deployBundle(manifest: Record<string, unknown>, bundle: string, env = "prod"): Promise<DeployAnswer> {
+    return this.#call("POST", `/functions/${enc(String(manifest.name))}/versions`, { env }, { manifest, bundle });
+  }
+
+  /** Reads DIR/pave.yaml, bundles the entry locally (esbuild) and deploys it. */
+  async deploy(dir: string, env = "prod"): Promise<DeployAnswer> {
+    const pkg = await packageFunction(dir);
+    return this.deployBundle(pkg.raw, pkg.bundle, env);
+  }
+
+  listVersions(name: string, env = "prod"): Promise<{ versions: { id: string; seq: number; live: boolean; bundleBytes: number; createdAt: number; createdBy: string }[] }> {
+    return this.#call("GET", `/functions/${enc(name)}/versions`, { env });
+  }
+
+  invoke(name: string, payload: unknown, env = "prod"): Promise<InvokeAnswer> {
+    return this.#call("POST", `/functions/${enc(name)}/invocations`, { env }, payload ?? null);
+  }
+
+  listActivations(q: { env?: string; function?: string; status?: string; before?: string; limit?: number } = {}): Promise<{ activations: Activation[]; next: string | null }> {
+    return this.#call("GET", "/activations", q);
+  }
+
+  getActivation(id: string): Promise<{ activation: ActivationDetail }> {
+    return this.#call("GET", `/activations/${enc(id)}`);
+  }
+
+  logs(q: LogFilter = {}): Promise<{ logs: LogLine[]; cursor: number | null }> {
+    return this.#call("GET", "/logs", q);
+  }
+
+  /**
+   * Streams log lines (server-sent events) until `signal` aborts. When the connection drops — a server restart —
+   * it reconnects from the last line seen, so nothing is missed or repeated.
+   */
+  async followLogs(q: LogFilter, onLine: (line: LogLine) => void, signal: AbortSignal, onReconnect?: (err: unknown) => void): Promise<void> {
+    let after = q.after;
+    while (!signal.aborted) {
+      try {
+        const res = await fetch(this.#url("/logs/stream", { ...q, ...(after !== undefined && { after }) }), {
+          headers: this.#headers(),
+          signal,
+        });
+        if (!res.ok || !res.body) throw await toApiError(res);
+        const decoder = new TextDecoder();
+        let buffer = "";
+        for await (const chunk of res.body) {
+          buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+          let end = buffer.indexOf("\n\n");
+          while (end !== -1) {
+            const event = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = event.split("\n").find((l) => l.startsWith("data: "));
+            if (data) {
+              const line = JSON.parse(data.slice(6)) as LogLine;
+              after = line.id;
+              onLine(line);
+            }
+            end = buffer.indexOf("\n\n");
+          }
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof ApiError && err.status < 500) throw err;
+        onReconnect?.(err);
+      }
+      if (!signal.aborted) await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  async health(): Promise<{ status: string; version: string }> {
+    const res = await this.#fetch(`${this.url}/healthz`, { method: "GET" });
+    return (await res.json()) as { status: string; version: string };
+  }
+
+  async #call<T>(method: string, path: string, query?: object, body?: unknown): Promise<T> {
+    const init: RequestInit = { method, headers: this.#headers(body !== undefined) };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await this.#fetch(this.#url(path, query), init);
+    if (!res.ok) throw await toApiError(res);
+    return (await res.json()) as T;
+  }
+
+  async #fetch(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      throw new ApiError("Unreachable", `cannot reach the Pave server at ${this.url} (${(err as Error).cause ?? (err as Error).message}); is \`pave up\` running? Set --url or PAVE_URL`, 0);
+    }
+  }
+
+  #headers(json = false): Record<string, string> {
+    const h: Record<string, string> = {};
+    if (this.#token) h.authorization = `Bearer ${this.#token}`;
+    if (json) h["content-type"] = "application/json";
+    return h;
+  }
+
+  #url(path: string, query?: object): string {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) qs.set(k, String(v));
+    const s = qs.toString();
+    return `${this.url}/api/v1${path}${s ? `?${s}` : ""}`;
+  }
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } };
+    if (body.error?.code) return new ApiError(body.error.code, body.error.message ?? "", res.status, body.error.details);
+  } catch {}
+  return new ApiError("Internal", `the server answered ${res.status} ${res.statusText}`, res.status);
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}

@@ -1,0 +1,141 @@
+// The data plane: `/fn/<name>/<path…>` → the function's live version → the response. Written on node:http
+// directly because it is the hot path; bodies are bounded while streaming in, errors are JSON with a code.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomBytes } from "node:crypto";
+import { PaveError, toErrorBody } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { HttpResponse } from "../runtime/index.ts";
+import type { Invoker } from "./invoker.ts";
+
+export interface GatewayOptions {
+  /** Largest request body accepted, in bytes. @default 6 MiB (Lambda's synchronous payload limit) */
+  maxBodyBytes: number;
+  env: string;
+}
+
+const PREFIX = "/fn/";
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Hop-by-hop headers a function may not set on the response. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "content-length"]);
+
+export function isGatewayPath(url: string): boolean {
+  return url.startsWith(PREFIX);
+}
+
+export function createGatewayHandler(invoker: Invoker, logger: Logger, options: GatewayOptions) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    handle(invoker, options, req, res).catch((err: unknown) => {
+      if (!(err instanceof PaveError)) logger.error({ err, url: req.url }, "gateway request failed");
+      sendError(res, err);
+    });
+  };
+}
+
+async function handle(invoker: Invoker, options: GatewayOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const rawUrl = req.url ?? "/";
+  const q = rawUrl.indexOf("?");
+  const pathPart = q === -1 ? rawUrl : rawUrl.slice(0, q);
+  const rawQuery = q === -1 ? "" : rawUrl.slice(q + 1);
+  const rest = pathPart.slice(PREFIX.length);
+  const slash = rest.indexOf("/");
+  const name = decodeURIComponent(slash === -1 ? rest : rest.slice(0, slash));
+  // The function sees its own root: /fn/hello/a/b → /a/b.
+  const path = slash === -1 ? "/" : rest.slice(slash);
+
+  const traceparent = header(req, "traceparent");
+  const traceId = traceparent?.match(TRACEPARENT)?.[1] ?? randomBytes(16).toString("hex");
+  const given = header(req, "x-correlation-id");
+  const correlationId = given && CORRELATION_ID.test(given) ? given : randomBytes(8).toString("hex");
+  res.setHeader("x-correlation-id", correlationId);
+
+  if (!name) throw new PaveError("RouteNotFound", "no function named in the path; use /fn/<name>/…");
+  const body = await readBody(req, options.maxBodyBytes);
+  const host = header(req, "host") ?? "localhost";
+  const headers: [string, string][] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.push([raw[i] as string, raw[i + 1] as string]);
+  const outcome = await invoker.invokeHttp(
+    options.env,
+    name,
+    {
+      method: req.method ?? "GET",
+      path,
+      rawQuery,
+      headers,
+      body,
+      sourceIp: req.socket.remoteAddress ?? "",
+      host,
+      requestId: "",
+      startedAt: Date.now(),
+    },
+    `http://${host}${path}${q === -1 ? "" : `?${rawQuery}`}`,
+    { traceId, correlationId },
+  );
+  res.setHeader("x-pave-activation-id", outcome.activationId);
+  const result = outcome.result;
+  if (result.kind === "error") {
+    throw new PaveError(result.code, result.message, { details: { activationId: outcome.activationId } });
+  }
+  if (result.kind !== "response") throw new PaveError("Internal", "an http invocation produced no response");
+  sendResponse(res, result);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) {
+    // Refuse before reading: the client learns at once, and we never buffer what we will not accept.
+    req.resume();
+    return Promise.reject(tooLarge(declared, limit));
+  }
+  if (req.method === "GET" || req.method === "HEAD") {
+    req.resume();
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.resume();
+        reject(tooLarge(size, limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(size === 0 ? null : Buffer.concat(chunks, size)));
+    req.on("error", reject);
+  });
+}
+
+function tooLarge(size: number, limit: number): PaveError {
+  return new PaveError("PayloadTooLarge", `request body of ${size} bytes exceeds the limit of ${limit} bytes`);
+}
+
+function sendResponse(res: ServerResponse, r: HttpResponse): void {
+  for (const [k, v] of r.headers) {
+    const name = k.toLowerCase();
+    if (HOP_BY_HOP.has(name)) continue;
+    res.appendHeader(name, v);
+  }
+  res.statusCode = r.status;
+  res.end(r.body ?? undefined);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const { status, body } = toErrorBody(err);
+  const json = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(json) });
+  res.end(json);
+}

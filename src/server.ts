@@ -1,0 +1,142 @@
+// The composition root of a pave node: opens the store, starts the runtime, wires gateway, control API and
+// telemetry onto one port, and shuts them down in the order that loses nothing.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import Fastify, { type FastifyBaseLogger } from "fastify";
+import { registerApi } from "./api/index.ts";
+import { Authenticator, createToken } from "./auth/index.ts";
+import { Deployer } from "./deploy/index.ts";
+import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { Runtime } from "./runtime/index.ts";
+import { openStore, type Store } from "./store/index.ts";
+import { ActivationRecorder } from "./telemetry/index.ts";
+
+export const VERSION = "0.1.0";
+
+export interface ServerOptions {
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** 0 picks a free port. @default 8700 */
+  port?: number;
+  /** Where the SQLite store and the admin token live. @default ".pave" */
+  dataDir?: string;
+  /** `sqlite:PATH` or `postgres://…`. @default sqlite:<dataDir>/pave.db */
+  store?: string;
+  logger?: Logger;
+  /** Largest function request body. @default 6 MiB */
+  maxBodyBytes?: number;
+  /** Largest control-API body (deploys carry bundles). @default 32 MiB */
+  maxApiBodyBytes?: number;
+  /** How long idle instances stay warm. @default 300000 */
+  idleTtlMs?: number;
+}
+
+export interface PaveServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  /** The file holding the admin token in clear (mode 0600), for the local CLI. */
+  adminTokenFile: string;
+  /** The admin token, when this start created it or could read it. */
+  adminToken: string | undefined;
+  store: Store;
+  runtime: Runtime;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<PaveServer> {
+  const logger = options.logger ?? createLogger();
+  const dataDir = resolve(options.dataDir ?? ".pave");
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore(options.store ?? `sqlite:${join(dataDir, "pave.db")}`);
+  const adminTokenFile = join(dataDir, "admin-token");
+  const adminToken = await ensureAdminToken(store, adminTokenFile, logger);
+
+  const runtime = await Runtime.start({ idleTtlMs: options.idleTtlMs ?? 300_000 });
+  const recorder = new ActivationRecorder(store, logger);
+  const invoker = new Invoker({ store, runtime, recorder, logger });
+  const forget = (env: string, name: string, keep?: string) => {
+    invoker.invalidate(env, name);
+    runtime.retire(env, name, keep);
+  };
+  const deployer = new Deployer({
+    store,
+    prepare: (code) => runtime.prepare(code),
+    onDeployed: (env, name, version) => forget(env, name, version),
+  });
+  const gateway = createGatewayHandler(invoker, logger, { env: "prod", maxBodyBytes: options.maxBodyBytes ?? 6 * 1024 * 1024 });
+
+  let ready = false;
+  let server: Server | undefined;
+  const app = Fastify({
+    // Per-request lines would drown the log; the API logs warnings and failures only.
+    loggerInstance: logger.child({ component: "api" }, { level: "warn" }) as FastifyBaseLogger,
+    bodyLimit: options.maxApiBodyBytes ?? 32 * 1024 * 1024,
+    serverFactory: (handler) => {
+      // One port: the data plane goes straight to the gateway, everything else through fastify.
+      server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        if (isGatewayPath(req.url ?? "/")) gateway(req, res);
+        else handler(req, res);
+      });
+      return server;
+    },
+  });
+  app.get("/healthz", async () => ({ status: "ok", version: VERSION }));
+  app.get("/readyz", async (_req, reply) => {
+    try {
+      if (!ready) throw new Error("starting or stopping");
+      await store.ping();
+      return { status: "ready" };
+    } catch (err) {
+      return reply.code(503).send({ error: { code: "NotReady", message: (err as Error).message } });
+    }
+  });
+  registerApi(app, { store, deployer, invoker, onRemoved: (env, name) => forget(env, name) }, new Authenticator(store), logger, VERSION);
+
+  await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8700 });
+  const port = (server?.address() as AddressInfo).port;
+  ready = true;
+  const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+  logger.info({ url, dataDir, store: store.kind }, "pave is up");
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    dataDir,
+    adminTokenFile,
+    adminToken,
+    store,
+    runtime,
+    close: () => {
+      closing ??= (async () => {
+        ready = false;
+        // Stop accepting, let in-flight requests finish, then commit every recorded activation before closing.
+        server?.closeIdleConnections();
+        await app.close();
+        await recorder.close();
+        runtime.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** On first start, creates the admin token and writes it (0600) for the local CLI; later starts read it back. */
+async function ensureAdminToken(store: Store, file: string, logger: Logger): Promise<string | undefined> {
+  if ((await store.countTokens()) === 0) {
+    const { token } = await createToken(store, { name: "admin", role: "admin", now: Date.now() });
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    return token;
+  }
+  try {
+    return (await readFile(file, "utf8")).trim();
+  } catch {
+    logger.warn({ file }, "the admin token file is gone; use a token you kept, or start with a fresh data directory");
+    return undefined;
+  }
+}

@@ -1,0 +1,78 @@
+// Writes activations and their log lines to the store in batches, off the hot path: the gateway hands a record
+// over synchronously and moves on; a timer (or a full batch) commits them in one transaction.
+import type { Activation, LogLine, Store } from "../store/index.ts";
+import type { Logger } from "../logger.ts";
+
+export interface RecorderOptions {
+  /** How long a record may wait before its batch is written. @default 50 */
+  flushMs?: number;
+  /** A batch this large is written at once. @default 500 */
+  maxBatch?: number;
+  /** Records kept while the store is failing; beyond this the oldest are dropped and counted. @default 100000 */
+  maxBuffered?: number;
+}
+
+export class ActivationRecorder {
+  readonly #store: Store;
+  readonly #logger: Logger;
+  readonly #flushMs: number;
+  readonly #maxBatch: number;
+  readonly #maxBuffered: number;
+  #activations: Activation[] = [];
+  #logs: LogLine[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  /** Records lost because the store was failing for too long; surfaced in the server log. */
+  dropped = 0;
+
+  constructor(store: Store, logger: Logger, options: RecorderOptions = {}) {
+    this.#store = store;
+    this.#logger = logger;
+    this.#flushMs = options.flushMs ?? 50;
+    this.#maxBatch = options.maxBatch ?? 500;
+    this.#maxBuffered = options.maxBuffered ?? 100_000;
+  }
+
+  record(activation: Activation, logs: LogLine[]): void {
+    this.#activations.push(activation);
+    for (const l of logs) this.#logs.push(l);
+    if (this.#activations.length > this.#maxBuffered) {
+      const excess = this.#activations.length - this.#maxBuffered;
+      const gone = new Set(this.#activations.splice(0, excess).map((a) => a.id));
+      this.#logs = this.#logs.filter((l) => !gone.has(l.activationId));
+      this.dropped += excess;
+    }
+    if (this.#activations.length >= this.#maxBatch) void this.flush();
+    else this.#timer ??= setTimeout(() => void this.flush(), this.#flushMs);
+  }
+
+  /** Writes everything recorded so far; resolves when it is committed (or has failed and been re-queued). */
+  flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#writing = this.#writing.then(() => this.#write());
+    return this.#writing;
+  }
+
+  async #write(): Promise<void> {
+    if (this.#activations.length === 0 && this.#logs.length === 0) return;
+    const activations = this.#activations;
+    const logs = this.#logs;
+    this.#activations = [];
+    this.#logs = [];
+    try {
+      await this.#store.insertActivations(activations, logs);
+    } catch (err) {
+      this.#logger.error({ err, count: activations.length }, "writing activations failed; will retry");
+      this.#activations = activations.concat(this.#activations);
+      this.#logs = logs.concat(this.#logs);
+      this.#timer ??= setTimeout(() => void this.flush(), 1000);
+    }
+  }
+
+  /** Flushes and stops; called on a clean shutdown so no accepted record is lost. */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+}

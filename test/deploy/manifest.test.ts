@@ -1,0 +1,190 @@
+// pave.yaml parsing and validation: defaults, durations, and errors that name file, line, key, expected and found.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { type ManifestIssue, parseManifest, validateManifest } from "../../src/deploy/manifest.ts";
+import { PaveError } from "../../src/errors.ts";
+
+const FILE = "fns/checkout/pave.yaml";
+
+/** Runs `fn`, asserts it throws an InvalidManifest PaveError, and returns the error with its issues. */
+function invalid(fn: () => unknown): { message: string; issues: ManifestIssue[] } {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof PaveError, `expected a PaveError, got ${String(err)}`);
+    assert.equal(err.code, "InvalidManifest");
+    assert.equal(err.status, 400);
+    const issues = err.details?.issues as ManifestIssue[] | undefined;
+    assert.ok(Array.isArray(issues) && issues.length > 0, "details.issues lists the problems");
+    return { message: err.message, issues };
+  }
+  assert.fail("expected InvalidManifest");
+}
+
+describe("parseManifest", () => {
+  it("applies defaults to a minimal manifest", () => {
+    assert.deepEqual(parseManifest("name: hello\n", FILE).manifest, {
+      name: "hello",
+      entry: "src/index.ts",
+      memory: 128,
+      timeout: 10_000,
+      concurrency: 16,
+      tags: {},
+      routes: [],
+      bindings: { kv: {}, secrets: [], egress: [], services: {}, topics: {} },
+    });
+  });
+
+  it("keeps every documented key and fills nested binding defaults", () => {
+    const m = parseManifest(
+      [
+        "name: checkout",
+        "entry: src/main.ts",
+        "memory: 256",
+        "timeout: 10s",
+        "concurrency: 50",
+        "tags: { feature: payments, team: orders }",
+        'routes: ["/checkout/*"]',
+        'schedule: "*/5 * * * *"',
+        "bindings:",
+        "  kv:       { CARTS: { namespace: carts } }",
+        "  secrets:  [STRIPE_KEY]",
+        '  egress:   ["api.stripe.com"]',
+        "  services: { INVENTORY: inventory }",
+        "  topics:   { ORDERS: orders }",
+        "",
+      ].join("\n"),
+      FILE,
+    ).manifest;
+    assert.equal(m.entry, "src/main.ts");
+    assert.equal(m.memory, 256);
+    assert.equal(m.timeout, 10_000);
+    assert.equal(m.concurrency, 50);
+    assert.deepEqual(m.tags, { feature: "payments", team: "orders" });
+    assert.deepEqual(m.routes, ["/checkout/*"]);
+    assert.equal(m.schedule, "*/5 * * * *");
+    assert.deepEqual(m.bindings, {
+      kv: { CARTS: { namespace: "carts", access: "read-write" } },
+      secrets: ["STRIPE_KEY"],
+      egress: ["api.stripe.com"],
+      services: { INVENTORY: "inventory" },
+      topics: { ORDERS: "orders" },
+    });
+  });
+
+  it("reads every timeout form as milliseconds", () => {
+    const timeout = (t: string) => parseManifest(`name: a\ntimeout: ${t}\n`, FILE).manifest.timeout;
+    assert.equal(timeout("10s"), 10_000);
+    assert.equal(timeout("500ms"), 500);
+    assert.equal(timeout("2m"), 120_000);
+    assert.equal(timeout("1.5s"), 1500);
+    assert.equal(timeout("30"), 30_000, "a bare number is seconds");
+    assert.equal(timeout("0.25"), 250);
+  });
+
+  it("rejects bad timeouts with what was expected", () => {
+    const bad = invalid(() => parseManifest("name: a\ntimeout: 10x\n", FILE));
+    assert.match(bad.message, /^fns\/checkout\/pave\.yaml:2: timeout: expected a duration like 500ms, 10s or 2m/);
+    assert.match(bad.message, /found "10x"/);
+    const tooLong = invalid(() => parseManifest("name: a\ntimeout: 16m\n", FILE));
+    assert.match(tooLong.message, /:2: timeout: .*at most 15m/);
+    invalid(() => parseManifest("name: a\ntimeout: -1\n", FILE));
+  });
+
+  it("names file, line, key, expected and found for a wrong type", () => {
+    const { message, issues } = invalid(() => parseManifest("name: a\nmemory: abc\n", FILE));
+    assert.equal(message, `${FILE}:2: memory: expected number, found "abc"`);
+    assert.deepEqual(issues, [{ key: "memory", line: 2, message: 'expected number, found "abc"' }]);
+  });
+
+  it("rejects an unknown top-level key with its line and the known keys", () => {
+    const { message, issues } = invalid(() => parseManifest("name: a\nmemory: 128\nmemroy: 256\n", FILE));
+    assert.match(message, /^fns\/checkout\/pave\.yaml:3: memroy: unknown key; expected one of /);
+    for (const key of ["name", "entry", "memory", "timeout", "concurrency", "tags", "routes", "schedule", "bindings"]) {
+      assert.ok(message.includes(key), `lists known key ${key}`);
+    }
+    assert.equal(issues[0]?.key, "memroy");
+    assert.equal(issues[0]?.line, 3);
+  });
+
+  it("rejects an unknown key under bindings with the binding kinds", () => {
+    const { message, issues } = invalid(() =>
+      parseManifest("name: a\nbindings:\n  kv: {}\n  queues: { JOBS: jobs }\n", FILE),
+    );
+    assert.match(message, /^fns\/checkout\/pave\.yaml:4: bindings\.queues: unknown key; expected one of /);
+    assert.match(message, /kv, secrets, egress, services, topics/);
+    assert.deepEqual(issues[0] && { key: issues[0].key, line: issues[0].line }, { key: "bindings.queues", line: 4 });
+  });
+
+  it("rejects a name that breaks the naming rule", () => {
+    for (const bad of ["Checkout", "9lives", "has_underscore", `a${"b".repeat(63)}`]) {
+      const { message, issues } = invalid(() => parseManifest(`name: ${bad}\n`, FILE));
+      assert.match(message, /^fns\/checkout\/pave\.yaml:1: name: expected a name of a lowercase letter/);
+      assert.ok(message.includes(JSON.stringify(bad.length > 40 ? `${bad.slice(0, 40)}…` : bad)), message);
+      assert.equal(issues[0]?.key, "name");
+    }
+  });
+
+  it("reports invalid YAML with its line", () => {
+    const { message, issues } = invalid(() => parseManifest("name: a\nmemory: 128\ntags: { a: b\n", FILE));
+    assert.match(message, /^fns\/checkout\/pave\.yaml:\d+: not valid YAML: /);
+    assert.equal(message.split("\n").length, 1, "one line, no code frame");
+    const line = issues[0]?.line;
+    assert.ok(line !== undefined && line >= 3, `line ${line}`);
+    assert.ok(message.startsWith(`${FILE}:${line}:`));
+
+    const tab = invalid(() => parseManifest("name: a\nbindings:\n\tkv: {}\n", FILE));
+    assert.equal(tab.issues[0]?.line, 3);
+  });
+
+  it("reports a missing name as required", () => {
+    const { message, issues } = invalid(() => parseManifest("memory: 128\n", FILE));
+    assert.match(message, /name: required; expected string/);
+    assert.equal(issues[0]?.key, "name");
+    const empty = invalid(() => parseManifest("", FILE));
+    assert.match(empty.message, /^fns\/checkout\/pave\.yaml: name: required/);
+  });
+
+  it("rejects memory out of range with the bound and the value found", () => {
+    const high = invalid(() => parseManifest("name: a\nmemory: 99999\n", FILE));
+    assert.equal(high.message, `${FILE}:2: memory: expected at most 10240 (MB), found number 99999`);
+    const low = invalid(() => parseManifest("name: a\nmemory: 8\n", FILE));
+    assert.match(low.message, /:2: memory: expected at least 16 \(MB\), found number 8/);
+    invalid(() => parseManifest("name: a\nmemory: 128.5\n", FILE));
+  });
+
+  it("reports every issue, each on its own line", () => {
+    const { message, issues } = invalid(() => parseManifest("name: A\nmemory: abc\nextra: 1\n", FILE));
+    assert.equal(issues.length, 3);
+    assert.deepEqual(issues.map((i) => i.key).sort(), ["extra", "memory", "name"]);
+    assert.equal(message.split("\n").length, 3);
+    for (const line of message.split("\n")) assert.ok(line.startsWith(`${FILE}:`), line);
+  });
+
+  it("points at nested keys by their dotted path and line", () => {
+    const { issues } = invalid(() =>
+      parseManifest("name: a\nbindings:\n  kv:\n    CARTS: { namespace: carts, access: write }\n", FILE),
+    );
+    assert.equal(issues[0]?.key, "bindings.kv.CARTS.access");
+    assert.equal(issues[0]?.line, 4);
+  });
+});
+
+describe("validateManifest", () => {
+  it("validates an already-parsed object and applies defaults", () => {
+    const m = validateManifest({ name: "hello", timeout: "2m" });
+    assert.equal(m.timeout, 120_000);
+    assert.equal(m.memory, 128);
+  });
+
+  it("names the file and key without line numbers", () => {
+    const { message, issues } = invalid(() => validateManifest({ name: "a", memory: "abc" }, "api-body"));
+    assert.equal(message, 'api-body: memory: expected number, found "abc"');
+    assert.deepEqual(issues, [{ key: "memory", message: 'expected number, found "abc"' }]);
+  });
+
+  it("rejects something that is not a mapping", () => {
+    const { issues } = invalid(() => validateManifest(["name", "a"]));
+    assert.equal(issues[0]?.key, "(root)");
+  });
+});

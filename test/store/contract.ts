@@ -1,0 +1,426 @@
+// The Store specification: one suite every adapter runs through its own few-line test file.
+// It checks behaviour callers rely on (ordering, cursors, escaping, concurrency), never the SQL behind it.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { v7 } from "uuid";
+import type { Activation, LogLine, Store, TokenRecord, VersionRecord } from "../../src/store/index.ts";
+
+const ENV = "prod";
+const T0 = 1_700_000_000_000;
+
+function version(fn: string, id: string, bundle = `/* ${id} */`): Omit<VersionRecord, "seq" | "createdAt"> {
+  return {
+    env: ENV,
+    function: fn,
+    id,
+    manifest: JSON.stringify({ name: fn, memory: 128, id }),
+    bundle,
+    bundleBytes: Buffer.byteLength(bundle),
+    createdBy: "tester",
+  };
+}
+
+/** Activation ids are UUIDv7 with increasing timestamps, so id order is time order. */
+function activations(count: number, fn: (i: number) => string): Activation[] {
+  return Array.from({ length: count }, (_, i) => {
+    const error = i % 3 === 0;
+    return {
+      id: v7({ msecs: T0 + i }),
+      env: ENV,
+      function: fn(i),
+      version: `v${i % 4}`,
+      trigger: i % 2 === 0 ? "http" : "invoke",
+      startedAt: T0 + i,
+      durationMs: 0.125 + i / 7,
+      billedMs: i + 1,
+      memoryMb: 128,
+      status: error ? "error" : "success",
+      errorCode: error ? "FunctionError" : null,
+      errorMessage: error ? `boom ${i} — ünïcode 'quoted' "double"` : null,
+      httpStatus: i % 2 === 0 ? (error ? 500 : 200) : null,
+      cold: i % 5 === 0,
+      traceId: `trace-${i}`,
+      correlationId: `corr-${i}`,
+      logsDropped: i % 7,
+    };
+  });
+}
+
+function log(a: Activation, level: LogLine["level"], message: string, ts = a.startedAt): LogLine {
+  return { activationId: a.id, env: a.env, function: a.function, version: a.version, ts, level, message };
+}
+
+/** Registers the Store contract suite; `open` must return a fresh, empty, migrated store each call. */
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  /** Each test gets its own store and always closes it. */
+  function test(title: string, body: (store: Store) => Promise<void>): void {
+    it(title, async () => {
+      const store = await open();
+      try {
+        await body(store);
+      } finally {
+        await store.close();
+      }
+    });
+  }
+
+  describe(`Store contract: ${name}`, () => {
+    describe("lifecycle", () => {
+      test("a fresh store has the prod environment", async (store) => {
+        assert.ok((await store.listEnvironments()).includes("prod"));
+      });
+
+      test("ping resolves while open", async (store) => {
+        await store.ping();
+      });
+
+      it("ping rejects after close", async () => {
+        const store = await open();
+        await store.ping();
+        await store.close();
+        await assert.rejects(store.ping());
+      });
+    });
+
+    describe("functions, versions and aliases", () => {
+      test("deploy creates the function and its first version with seq 1", async (store) => {
+        const res = await store.deploy(version("checkout", "aaa111"), "live", T0);
+        assert.equal(res.created, true);
+        assert.equal(res.previous, null);
+        assert.equal(res.version.seq, 1);
+        assert.equal(res.version.id, "aaa111");
+        assert.equal(res.version.createdAt, T0);
+        assert.equal(res.version.bundle, "/* aaa111 */");
+        assert.equal(res.version.bundleBytes, Buffer.byteLength("/* aaa111 */"));
+        assert.equal(res.version.createdBy, "tester");
+        assert.equal(await store.getAlias(ENV, "checkout", "live"), "aaa111");
+      });
+
+      test("redeploying an identical version is a no-op that keeps its seq", async (store) => {
+        await store.deploy(version("checkout", "aaa111"), "live", T0);
+        const again = await store.deploy(version("checkout", "aaa111"), "live", T0 + 1000);
+        assert.equal(again.created, false);
+        assert.equal(again.version.seq, 1);
+        assert.equal(again.version.createdAt, T0);
+        assert.equal((await store.listVersions(ENV, "checkout")).length, 1);
+        const next = await store.deploy(version("checkout", "bbb222"), "live", T0 + 2000);
+        assert.equal(next.version.seq, 2, "a no-op redeploy must not consume a seq");
+      });
+
+      test("a different version gets the next seq and reports the previous live", async (store) => {
+        await store.deploy(version("checkout", "aaa111"), "live", T0);
+        const res = await store.deploy(version("checkout", "bbb222"), "live", T0 + 1000);
+        assert.equal(res.created, true);
+        assert.equal(res.version.seq, 2);
+        assert.equal(res.previous, "aaa111");
+        assert.equal(await store.getAlias(ENV, "checkout", "live"), "bbb222");
+      });
+
+      test("getFunction and listFunctions return the live version and its manifest", async (store) => {
+        await store.deploy(version("checkout", "aaa111"), "live", T0);
+        await store.deploy(version("checkout", "bbb222"), "live", T0 + 1000);
+        await store.deploy(version("api", "ccc333"), "live", T0 + 2000);
+
+        const fn = await store.getFunction(ENV, "checkout");
+        assert.ok(fn);
+        assert.equal(fn.env, ENV);
+        assert.equal(fn.name, "checkout");
+        assert.equal(fn.live, "bbb222");
+        assert.equal(fn.manifest, version("checkout", "bbb222").manifest);
+        assert.equal(fn.createdAt, T0);
+        assert.equal(fn.updatedAt, T0 + 1000);
+
+        assert.equal(await store.getFunction(ENV, "missing"), undefined);
+        assert.equal(await store.getFunction("staging", "checkout"), undefined);
+
+        const all = await store.listFunctions(ENV);
+        assert.deepEqual(
+          all.map((f) => [f.name, f.live, f.manifest]),
+          [
+            ["api", "ccc333", version("api", "ccc333").manifest],
+            ["checkout", "bbb222", version("checkout", "bbb222").manifest],
+          ],
+        );
+        assert.deepEqual(await store.listFunctions("staging"), []);
+      });
+
+      test("getVersion returns the bundle; listVersions is newest first without it", async (store) => {
+        await store.deploy(version("checkout", "aaa111"), "live", T0);
+        await store.deploy(version("checkout", "bbb222"), "live", T0 + 1000);
+        await store.deploy(version("checkout", "ccc333"), "canary", T0 + 2000);
+
+        const v = await store.getVersion(ENV, "checkout", "aaa111");
+        assert.deepEqual(v, { ...version("checkout", "aaa111"), seq: 1, createdAt: T0 });
+        assert.equal(await store.getVersion(ENV, "checkout", "nope"), undefined);
+        assert.equal(await store.getVersion(ENV, "other", "aaa111"), undefined);
+
+        const list = await store.listVersions(ENV, "checkout");
+        assert.deepEqual(
+          list.map((r) => [r.id, r.seq]),
+          [
+            ["ccc333", 3],
+            ["bbb222", 2],
+            ["aaa111", 1],
+          ],
+        );
+        for (const r of list) assert.equal("bundle" in r, false, "listVersions must not carry bundles");
+        const { bundle: _bundle, ...first } = { ...version("checkout", "ccc333"), seq: 3, createdAt: T0 + 2000 };
+        assert.deepEqual(list[0], first);
+      });
+
+      test("getAlias resolves each alias independently", async (store) => {
+        await store.deploy(version("checkout", "aaa111"), "live", T0);
+        await store.deploy(version("checkout", "bbb222"), "canary", T0 + 1000);
+        assert.equal(await store.getAlias(ENV, "checkout", "live"), "aaa111");
+        assert.equal(await store.getAlias(ENV, "checkout", "canary"), "bbb222");
+        assert.equal(await store.getAlias(ENV, "checkout", "beta"), undefined);
+        assert.equal(await store.getAlias(ENV, "other", "live"), undefined);
+      });
+
+      test("deleteFunction removes versions and aliases but keeps activations and logs", async (store) => {
+        await store.deploy(version("checkout", "aaa111"), "live", T0);
+        await store.deploy(version("checkout", "bbb222"), "canary", T0 + 1000);
+        await store.deploy(version("api", "ccc333"), "live", T0 + 2000);
+        const [a] = activations(1, () => "checkout");
+        assert.ok(a);
+        await store.insertActivations([a], [log(a, "info", "kept")]);
+
+        assert.equal(await store.deleteFunction(ENV, "checkout"), true);
+        assert.equal(await store.getFunction(ENV, "checkout"), undefined);
+        assert.deepEqual(await store.listVersions(ENV, "checkout"), []);
+        assert.equal(await store.getVersion(ENV, "checkout", "aaa111"), undefined);
+        assert.equal(await store.getAlias(ENV, "checkout", "live"), undefined);
+        assert.equal(await store.getAlias(ENV, "checkout", "canary"), undefined);
+        assert.deepEqual(
+          (await store.listFunctions(ENV)).map((f) => f.name),
+          ["api"],
+        );
+        assert.deepEqual(await store.getActivation(a.id), a);
+        assert.equal((await store.listLogs({ env: ENV, function: "checkout", limit: 10 })).length, 1);
+        assert.equal(await store.deleteFunction(ENV, "checkout"), false, "a second delete finds nothing");
+
+        // A function deployed again after deletion starts afresh.
+        const again = await store.deploy(version("checkout", "ddd444"), "live", T0 + 3000);
+        assert.equal(again.version.seq, 1);
+        assert.equal(again.previous, null);
+      });
+
+      test("concurrent deploys of two versions of one function both succeed with distinct seqs", async (store) => {
+        const [a, b] = await Promise.all([
+          store.deploy(version("checkout", "aaa111"), "live", T0),
+          store.deploy(version("checkout", "bbb222"), "live", T0),
+        ]);
+        assert.ok(a.created && b.created);
+        assert.deepEqual([a.version.seq, b.version.seq].sort(), [1, 2]);
+        const live = await store.getAlias(ENV, "checkout", "live");
+        assert.ok(live === "aaa111" || live === "bbb222", `live is ${live}`);
+        const versions = await store.listVersions(ENV, "checkout");
+        assert.deepEqual(versions.map((v) => v.seq).sort(), [1, 2]);
+        // Exactly one of them saw the other as the previous live.
+        const previous = [a.previous, b.previous].sort();
+        assert.ok(previous[0] === null || previous[1] === null, `previous: ${previous}`);
+      });
+    });
+
+    describe("activations and logs", () => {
+      const COUNT = 1200;
+      const fnOf = (i: number) => (i % 2 === 0 ? "even" : "odd");
+
+      test(`a batch of ${COUNT} activations and logs round-trips every field`, async (store) => {
+        const acts = activations(COUNT, fnOf);
+        const logs = acts.flatMap((a, i) => [
+          log(a, "info", `line ${i}`),
+          log(a, "error", `err ${i}`, a.startedAt + 1),
+        ]);
+        await store.insertActivations(acts, logs);
+
+        for (const i of [0, 1, 2, 3, 5, 499, 500, 501, 999, 1000, COUNT - 1]) {
+          const a = acts[i];
+          assert.ok(a);
+          assert.deepEqual(await store.getActivation(a.id), a, `activation ${i}`);
+        }
+        const listed = await store.listActivations({ env: ENV, limit: COUNT * 2 });
+        assert.equal(listed.length, COUNT);
+        assert.deepEqual(listed, [...acts].reverse());
+
+        const stored = await store.listLogs({ env: ENV, limit: logs.length * 2 });
+        assert.equal(stored.length, logs.length);
+        assert.deepEqual(
+          stored.map(({ id: _id, ...rest }) => rest),
+          logs,
+        );
+        const ids = stored.map((l) => l.id);
+        assert.ok(
+          ids.every((id, i) => typeof id === "number" && (i === 0 || id > (ids[i - 1] ?? 0))),
+          "log ids increase",
+        );
+        assert.equal(await store.getActivation("no-such-id"), undefined);
+        await store.insertActivations([], []);
+      });
+
+      test("listActivations filters by function and status, newest first", async (store) => {
+        const acts = activations(30, fnOf);
+        await store.insertActivations(acts, []);
+        await store.insertActivations(
+          activations(2, () => "even").map((a, i) => ({ ...a, id: v7({ msecs: T0 + 100 + i }), env: "staging" })),
+          [],
+        );
+
+        const even = await store.listActivations({ env: ENV, function: "even", limit: 100 });
+        assert.deepEqual(
+          even.map((a) => a.id),
+          acts
+            .filter((a) => a.function === "even")
+            .map((a) => a.id)
+            .reverse(),
+        );
+        const errors = await store.listActivations({ env: ENV, status: "error", limit: 100 });
+        assert.ok(errors.length > 0);
+        assert.ok(errors.every((a) => a.status === "error"));
+        assert.equal(errors.length, acts.filter((a) => a.status === "error").length);
+        const oddErrors = await store.listActivations({ env: ENV, function: "odd", status: "error", limit: 100 });
+        assert.deepEqual(
+          oddErrors.map((a) => a.id),
+          acts
+            .filter((a) => a.function === "odd" && a.status === "error")
+            .map((a) => a.id)
+            .reverse(),
+        );
+        assert.equal((await store.listActivations({ env: "staging", limit: 100 })).length, 2);
+        assert.equal((await store.listActivations({ env: ENV, limit: 5 })).length, 5);
+      });
+
+      test("listActivations pages with the before cursor over all rows without overlap", async (store) => {
+        const acts = activations(53, fnOf);
+        await store.insertActivations(acts, []);
+        const seen: string[] = [];
+        let before: string | undefined;
+        for (let page = 0; page < 20; page++) {
+          const rows = await store.listActivations({ env: ENV, limit: 10, ...(before !== undefined && { before }) });
+          if (rows.length === 0) break;
+          assert.ok(rows.length <= 10);
+          seen.push(...rows.map((r) => r.id));
+          before = rows.at(-1)?.id;
+        }
+        assert.deepEqual(seen, acts.map((a) => a.id).reverse());
+      });
+
+      test("listLogs filters by function, activation, level and since", async (store) => {
+        const acts = activations(4, fnOf);
+        const [a0, a1, a2] = acts;
+        assert.ok(a0 && a1 && a2);
+        const logs = [
+          log(a0, "debug", "d0"),
+          log(a0, "info", "i0"),
+          log(a1, "warn", "w1"),
+          log(a1, "error", "e1"),
+          log(a2, "info", "i2", T0 + 5000),
+          log(a2, "warn", "w2", T0 + 6000),
+        ];
+        await store.insertActivations(acts, logs);
+        const messages = async (q: Partial<Parameters<Store["listLogs"]>[0]>) =>
+          (await store.listLogs({ env: ENV, limit: 100, ...q })).map((l) => l.message);
+
+        assert.deepEqual(await messages({ function: "even" }), ["d0", "i0", "i2", "w2"]);
+        assert.deepEqual(await messages({ function: "odd" }), ["w1", "e1"]);
+        assert.deepEqual(await messages({ activationId: a2.id }), ["i2", "w2"]);
+        assert.deepEqual(await messages({ level: "warn" }), ["w1", "e1", "w2"]);
+        assert.deepEqual(await messages({ level: "error" }), ["e1"]);
+        assert.deepEqual(await messages({ level: "debug" }), ["d0", "i0", "w1", "e1", "i2", "w2"]);
+        assert.deepEqual(await messages({ level: "info", function: "even" }), ["i0", "i2", "w2"]);
+        assert.deepEqual(await messages({ since: T0 + 5500 }), ["w2"]);
+        assert.deepEqual(await messages({ env: "staging" }), []);
+      });
+
+      test("listLogs grep is a literal, case-insensitive substring", async (store) => {
+        const [a] = activations(1, fnOf);
+        assert.ok(a);
+        const texts = ["50abc", "50abcx", "50%_x done", "Disk at 50%_X", "a_b", "axb", "back\\slash", "plain"];
+        await store.insertActivations(
+          [a],
+          texts.map((t) => log(a, "info", t)),
+        );
+        const grep = async (g: string) =>
+          (await store.listLogs({ env: ENV, grep: g, limit: 100 })).map((l) => l.message);
+
+        assert.deepEqual(await grep("50%_x"), ["50%_x done", "Disk at 50%_X"]);
+        assert.deepEqual(await grep("a_b"), ["a_b"]);
+        assert.deepEqual(await grep("%"), ["50%_x done", "Disk at 50%_X"]);
+        assert.deepEqual(await grep("\\s"), ["back\\slash"]);
+        assert.deepEqual(await grep("PLAIN"), ["plain"]);
+        assert.deepEqual(await grep("nothing"), []);
+      });
+
+      test("listLogs tails the newest lines ascending, and follows oldest-first after a cursor", async (store) => {
+        const [a] = activations(1, fnOf);
+        assert.ok(a);
+        await store.insertActivations(
+          [a],
+          Array.from({ length: 25 }, (_, i) => log(a, "info", `m${i}`, T0 + i)),
+        );
+        const tail = await store.listLogs({ env: ENV, limit: 5 });
+        assert.deepEqual(
+          tail.map((l) => l.message),
+          ["m20", "m21", "m22", "m23", "m24"],
+        );
+
+        const all = await store.listLogs({ env: ENV, limit: 100 });
+        const cursor = all[9]?.id;
+        assert.ok(cursor !== undefined);
+        const next = await store.listLogs({ env: ENV, after: cursor, limit: 5 });
+        assert.deepEqual(
+          next.map((l) => l.message),
+          ["m10", "m11", "m12", "m13", "m14"],
+        );
+
+        // Following page by page sees every later line exactly once.
+        const followed: string[] = [];
+        let after = cursor;
+        for (;;) {
+          const page = await store.listLogs({ env: ENV, after, limit: 4 });
+          if (page.length === 0) break;
+          followed.push(...page.map((l) => l.message));
+          after = page.at(-1)?.id ?? after;
+        }
+        assert.deepEqual(
+          followed,
+          Array.from({ length: 15 }, (_, i) => `m${i + 10}`),
+        );
+        const last = all.at(-1)?.id;
+        assert.ok(last !== undefined);
+        assert.deepEqual(await store.listLogs({ env: ENV, after: last, limit: 5 }), []);
+      });
+    });
+
+    describe("tokens", () => {
+      test("insert, find by hash, count", async (store) => {
+        assert.equal(await store.countTokens(), 0);
+        const admin: TokenRecord = {
+          id: "tok_1",
+          hash: "a".repeat(64),
+          name: "admin",
+          role: "admin",
+          createdAt: T0,
+          expiresAt: null,
+          revokedAt: null,
+        };
+        const dev: TokenRecord = {
+          id: "tok_2",
+          hash: "b".repeat(64),
+          name: "ci",
+          role: "developer",
+          createdAt: T0 + 1,
+          expiresAt: T0 + 86_400_000,
+          revokedAt: T0 + 5,
+        };
+        await store.insertToken(admin);
+        await store.insertToken(dev);
+        assert.equal(await store.countTokens(), 2);
+        assert.deepEqual(await store.findToken(admin.hash), admin);
+        assert.deepEqual(await store.findToken(dev.hash), dev);
+        assert.equal(await store.findToken("c".repeat(64)), undefined);
+        await assert.rejects(store.insertToken({ ...dev, id: "tok_3" }), "a hash is unique");
+      });
+    });
+  });
+}
