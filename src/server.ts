@@ -13,8 +13,9 @@ import { createLogger, type Logger } from "./logger.ts";
 import { Runtime } from "./runtime/index.ts";
 import { openStore, type Store } from "./store/index.ts";
 import { ActivationRecorder } from "./telemetry/index.ts";
+import { VERSION } from "./version.ts";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
 export interface ServerOptions {
   /** @default "127.0.0.1" */

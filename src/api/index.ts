@@ -12,6 +12,11 @@ import { type ApiDeps, apiRoutes } from "./routes.ts";
 
 export { type ApiDeps, apiRoutes, openApiDocument };
 
+/** The OpenAPI document of this build (route declarations only; no server needed). */
+export function currentOpenApi(version: string): object {
+  return openApiDocument(apiRoutes({} as ApiDeps), version);
+}
+
 const ROLE_RANK: Record<Role, number> = { viewer: 0, developer: 1, operator: 2, admin: 3 };
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps, auth: Authenticator, logger: Logger, version: string): void {

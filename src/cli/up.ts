@@ -19,56 +19,60 @@ export function registerUp(program: Command): void {
     .option("--store <url>", "sqlite:PATH or postgres://… (default: sqlite in the data directory)")
     .option("--demo", "deploy the hello example and print a quick start")
     .option("--log-level <level>", "server log level", "info")
-    .action(async (opts: { port: string; host: string; data: string; store?: string; demo?: boolean; logLevel: string }) => {
-      const { createLogger } = await import("../logger.ts");
-      const env = process.env;
-      const server = await startServer({
-        host: opts.host,
-        port: Number(opts.port),
-        dataDir: opts.data,
-        logger: createLogger(opts.logLevel),
-        ...((opts.store ?? env.PAVE_STORE) && { store: opts.store ?? env.PAVE_STORE }),
-      });
-      const file = configPath(env);
-      if (server.adminToken) {
-        await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-        await writeFile(file, `${JSON.stringify({ url: server.url, token: server.adminToken }, null, 2)}\n`, { mode: 0o600 });
-        await chmod(file, 0o600);
-      }
-      let demo = "";
-      if (opts.demo) {
-        const client = new PaveClient({ url: server.url, token: server.adminToken });
-        const out = await client.deploy(DEMO_DIR);
-        demo = `  demo function: hello (version ${out.version.id}${out.changed ? "" : ", unchanged"})\n`;
-      }
-      const rel = relative(process.cwd(), server.adminTokenFile) || server.adminTokenFile;
-      process.stdout.write(
-        [
-          "",
-          `Pave is up at ${server.url}`,
-          `  data:        ${server.dataDir} (${server.store.kind})`,
-          `  admin token: ${rel} (the CLI reads it from ${file})`,
-          demo.trimEnd(),
-          "",
-          "Try:",
-          `  curl ${server.url}/fn/hello/?name=you`,
-          "  npx pave invoke hello --data '{\"name\":\"you\"}'",
-          "  npx pave activations hello",
-          "  npx pave logs hello --follow",
-          "  npx pave deploy examples/lambda-api",
-          "",
-          `Docs: ${join("docs", "tutorial.md")} · API: ${server.url}/api/v1/openapi.json · Ctrl-C stops the server.`,
-          "",
-        ]
-          .filter((l, i, a) => !(l === "" && a[i - 1] === ""))
-          .join("\n"),
-      );
-      const stop = async () => {
-        process.stdout.write("\nstopping…\n");
-        await server.close();
-        process.exit(0);
-      };
-      process.once("SIGINT", () => void stop());
-      process.once("SIGTERM", () => void stop());
-    });
+    .action(
+      async (opts: { port: string; host: string; data: string; store?: string; demo?: boolean; logLevel: string }) => {
+        const { createLogger } = await import("../logger.ts");
+        const env = process.env;
+        const server = await startServer({
+          host: opts.host,
+          port: Number(opts.port),
+          dataDir: opts.data,
+          logger: createLogger(opts.logLevel),
+          ...((opts.store ?? env.PAVE_STORE) && { store: opts.store ?? env.PAVE_STORE }),
+        });
+        const file = configPath(env);
+        if (server.adminToken) {
+          await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+          await writeFile(file, `${JSON.stringify({ url: server.url, token: server.adminToken }, null, 2)}\n`, {
+            mode: 0o600,
+          });
+          await chmod(file, 0o600);
+        }
+        let demo = "";
+        if (opts.demo) {
+          const client = new PaveClient({ url: server.url, token: server.adminToken });
+          const out = await client.deploy(DEMO_DIR);
+          demo = `  demo function: hello (version ${out.version.id}${out.changed ? "" : ", unchanged"})\n`;
+        }
+        const rel = relative(process.cwd(), server.adminTokenFile) || server.adminTokenFile;
+        process.stdout.write(
+          [
+            "",
+            `Pave is up at ${server.url}`,
+            `  data:        ${server.dataDir} (${server.store.kind})`,
+            `  admin token: ${rel} (the CLI reads it from ${file})`,
+            demo.trimEnd(),
+            "",
+            "Try:",
+            `  curl ${server.url}/fn/hello/?name=you`,
+            '  npx pave invoke hello --data \'{"name":"you"}\'',
+            "  npx pave activations hello",
+            "  npx pave logs hello --follow",
+            "  npx pave deploy examples/lambda-api",
+            "",
+            `Docs: ${join("docs", "tutorial.md")} · API: ${server.url}/api/v1/openapi.json · Ctrl-C stops the server.`,
+            "",
+          ]
+            .filter((l, i, a) => !(l === "" && a[i - 1] === ""))
+            .join("\n"),
+        );
+        const stop = async () => {
+          process.stdout.write("\nstopping…\n");
+          await server.close();
+          process.exit(0);
+        };
+        process.once("SIGINT", () => void stop());
+        process.once("SIGTERM", () => void stop());
+      },
+    );
 }

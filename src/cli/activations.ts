@@ -1,0 +1,75 @@
+// `pave activations [FN]` lists invocation records, newest first; `pave activation ID` shows one in full with
+// its log lines.
+import { type Command, Option } from "commander";
+import { clientFrom, optsOf } from "./client.ts";
+import { envOption, limitOption } from "./options.ts";
+import { formatClock, formatDuration, formatMemory, formatTime, printJson, table } from "./output.ts";
+
+export function registerActivations(program: Command): void {
+  program
+    .command("activations")
+    .description("list recent activations, newest first")
+    .argument("[fn]", "only this function's")
+    .addOption(new Option("--status <status>", "only successes or only errors").choices(["success", "error"]))
+    .addOption(limitOption(1000, "activations").default(20))
+    .addOption(envOption())
+    .action(async (fn: string | undefined, _opts: unknown, cmd: Command) => {
+      const opts = optsOf<{ status?: string; limit: number; env: string }>(cmd);
+      const q = {
+        env: opts.env,
+        limit: opts.limit,
+        ...(fn && { function: fn }),
+        ...(opts.status && { status: opts.status }),
+      };
+      const out = await clientFrom(opts).listActivations(q);
+      if (opts.json) return printJson(out);
+      if (out.activations.length === 0) {
+        process.stdout.write(`no activations${fn ? ` of ${fn}` : ""} in ${opts.env} yet\n`);
+        return;
+      }
+      const rows = out.activations.map((a) => [
+        a.id,
+        a.function,
+        a.version,
+        a.status === "error" ? (a.errorCode ?? "error") : a.status,
+        a.cold ? "cold" : "warm",
+        formatDuration(a.durationMs),
+        formatDuration(a.billedMs),
+        formatTime(a.startedAt),
+      ]);
+      const headers = ["ID", "FUNCTION", "VERSION", "STATUS", "COLD", "DURATION", "BILLED", "STARTED"];
+      process.stdout.write(`${table(rows, headers)}\n`);
+    });
+
+  program
+    .command("activation")
+    .description("show one activation with its logs")
+    .argument("<id>", "activation id")
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const opts = optsOf(cmd);
+      const out = await clientFrom(opts).getActivation(id);
+      if (opts.json) return printJson(out);
+      const a = out.activation;
+      const status =
+        a.status === "error" ? `error ${a.errorCode ?? ""}${a.errorMessage ? `: ${a.errorMessage}` : ""}` : a.status;
+      const fields: [string, string][] = [
+        ["id", a.id],
+        ["function", `${a.function} (${a.env})`],
+        ["version", a.version],
+        ["trigger", a.httpStatus == null ? a.trigger : `${a.trigger} (HTTP ${a.httpStatus})`],
+        ["status", status],
+        ["started", formatTime(a.startedAt)],
+        ["duration", formatDuration(a.durationMs)],
+        ["billed", `${a.billedMs} ms`],
+        ["memory limit", formatMemory(a.memoryMb)],
+        ["cold start", a.cold ? "yes" : "no"],
+        ["trace id", a.traceId],
+        ["correlation id", a.correlationId],
+      ];
+      const lines = fields.map(([k, v]) => `${`${k}:`.padEnd(16)}${v}`);
+      lines.push(a.logs.length === 0 && a.logsDropped === 0 ? "logs:           (none)" : "logs:");
+      for (const l of a.logs) lines.push(`  ${formatClock(l.ts)} ${l.level.toUpperCase().padEnd(5)} ${l.message}`);
+      if (a.logsDropped > 0) lines.push(`  (${a.logsDropped} lines dropped)`);
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+}

@@ -1,0 +1,82 @@
+// Turns anything a command throws into the one error template (what went wrong, then how to fix it) and an
+// exit code scripts can trust: 0 ok, 1 the server or function said no, 2 usage error, 3 server unreachable.
+import { CommanderError } from "commander";
+import { ApiError } from "../client/index.ts";
+
+/** A mistake in how the command was called (bad flag value, unsupported option): exit 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+
+interface Reported {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+  exit: number;
+  hint?: string;
+}
+
+const HINTS: Record<string, string> = {
+  Unauthorized: "set PAVE_TOKEN, or run `pave up` here so the CLI can read its config",
+  Forbidden: "this token's role may not do that; use a token with a higher role",
+  Unreachable: "start a server with `npm start` or pass --url",
+  FunctionNotFound: "see `pave ls`",
+  ActivationNotFound: "see `pave activations`",
+  EnvironmentNotFound: "a fresh server has one environment, `prod`",
+  Throttled: "the function is at its concurrency limit; retry later or raise `concurrency` in pave.yaml",
+  NotReady: "the server is starting or stopping; retry in a moment",
+};
+
+/** Codes whose message is a list of file:line issues, printed whole. */
+const MULTILINE = new Set(["InvalidManifest", "BuildError"]);
+
+function classify(err: unknown, command: string): Reported {
+  if (err instanceof ApiError) {
+    const exit = err.code === "Unreachable" ? EXIT.unreachable : EXIT.refused;
+    return {
+      code: err.code,
+      message: err.message,
+      exit,
+      ...(err.details && { details: err.details }),
+      ...hintOf(err.code),
+    };
+  }
+  if (err instanceof CommanderError) {
+    // Commander's own errors (unknown command or option, missing argument) stay on one line.
+    const message = err.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ");
+    return { code: "UsageError", message: `${message}; see \`${command} --help\``, exit: EXIT.usage };
+  }
+  if (err instanceof UsageError) return { code: "UsageError", message: err.message, exit: EXIT.usage };
+  // Errors raised locally before any request, e.g. the manifest or bundle checks of `pave deploy`.
+  const e = err as { name?: unknown; code?: unknown; message?: unknown; details?: Record<string, unknown> };
+  const message = typeof e?.message === "string" ? e.message : String(err);
+  if (e?.name === "PaveError" && typeof e.code === "string") {
+    return { code: e.code, message, exit: EXIT.refused, ...(e.details && { details: e.details }), ...hintOf(e.code) };
+  }
+  return { code: "Error", message, exit: EXIT.refused };
+}
+
+function hintOf(code: string): { hint?: string } {
+  const hint = HINTS[code];
+  return hint ? { hint } : {};
+}
+
+/** Prints the error (stderr, or `{"error":…}` on stdout with --json) and returns the exit code. */
+export function reportError(err: unknown, opts: { json: boolean; command: string }): number {
+  const r = classify(err, opts.command);
+  if (opts.json) {
+    const error = { code: r.code, message: r.message, ...(r.details && { details: r.details }) };
+    process.stdout.write(`${JSON.stringify({ error })}\n`);
+    return r.exit;
+  }
+  const message = MULTILINE.has(r.code) ? r.message : (r.message.split("\n")[0] ?? "");
+  const prefix = r.code === "UsageError" || r.code === "Error" ? "" : `${r.code}: `;
+  const lines = [`error: ${prefix}${message}`];
+  if (r.hint) lines.push(`  hint: ${r.hint}`);
+  const activationId = r.details?.activationId;
+  if (typeof activationId === "string") lines.push(`  see: pave activation ${activationId}`);
+  process.stderr.write(`${lines.join("\n")}\n`);
+  return r.exit;
+}

@@ -1,0 +1,37 @@
+// `pave invoke FN`: calls a function synchronously with a JSON payload and prints its result; the activation
+// id goes to stderr so stdout stays the bare result.
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { clientFrom, optsOf } from "./client.ts";
+import { UsageError } from "./errors.ts";
+import { envOption } from "./options.ts";
+import { dim, printJson } from "./output.ts";
+
+function parseData(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `not valid JSON (${(err as Error).message}); quote it for the shell, e.g. --data '{"name":"you"}'.`,
+    );
+  }
+}
+
+export function registerInvoke(program: Command): void {
+  program
+    .command("invoke")
+    .description("invoke a function and print its result")
+    .argument("<fn>", "function name")
+    .addOption(new Option("--data <json>", "the payload, as JSON").argParser(parseData))
+    .addOption(envOption())
+    .option("--async", "queue the invocation and return at once (not available yet)")
+    .action(async (fn: string, _opts: unknown, cmd: Command) => {
+      const opts = optsOf<{ data?: unknown; env: string; async?: boolean }>(cmd);
+      if (opts.async)
+        throw new UsageError("async invocation is not available yet; drop --async to invoke and wait for the result");
+      const out = await clientFrom(opts).invoke(fn, opts.data ?? null, opts.env);
+      if (opts.json) return printJson(out);
+      const text = typeof out.result === "string" ? out.result : JSON.stringify(out.result, null, 2);
+      process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+      process.stderr.write(`${dim(`activation ${out.activationId}`)}\n`);
+    });
+}

@@ -1,0 +1,42 @@
+// The `pave` program: global options, every command group, and the one place where failures become an error
+// line (or a JSON error) and an exit code.
+import { Command, CommanderError } from "commander";
+import { registerActivations } from "./activations.ts";
+import { registerDeploy } from "./deploy.ts";
+import { EXIT, reportError } from "./errors.ts";
+import { registerFunctions } from "./functions.ts";
+import { registerInvoke } from "./invoke.ts";
+import { registerLogs } from "./logs.ts";
+import { registerUp } from "./up.ts";
+
+const program = new Command()
+  .name("pave")
+  .version("0.1.0")
+  .description("Pave: a self-hosted serverless platform for TypeScript and JavaScript functions")
+  .option("--url <url>", "server URL (default: PAVE_URL, the config `pave up` wrote, or http://127.0.0.1:8700)")
+  .option("--json", "machine-readable output with stable keys")
+  // Commander throws instead of exiting, and stays quiet: the catch below prints the one error line.
+  .exitOverride()
+  .configureOutput({ outputError: () => {} });
+
+registerUp(program);
+registerDeploy(program);
+registerInvoke(program);
+registerFunctions(program);
+registerActivations(program);
+registerLogs(program);
+
+const argv = process.argv.slice(2);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError && err.exitCode === 0) {
+    process.exitCode = EXIT.ok; // --help, --version
+  } else if (err instanceof CommanderError && err.code === "commander.help") {
+    process.exitCode = EXIT.usage; // no command given: commander printed the help
+  } else {
+    const sub = program.commands.find((c) => argv.includes(c.name()));
+    const json = program.opts().json === true || argv.includes("--json");
+    process.exitCode = reportError(err, { json, command: sub ? `pave ${sub.name()}` : "pave" });
+  }
+}

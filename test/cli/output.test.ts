@@ -1,0 +1,88 @@
+// The CLI's output helpers: aligned tables, durations, local timestamps and relative times, plus the log line
+// format of `pave logs`.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { formatLine } from "../../src/cli/logs.ts";
+import { ago, formatClock, formatDuration, formatMemory, formatTime, table } from "../../src/cli/output.ts";
+
+describe("table", () => {
+  it("aligns columns two spaces apart with no trailing spaces", () => {
+    const out = table(
+      [
+        ["hello", "v1", "128 MB"],
+        ["a-much-longer-name", "v22", "-"],
+      ],
+      ["NAME", "VERSION", "MEMORY"],
+      false,
+    );
+    assert.equal(
+      out,
+      [
+        "NAME                VERSION  MEMORY",
+        "hello               v1       128 MB",
+        "a-much-longer-name  v22      -",
+      ].join("\n"),
+    );
+  });
+
+  it("prints only the headers when there are no rows, and bolds them on a terminal", () => {
+    assert.equal(table([], ["A", "B"], false), "A  B");
+    assert.equal(table([], ["A"], true), "\x1b[1mA\x1b[0m");
+  });
+
+  it("tolerates short rows", () => {
+    assert.equal(table([["x"]], ["AA", "BB"], false), "AA  BB\nx");
+  });
+});
+
+describe("formatDuration", () => {
+  it("uses the unit that fits", () => {
+    assert.equal(formatDuration(0), "0ms");
+    assert.equal(formatDuration(0.42), "0.4ms");
+    assert.equal(formatDuration(3), "3ms");
+    assert.equal(formatDuration(12.6), "13ms");
+    assert.equal(formatDuration(999), "999ms");
+    assert.equal(formatDuration(1000), "1s");
+    assert.equal(formatDuration(1250), "1.25s");
+    assert.equal(formatDuration(10_000), "10s");
+    assert.equal(formatDuration(60_000), "1m");
+    assert.equal(formatDuration(125_000), "2m05s");
+    assert.equal(formatDuration(3_600_000), "1h");
+    assert.equal(formatDuration(3_720_000), "1h02m");
+  });
+});
+
+describe("formatTime and formatClock", () => {
+  const t = new Date(2026, 10, 25, 14, 3, 5, 123).getTime(); // local time
+  it("formats local time with milliseconds", () => {
+    assert.equal(formatTime(t), "2026-11-25 14:03:05.123");
+    assert.equal(formatClock(t), "14:03:05.123");
+  });
+  it("pads every field", () => {
+    assert.equal(formatTime(new Date(2026, 0, 2, 3, 4, 5, 6).getTime()), "2026-01-02 03:04:05.006");
+  });
+});
+
+describe("ago", () => {
+  const now = 1_800_000_000_000;
+  it("is coarse and relative to now", () => {
+    assert.equal(ago(now, now), "just now");
+    assert.equal(ago(now + 5000, now), "just now");
+    assert.equal(ago(now - 42_000, now), "42s ago");
+    assert.equal(ago(now - 5 * 60_000, now), "5m ago");
+    assert.equal(ago(now - 3 * 3_600_000, now), "3h ago");
+    assert.equal(ago(now - 2 * 86_400_000, now), "2d ago");
+  });
+});
+
+describe("formatMemory and formatLine", () => {
+  it("formats memory in MB", () => {
+    assert.equal(formatMemory(128), "128 MB");
+    assert.equal(formatMemory(null), "-");
+  });
+  it("formats a log line with the level padded and a short activation id", () => {
+    const ts = new Date(2026, 10, 25, 14, 3, 5, 123).getTime();
+    const line = formatLine({ ts, level: "info", activationId: "0123456789abcdef", message: "hi" });
+    assert.equal(line, "2026-11-25 14:03:05.123 INFO  01234567 hi");
+  });
+});
