@@ -4,7 +4,9 @@
 import { spawnSync } from "node:child_process";
 
 if (!process.execArgv.includes("--no-node-snapshot")) {
-  const r = spawnSync(process.execPath, ["--no-node-snapshot", ...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit" });
+  const r = spawnSync(process.execPath, ["--no-node-snapshot", ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: "inherit",
+  });
   process.exit(r.status ?? 1);
 }
 const { register } = await import("tsx/esm/api");

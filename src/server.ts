@@ -68,7 +68,10 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     prepare: (code) => runtime.prepare(code),
     onDeployed: (env, name, version) => forget(env, name, version),
   });
-  const gateway = createGatewayHandler(invoker, logger, { env: "prod", maxBodyBytes: options.maxBodyBytes ?? 6 * 1024 * 1024 });
+  const gateway = createGatewayHandler(invoker, logger, {
+    env: "prod",
+    maxBodyBytes: options.maxBodyBytes ?? 6 * 1024 * 1024,
+  });
 
   let ready = false;
   let server: Server | undefined;
@@ -95,7 +98,13 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       return reply.code(503).send({ error: { code: "NotReady", message: (err as Error).message } });
     }
   });
-  registerApi(app, { store, deployer, invoker, onRemoved: (env, name) => forget(env, name) }, new Authenticator(store), logger, VERSION);
+  registerApi(
+    app,
+    { store, deployer, invoker, onRemoved: (env, name) => forget(env, name) },
+    new Authenticator(store),
+    logger,
+    VERSION,
+  );
 
   await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8700 });
   const port = (server?.address() as AddressInfo).port;

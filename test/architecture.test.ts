@@ -16,9 +16,10 @@ function files(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+["']([^"']+)["']/gm), ...text.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g)].map(
-    (m) => m[1] as string,
-  );
+  return [
+    ...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+["']([^"']+)["']/gm),
+    ...text.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g),
+  ].map((m) => m[1] as string);
 }
 
 /** The top-level domain of a path under src/ ("" for files directly in src/). */
@@ -47,12 +48,21 @@ test("the CLI reaches the server only through the client (up.ts starts the node 
   const allowed = new Set(["client", "cli"]);
   const bad = all
     .filter((f) => domainOf(f) === "cli" && !f.endsWith("/up.ts"))
-    .flatMap((f) => imports(f).filter((s) => s.startsWith(".") && !allowed.has(domainOf(resolve(dirname(f), s)))).map((s) => `${relative(SRC, f)} → ${s}`));
+    .flatMap((f) =>
+      imports(f)
+        .filter((s) => s.startsWith(".") && !allowed.has(domainOf(resolve(dirname(f), s))))
+        .map((s) => `${relative(SRC, f)} → ${s}`),
+    );
   assert.deepEqual(bad, []);
 });
 
 test("only store/ speaks SQL and only runtime/ touches isolated-vm", () => {
-  const owners: Record<string, string> = { "better-sqlite3": "store", pg: "store", kysely: "store", "isolated-vm": "runtime" };
+  const owners: Record<string, string> = {
+    "better-sqlite3": "store",
+    pg: "store",
+    kysely: "store",
+    "isolated-vm": "runtime",
+  };
   const bad = all.flatMap((f) =>
     imports(f)
       .filter((s) => owners[s] !== undefined && owners[s] !== domainOf(f))

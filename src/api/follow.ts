@@ -6,7 +6,12 @@ import type { LogQuery, Store } from "../store/index.ts";
 const POLL_MS = 250;
 const HEARTBEAT_MS = 15_000;
 
-export async function followLogs(store: Store, query: LogQuery, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function followLogs(
+  store: Store,
+  query: LogQuery,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {

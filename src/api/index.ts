@@ -19,7 +19,13 @@ export function currentOpenApi(version: string): object {
 
 const ROLE_RANK: Record<Role, number> = { viewer: 0, developer: 1, operator: 2, admin: 3 };
 
-export function registerApi(app: FastifyInstance, deps: ApiDeps, auth: Authenticator, logger: Logger, version: string): void {
+export function registerApi(
+  app: FastifyInstance,
+  deps: ApiDeps,
+  auth: Authenticator,
+  logger: Logger,
+  version: string,
+): void {
   const routes = apiRoutes(deps);
   const doc = openApiDocument(routes, version);
   app.get("/api/v1/openapi.json", async () => doc);
@@ -45,13 +51,16 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps, auth: Authentic
   }
 
   app.setNotFoundHandler((request, reply) => {
-    const { status, body } = toErrorBody(new PaveError("RouteNotFound", `nothing at ${request.method} ${request.url.split("?")[0]}`));
+    const { status, body } = toErrorBody(
+      new PaveError("RouteNotFound", `nothing at ${request.method} ${request.url.split("?")[0]}`),
+    );
     void reply.code(status).send(body);
   });
 
   app.setErrorHandler((err, request, reply) => {
     const error = fromFastify(err);
-    if (!(error instanceof PaveError) || error.code === "Internal") logger.error({ err, url: request.url }, "control API request failed");
+    if (!(error instanceof PaveError) || error.code === "Internal")
+      logger.error({ err, url: request.url }, "control API request failed");
     const { status, body } = toErrorBody(error);
     void reply.code(status).send(body);
   });
@@ -62,14 +71,17 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: string): ne
   const result = schema.safeParse(value ?? (where === "body" ? undefined : {}));
   if (result.success) return result.data as never;
   const issues = result.error.issues.map((i) => `${[where, ...i.path].join(".")}: ${i.message}`);
-  throw new PaveError("BadRequest", issues.join("; "), { details: { issues: result.error.issues.map((i) => ({ path: [where, ...i.path].join("."), message: i.message })) } });
+  throw new PaveError("BadRequest", issues.join("; "), {
+    details: { issues: result.error.issues.map((i) => ({ path: [where, ...i.path].join("."), message: i.message })) },
+  });
 }
 
 /** Fastify's own errors (bad JSON, body too large, …) mapped to our codes. */
 function fromFastify(err: unknown): unknown {
   if (err instanceof PaveError) return err;
   const e = err as { code?: string; statusCode?: number; message?: string };
-  if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new PaveError("PayloadTooLarge", e.message ?? "request body too large");
+  if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE")
+    return new PaveError("PayloadTooLarge", e.message ?? "request body too large");
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
     return new PaveError(e.statusCode === 413 ? "PayloadTooLarge" : "BadRequest", e.message ?? "bad request");
   }

@@ -8,17 +8,17 @@ export function openApiDocument(routes: RouteSpec[], version: string): object {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = `/api/v1${r.path.replace(/:(\w+)/g, "{$1}")}`;
-    const parameters = [
-      ...objectParams(r.params, "path"),
-      ...objectParams(r.query, "query"),
-    ];
+    const parameters = [...objectParams(r.params, "path"), ...objectParams(r.query, "query")];
     const op: Record<string, unknown> = {
       summary: r.summary,
       "x-pave-role": r.role,
       parameters,
       responses: {
         [String(r.status ?? 200)]: { description: "OK" },
-        default: { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+        default: {
+          description: "Error",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+        },
       },
     };
     if (r.body) {

@@ -124,7 +124,12 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
           created: out.created,
           previous: out.previous,
           style: out.style,
-          version: { id: out.version.id, seq: out.version.seq, bundleBytes: out.version.bundleBytes, createdAt: out.version.createdAt },
+          version: {
+            id: out.version.id,
+            seq: out.version.seq,
+            bundleBytes: out.version.bundleBytes,
+            createdAt: out.version.createdAt,
+          },
         };
       },
     }),
@@ -174,7 +179,8 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
             : {
                 status: r.status,
                 headers: Object.fromEntries(r.headers),
-                body: r.body === null ? null : typeof r.body === "string" ? r.body : Buffer.from(r.body).toString("base64"),
+                body:
+                  r.body === null ? null : typeof r.body === "string" ? r.body : Buffer.from(r.body).toString("base64"),
               };
         return { activationId: out.activationId, version: out.version, result };
       },

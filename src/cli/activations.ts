@@ -24,7 +24,8 @@ export function registerActivations(program: Command): void {
       const out = await clientFrom(opts).listActivations(q);
       if (opts.json) return printJson(out);
       if (out.activations.length === 0) {
-        process.stdout.write(`no activations${fn ? ` of ${fn}` : ""} in ${opts.env} yet\n`);
+        const which = opts.status ? `${opts.status} activations` : "activations";
+        process.stdout.write(`no ${which}${fn ? ` of ${fn}` : ""} in ${opts.env}\n`);
         return;
       }
       const rows = out.activations.map((a) => [
@@ -60,7 +61,7 @@ export function registerActivations(program: Command): void {
         ["status", status],
         ["started", formatTime(a.startedAt)],
         ["duration", formatDuration(a.durationMs)],
-        ["billed", `${a.billedMs} ms`],
+        ["billed", `${a.billedMs}ms`],
         ["memory limit", formatMemory(a.memoryMb)],
         ["cold start", a.cold ? "yes" : "no"],
         ["trace id", a.traceId],

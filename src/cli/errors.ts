@@ -45,7 +45,10 @@ function classify(err: unknown, command: string): Reported {
   }
   if (err instanceof CommanderError) {
     // Commander's own errors (unknown command or option, missing argument) stay on one line.
-    const message = err.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ");
+    const message = err.message
+      .replace(/^error: /, "")
+      .replace(/\s*\n\s*/g, " ")
+      .replace(/\.$/, "");
     return { code: "UsageError", message: `${message}; see \`${command} --help\``, exit: EXIT.usage };
   }
   if (err instanceof UsageError) return { code: "UsageError", message: err.message, exit: EXIT.usage };

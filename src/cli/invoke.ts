@@ -11,7 +11,7 @@ function parseData(value: string): unknown {
     return JSON.parse(value);
   } catch (err) {
     throw new InvalidArgumentError(
-      `not valid JSON (${(err as Error).message}); quote it for the shell, e.g. --data '{"name":"you"}'.`,
+      `Not valid JSON (${(err as Error).message}); quote it for the shell, e.g. --data '{"name":"you"}'`,
     );
   }
 }

@@ -61,7 +61,10 @@ export function registerLogs(program: Command): void {
     });
 }
 
-/** `2026-11-25 14:03:05.123 INFO  1a2b3c4d message` */
+/**
+ * `2026-11-25 14:03:05.123 INFO  1a2b3c4d message`. The short id is the activation id's last 8 characters:
+ * ids are UUIDv7, whose first 8 are a timestamp shared by every activation within the same minute.
+ */
 export function formatLine(l: Line): string {
-  return `${formatTime(l.ts)} ${l.level.toUpperCase().padEnd(5)} ${l.activationId.slice(0, 8)} ${l.message}`;
+  return `${formatTime(l.ts)} ${l.level.toUpperCase().padEnd(5)} ${l.activationId.slice(-8)} ${l.message}`;
 }

@@ -9,7 +9,7 @@ export function limitOption(max: number, what: string): Option {
   return new Option("--limit <n>", `how many ${what} to show (1-${max})`).argParser((v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1 || n > max)
-      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}.`);
+      throw new InvalidArgumentError(`Expected a whole number from 1 to ${max}.`);
     return n;
   });
 }

@@ -15,7 +15,10 @@ export function configPath(env: Record<string, string | undefined>): string {
   return env.PAVE_CONFIG ?? join(env.XDG_CONFIG_HOME ?? join(homedir(), ".config"), "pave", "config.json");
 }
 
-export function resolveClientConfig(flags: { url?: string | undefined }, env: Record<string, string | undefined>): ClientConfig {
+export function resolveClientConfig(
+  flags: { url?: string | undefined },
+  env: Record<string, string | undefined>,
+): ClientConfig {
   let file: Partial<ClientConfig> = {};
   try {
     file = JSON.parse(readFileSync(configPath(env), "utf8")) as Partial<ClientConfig>;

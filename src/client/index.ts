@@ -96,7 +96,12 @@ export class PaveClient {
     return this.deployBundle(pkg.raw, pkg.bundle, env);
   }
 
-  listVersions(name: string, env = "prod"): Promise<{ versions: { id: string; seq: number; live: boolean; bundleBytes: number; createdAt: number; createdBy: string }[] }> {
+  listVersions(
+    name: string,
+    env = "prod",
+  ): Promise<{
+    versions: { id: string; seq: number; live: boolean; bundleBytes: number; createdAt: number; createdBy: string }[];
+  }> {
     return this.#call("GET", `/functions/${enc(name)}/versions`, { env });
   }
 
@@ -104,7 +109,9 @@ export class PaveClient {
     return this.#call("POST", `/functions/${enc(name)}/invocations`, { env }, payload ?? null);
   }
 
-  listActivations(q: { env?: string; function?: string; status?: string; before?: string; limit?: number } = {}): Promise<{ activations: Activation[]; next: string | null }> {
+  listActivations(
+    q: { env?: string; function?: string; status?: string; before?: string; limit?: number } = {},
+  ): Promise<{ activations: Activation[]; next: string | null }> {
     return this.#call("GET", "/activations", q);
   }
 
@@ -120,7 +127,12 @@ export class PaveClient {
    * Streams log lines (server-sent events) until `signal` aborts. When the connection drops — a server restart —
    * it reconnects from the last line seen, so nothing is missed or repeated.
    */
-  async followLogs(q: LogFilter, onLine: (line: LogLine) => void, signal: AbortSignal, onReconnect?: (err: unknown) => void): Promise<void> {
+  async followLogs(
+    q: LogFilter,
+    onLine: (line: LogLine) => void,
+    signal: AbortSignal,
+    onReconnect?: (err: unknown) => void,
+  ): Promise<void> {
     let after = q.after;
     while (!signal.aborted) {
       try {
@@ -172,7 +184,11 @@ export class PaveClient {
     try {
       return await fetch(url, init);
     } catch (err) {
-      throw new ApiError("Unreachable", `cannot reach the Pave server at ${this.url} (${(err as Error).cause ?? (err as Error).message}); is \`pave up\` running? Set --url or PAVE_URL`, 0);
+      throw new ApiError(
+        "Unreachable",
+        `cannot reach the Pave server at ${this.url} (${(err as Error).cause ?? (err as Error).message}); is \`pave up\` running? Set --url or PAVE_URL`,
+        0,
+      );
     }
   }
 
@@ -193,8 +209,11 @@ export class PaveClient {
 
 async function toApiError(res: Response): Promise<ApiError> {
   try {
-    const body = (await res.json()) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } };
-    if (body.error?.code) return new ApiError(body.error.code, body.error.message ?? "", res.status, body.error.details);
+    const body = (await res.json()) as {
+      error?: { code?: string; message?: string; details?: Record<string, unknown> };
+    };
+    if (body.error?.code)
+      return new ApiError(body.error.code, body.error.message ?? "", res.status, body.error.details);
   } catch {}
   return new ApiError("Internal", `the server answered ${res.status} ${res.statusText}`, res.status);
 }

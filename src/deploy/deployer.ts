@@ -83,7 +83,15 @@ export class Deployer {
     }
     const now = (this.#deps.now ?? Date.now)();
     const result = await store.deploy(
-      { env: req.env, function: req.name, id, manifest: canonicalJson(manifest), bundle: req.bundle, bundleBytes, createdBy: req.createdBy },
+      {
+        env: req.env,
+        function: req.name,
+        id,
+        manifest: canonicalJson(manifest),
+        bundle: req.bundle,
+        bundleBytes,
+        createdBy: req.createdBy,
+      },
       "live",
       now,
     );

@@ -1,7 +1,8 @@
 // The data plane: `/fn/<name>/<path…>` → the function's live version → the response. Written on node:http
 // directly because it is the hot path; bodies are bounded while streaming in, errors are JSON with a code.
-import type { IncomingMessage, ServerResponse } from "node:http";
+
 import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { HttpResponse } from "../runtime/index.ts";
@@ -32,7 +33,12 @@ export function createGatewayHandler(invoker: Invoker, logger: Logger, options: 
   };
 }
 
-async function handle(invoker: Invoker, options: GatewayOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  invoker: Invoker,
+  options: GatewayOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const rawUrl = req.url ?? "/";
   const q = rawUrl.indexOf("?");
   const pathPart = q === -1 ? rawUrl : rawUrl.slice(0, q);

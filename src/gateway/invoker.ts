@@ -56,12 +56,24 @@ export class Invoker {
     return this.#invoke(env, name, "invoke", { kind: "direct", payload }, ids);
   }
 
-  async #invoke(env: string, name: string, trigger: Trigger, input: RuntimeInput, ids: InvokeIds): Promise<InvokeOutcome> {
+  async #invoke(
+    env: string,
+    name: string,
+    trigger: Trigger,
+    input: RuntimeInput,
+    ids: InvokeIds,
+  ): Promise<InvokeOutcome> {
     const code = await this.#resolve(env, name);
     const id = uuidv7();
     const startedAt = Date.now();
     const t0 = performance.now();
-    const meta = { id, functionName: name, functionVersion: code.id, memoryMb: code.memoryMb, deadline: startedAt + code.timeoutMs };
+    const meta = {
+      id,
+      functionName: name,
+      functionVersion: code.id,
+      memoryMb: code.memoryMb,
+      deadline: startedAt + code.timeoutMs,
+    };
     const call = await this.#runtime.invoke(code, input, meta);
     const result = await call.result;
     void call.report.then((report) => {
@@ -108,7 +120,13 @@ export class Invoker {
       if (!cached.refreshing && Date.now() - cached.checkedAt > REVALIDATE_MS) {
         cached.refreshing = true;
         void this.#load(env, name)
-          .then((code) => this.#resolved.set(key, { code: code.id === cached.code.id ? cached.code : code, checkedAt: Date.now(), refreshing: false }))
+          .then((code) =>
+            this.#resolved.set(key, {
+              code: code.id === cached.code.id ? cached.code : code,
+              checkedAt: Date.now(),
+              refreshing: false,
+            }),
+          )
           .catch((err: unknown) => {
             if (err instanceof PaveError && err.code === "FunctionNotFound") this.#resolved.delete(key);
             else {

@@ -50,66 +50,95 @@ interface Running {
   onResult: ((r: Outcome) => void) | null;
 }
 
+/** The bridges' target: swapped to a fresh state at the end of each invocation. */
+interface Sink {
+  running: Running;
+}
+
+function freshRunning(): Running {
+  return { logs: [], logBytes: 0, dropped: 0, onResult: null };
+}
+
+/** An isolate with the sandbox loaded and its host bridges wired, holding no function yet: a spare, ready to load one. */
+export interface Booted {
+  memoryMb: number;
+  isolate: ivm.Isolate;
+  context: ivm.Context;
+  init: ivm.Reference<() => unknown>;
+  sink: Sink;
+}
+
+/** Creates an isolate with `memoryMb` of heap, evaluates the sandbox and hands it its bridges. */
+export async function boot(sandbox: SandboxScript, memoryMb: number, limits: LogLimits): Promise<Booted> {
+  const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+  const sink: Sink = { running: freshRunning() };
+  const log = (level: SandboxLogLevel, message: string) => appendLog(sink.running, limits, level, message);
+  const respond = (result: SandboxResult) => {
+    const cb = sink.running.onResult;
+    if (cb) {
+      sink.running.onResult = null;
+      cb(result);
+    }
+  };
+  try {
+    const context = await isolate.createContext();
+    const sandboxCode = await isolate.compileScript(sandbox.code, {
+      filename: "pave:sandbox",
+      ...(sandbox.cachedData && { cachedData: sandbox.cachedData }),
+    });
+    await sandboxCode.run(context);
+    const setup = (await context.global.get("__pave_setup", { reference: true })) as ivm.Reference<
+      (...args: unknown[]) => () => unknown
+    >;
+    const init = (await setup.apply(
+      undefined,
+      [
+        new ivm.Callback(log),
+        new ivm.Reference((ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())),
+        new ivm.Callback(respond),
+        new ivm.Callback(parseUrl),
+      ],
+      { result: { reference: true } },
+    )) as ivm.Reference<() => unknown>;
+    return { memoryMb, isolate, context, init, sink };
+  } catch (err) {
+    if (!isolate.isDisposed) isolate.dispose();
+    throw err;
+  }
+}
+
 export class Instance {
   readonly version: VersionCode;
   readonly style: HandlerStyle;
   lastUsed = 0;
   readonly #isolate: ivm.Isolate;
   readonly #dispatch: ivm.Reference<(inv: Invocation) => Promise<void>>;
-  #running: Running;
+  /** Where the bridges deliver log lines and the result: the invocation running now (or the load, at first). */
+  readonly #sink: Sink;
 
   private constructor(
     version: VersionCode,
     isolate: ivm.Isolate,
     style: HandlerStyle,
     dispatch: ivm.Reference<(inv: Invocation) => Promise<void>>,
-    initLogs: Running,
+    sink: Sink,
   ) {
     this.version = version;
     this.#isolate = isolate;
     this.style = style;
     this.#dispatch = dispatch;
-    // Lines logged by top-level code belong to the first (cold) invocation, as Lambda's INIT lines do.
-    this.#running = initLogs;
+    // Lines logged by top-level code stay in the sink and belong to the first (cold) invocation, as Lambda's INIT
+    // lines do.
+    this.#sink = sink;
   }
 
-  /** Starts an isolate, loads the sandbox, then evaluates the bundle. Throws InvalidHandler, BuildError, Timeout or OutOfMemory. */
-  static async create(version: VersionCode, sandbox: SandboxScript, limits: LogLimits): Promise<Instance> {
-    const isolate = new ivm.Isolate({ memoryLimit: version.memoryMb });
-    const running: Running = { logs: [], logBytes: 0, dropped: 0, onResult: null };
-    let instance: Instance | undefined;
-    const log = (level: SandboxLogLevel, message: string) => {
-      const r = instance ? instance.#running : running;
-      appendLog(r, limits, level, message);
-    };
-    const respond = (result: SandboxResult) => {
-      const r = instance ? instance.#running : undefined;
-      const cb = r?.onResult;
-      if (r && cb) {
-        r.onResult = null;
-        cb(result);
-      }
-    };
+  /**
+   * Loads a version into a booted isolate (see `boot`): evaluates the bundle and finds its handler.
+   * Throws InvalidHandler, BuildError, FunctionError, Timeout or OutOfMemory; the isolate is disposed then.
+   */
+  static async create(version: VersionCode, booted: Booted): Promise<Instance> {
+    const { isolate, context, init, sink } = booted;
     try {
-      const context = await isolate.createContext();
-      const sandboxCode = await isolate.compileScript(sandbox.code, {
-        filename: "pave:sandbox",
-        ...(sandbox.cachedData && { cachedData: sandbox.cachedData }),
-      });
-      await sandboxCode.run(context);
-      const setup = (await context.global.get("__pave_setup", { reference: true })) as ivm.Reference<
-        (...args: unknown[]) => () => unknown
-      >;
-      const init = (await setup.apply(
-        undefined,
-        [
-          new ivm.Callback(log),
-          new ivm.Reference((ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())),
-          new ivm.Callback(respond),
-          new ivm.Callback(parseUrl),
-        ],
-        { result: { reference: true } },
-      )) as ivm.Reference<() => unknown>;
       const script = await compile(isolate, version);
       await script.run(context, { timeout: version.timeoutMs });
       const ready = (await init.apply(undefined, [], { result: { reference: true } })) as ivm.Reference<
@@ -122,8 +151,7 @@ export class Instance {
       }
       const style = (await ready.get(0, { copy: true })) as HandlerStyle;
       const dispatch = (await ready.get(1, { reference: true })) as ivm.Reference<(inv: Invocation) => Promise<void>>;
-      instance = new Instance(version, isolate, style, dispatch, running);
-      return instance;
+      return new Instance(version, isolate, style, dispatch, sink);
     } catch (err) {
       const failure = classify(err, isolate, false);
       if (!isolate.isDisposed) isolate.dispose();
@@ -144,7 +172,7 @@ export class Instance {
    * settles when the invocation is over (after ctx.waitUntil work), with its logs.
    */
   async invoke(inv: Invocation, onResult: (r: Outcome) => void): Promise<Settled> {
-    const running = this.#running;
+    const running = this.#sink.running;
     running.onResult = onResult;
     let timedOut = false;
     const remaining = Math.max(1, inv.meta.deadline - Date.now());
@@ -172,7 +200,7 @@ export class Instance {
         failure ?? { kind: "error", code: "FunctionError", message: "the function finished without responding" },
       );
     }
-    this.#running = { logs: [], logBytes: 0, dropped: 0, onResult: null };
+    this.#sink.running = freshRunning();
     this.lastUsed = Date.now();
     return {
       ...(failure && { failure }),

@@ -1,13 +1,18 @@
 // Warm instances per version, and each function's concurrency limit. An idle instance is reused (warm);
-// none idle means a new one (cold). Idle instances are disposed after `idleTtlMs`.
+// none idle means a cold start, which loads the version into a spare isolate booted ahead of time in the background.
 import { PaveError } from "../errors.ts";
-import { Instance, type LogLimits, type VersionCode } from "./instance.ts";
+import { type Booted, boot, Instance, type LogLimits, type VersionCode } from "./instance.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 
 export interface PoolOptions {
   /** How long an idle instance is kept warm. @default 300000 */
   idleTtlMs: number;
   logLimits: LogLimits;
+  /**
+   * Spare isolates kept booted per memory size in use, so a cold start skips creating the isolate and loading the
+   * sandbox (most of its cost). 0 disables. @default 2
+   */
+  spares: number;
 }
 
 export interface PoolStats {
@@ -28,6 +33,8 @@ export class InstancePool {
   #busy = 0;
   #coldStarts = 0;
   #closed = false;
+  /** Booted spare isolates by memory size, and how many are being booted. */
+  readonly #spares = new Map<number, { ready: Booted[]; booting: number }>();
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(sandbox: SandboxScript, options: PoolOptions) {
@@ -53,10 +60,10 @@ export class InstancePool {
       const idle = this.#idle.get(versionKey(version))?.pop();
       if (idle) return { instance: idle, cold: false };
       this.#coldStarts++;
-      return {
-        instance: await Instance.create(this.#codeFor(version), this.#sandbox, this.#options.logLimits),
-        cold: true,
-      };
+      const instance = await Instance.create(this.#codeFor(version), await this.#spare(version.memoryMb));
+      // Replace the spare only now: booting competes for the same few isolate threads as this cold start.
+      this.#refill(version.memoryMb);
+      return { instance, cold: true };
     } catch (err) {
       this.#done(fnKey);
       throw err;
@@ -101,6 +108,39 @@ export class InstancePool {
     }
   }
 
+  /** A booted isolate of this size: a spare if one is ready, else a new one. */
+  async #spare(memoryMb: number): Promise<Booted> {
+    return this.#sparesOf(memoryMb).ready.pop() ?? boot(this.#sandbox, memoryMb, this.#options.logLimits);
+  }
+
+  #sparesOf(memoryMb: number): { ready: Booted[]; booting: number } {
+    let spares = this.#spares.get(memoryMb);
+    if (!spares) {
+      spares = { ready: [], booting: 0 };
+      this.#spares.set(memoryMb, spares);
+    }
+    return spares;
+  }
+
+  /** Boots spares of this size in the background until there are `spares` of them. */
+  #refill(memoryMb: number): void {
+    const spares = this.#sparesOf(memoryMb);
+    while (!this.#closed && spares.ready.length + spares.booting < this.#options.spares) {
+      spares.booting++;
+      boot(this.#sandbox, memoryMb, this.#options.logLimits).then(
+        (booted) => {
+          spares.booting--;
+          if (this.#closed) booted.isolate.dispose();
+          else spares.ready.push(booted);
+        },
+        () => {
+          // Booting a spare only fails when the process is out of resources; the next cold start boots inline.
+          spares.booting--;
+        },
+      );
+    }
+  }
+
   stats(): PoolStats {
     let idle = 0;
     for (const list of this.#idle.values()) idle += list.length;
@@ -112,6 +152,8 @@ export class InstancePool {
     clearInterval(this.#sweeper);
     for (const list of this.#idle.values()) for (const i of list) i.dispose();
     this.#idle.clear();
+    for (const { ready } of this.#spares.values()) for (const b of ready) b.isolate.dispose();
+    this.#spares.clear();
   }
 
   #codeFor(version: VersionCode): VersionCode {

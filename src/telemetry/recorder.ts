@@ -1,7 +1,8 @@
 // Writes activations and their log lines to the store in batches, off the hot path: the gateway hands a record
 // over synchronously and moves on; a timer (or a full batch) commits them in one transaction.
-import type { Activation, LogLine, Store } from "../store/index.ts";
+
 import type { Logger } from "../logger.ts";
+import type { Activation, LogLine, Store } from "../store/index.ts";
 
 export interface RecorderOptions {
   /** How long a record may wait before its batch is written. @default 50 */

@@ -7,11 +7,17 @@ import { VERSION } from "../../src/version.ts";
 
 test("docs/openapi.json matches the route declarations", () => {
   const committed = JSON.parse(readFileSync(new URL("../../docs/openapi.json", import.meta.url), "utf8")) as unknown;
-  assert.deepEqual(committed, JSON.parse(JSON.stringify(currentOpenApi(VERSION))), "run `npm run openapi` and commit docs/openapi.json");
+  assert.deepEqual(
+    committed,
+    JSON.parse(JSON.stringify(currentOpenApi(VERSION))),
+    "run `npm run openapi` and commit docs/openapi.json",
+  );
 });
 
 test("every operation declares the role it needs and documents its errors", () => {
-  const doc = currentOpenApi(VERSION) as { paths: Record<string, Record<string, { "x-pave-role"?: string; responses: object }>> };
+  const doc = currentOpenApi(VERSION) as {
+    paths: Record<string, Record<string, { "x-pave-role"?: string; responses: object }>>;
+  };
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
       assert.ok(op["x-pave-role"], `${method} ${path} has no role`);

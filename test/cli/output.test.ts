@@ -80,9 +80,9 @@ describe("formatMemory and formatLine", () => {
     assert.equal(formatMemory(128), "128 MB");
     assert.equal(formatMemory(null), "-");
   });
-  it("formats a log line with the level padded and a short activation id", () => {
+  it("formats a log line with the level padded and the activation id's last 8 characters", () => {
     const ts = new Date(2026, 10, 25, 14, 3, 5, 123).getTime();
     const line = formatLine({ ts, level: "info", activationId: "0123456789abcdef", message: "hi" });
-    assert.equal(line, "2026-11-25 14:03:05.123 INFO  01234567 hi");
+    assert.equal(line, "2026-11-25 14:03:05.123 INFO  89abcdef hi");
   });
 });

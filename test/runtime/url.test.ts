@@ -406,9 +406,20 @@ describe("URL and URLSearchParams in the sandbox", () => {
     ]);
     // Node's decoder agrees on the same inputs.
     const utf8 = out.utf8 as string[];
-    ["%C3%28", "%FF", "%E2%82", "%E2%82%AC", "%F0%9F%98%80", "%ED%A0%80", "%F4%90%80%80", "%C0%AF", "%E2%82x", "%"].forEach(
-      (v, i) => assert.equal(utf8[i], new URLSearchParams(`v=${v}`).get("v"), v),
-    );
+    [
+      "%C3%28",
+      "%FF",
+      "%E2%82",
+      "%E2%82%AC",
+      "%F0%9F%98%80",
+      "%ED%A0%80",
+      "%F4%90%80%80",
+      "%C0%AF",
+      "%E2%82x",
+      "%",
+    ].forEach((v, i) => {
+      assert.equal(utf8[i], new URLSearchParams(`v=${v}`).get("v"), v);
+    });
     assert.deepEqual(out.shapes, [
       ["", "a"],
       ["b", ""],

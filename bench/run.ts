@@ -1,0 +1,133 @@
+// `npm run bench [-- --quick] [-- --json] [-- --cpu-prof DIR]`: the hot-path benchmarks and their targets.
+// Throughput is a ratio to a raw node:http baseline from the same run; targets are reported, never enforced.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { writeHello } from "./hello.ts";
+import { killChildren, type LoadFigures, type LoadSettings, measurePave, measureRaw } from "./http.ts";
+import { type Latency, measureRuntime } from "./runtime.ts";
+
+const TARGETS = { coldStartP99Ms: 10, throughputRatio: 0.4 };
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
+  },
+});
+
+process.once("SIGINT", () => {
+  killChildren();
+  process.exit(130);
+});
+
+async function main(): Promise<void> {
+  const quick = args.quick === true;
+  const load: LoadSettings = { connections: 16, pipelining: 1, durationS: quick ? 2 : 10, warmupS: quick ? 1 : 2 };
+  const tmp = await mkdtemp(join(tmpdir(), "pave-bench-"));
+  try {
+    const fnDir = join(tmp, "hello");
+    await mkdir(fnDir);
+    await writeHello(fnDir);
+    progress("runtime: cold starts and warm invokes");
+    const runtime = await measureRuntime(fnDir, quick ? { cold: 50, warm: 300 } : { cold: 300, warm: 2000 });
+    progress(`http: raw node:http baseline (${load.durationS} s)`);
+    const raw = await measureRaw(load);
+    progress(`http: pave gateway (${load.durationS} s)`);
+    const cpuProf = args["cpu-prof"] === undefined ? undefined : resolve(args["cpu-prof"]);
+    const pave = await measurePave(load, tmp, fnDir, cpuProf);
+
+    const ratio = Math.round((pave.requestsPerSec / raw.requestsPerSec) * 1000) / 1000;
+    const flagged = failures(raw) + failures(pave) > 0;
+    const coldP99 = runtime.coldStartCodeCache.p99Ms;
+    const report = {
+      quick,
+      node: process.version,
+      ...runtime,
+      http: { settings: load, raw, pave, ratio, flagged },
+      targets: {
+        coldStartP99Ms: {
+          target: `< ${TARGETS.coldStartP99Ms}`,
+          value: coldP99,
+          pass: coldP99 < TARGETS.coldStartP99Ms,
+        },
+        throughputRatio: {
+          target: `>= ${TARGETS.throughputRatio}`,
+          value: ratio,
+          pass: !flagged && ratio >= TARGETS.throughputRatio,
+        },
+      },
+    };
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : table(report));
+  } finally {
+    killChildren();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+function failures(f: LoadFigures): number {
+  return f.non2xx + f.errors + f.timeouts;
+}
+
+type Report = {
+  quick: boolean;
+  node: string;
+  coldStartCodeCache: Latency;
+  coldStartAfterRetire: Latency;
+  coldStartFirstLoad: Latency;
+  warmInvoke: Latency;
+  http: { settings: LoadSettings; raw: LoadFigures; pave: LoadFigures; ratio: number; flagged: boolean };
+  targets: Record<"coldStartP99Ms" | "throughputRatio", { target: string; pass: boolean }>;
+};
+
+function table(r: Report): string {
+  const mark = (t: { target: string; pass: boolean }) => `${t.pass ? "PASS" : "MISS"} (target ${t.target})`;
+  const lat = (name: string, l: Latency, note = "") =>
+    row(name, `p50 ${ms(l.p50Ms)}  p99 ${ms(l.p99Ms)}  (n=${l.samples})`, note);
+  const http = (name: string, f: LoadFigures) =>
+    row(
+      name,
+      `${f.requestsPerSec} req/s  p50 ${f.p50Ms} ms  p99 ${f.p99Ms} ms`,
+      failures(f) > 0
+        ? `FLAGGED: ${f.non2xx} non-2xx, ${f.errors} errors, ${f.timeouts} timeouts`
+        : `${f.requests} × 2xx`,
+    );
+  const s = r.http.settings;
+  return [
+    `pave bench${r.quick ? " (quick)" : ""} · node ${r.node} · targets are reported, not enforced`,
+    "",
+    "runtime, in-process (ms from invoke to result)",
+    lat("cold start, code cached", r.coldStartCodeCache, `p99 ${mark(r.targets.coldStartP99Ms)}`),
+    lat("cold start, after retire", r.coldStartAfterRetire),
+    lat("cold start, first load", r.coldStartFirstLoad),
+    lat("warm invoke", r.warmInvoke),
+    "",
+    `http, autocannon ${s.connections} connections × pipelining ${s.pipelining}, ${s.durationS} s after ${s.warmupS} s warm-up`,
+    http("raw node:http", r.http.raw),
+    http("pave GET /fn/hello/", r.http.pave),
+    row("pave / raw", `${r.http.ratio}`, mark(r.targets.throughputRatio)),
+    "",
+  ].join("\n");
+}
+
+function row(name: string, figures: string, note = ""): string {
+  return `  ${name.padEnd(26)}${figures.padEnd(46)}${note}`.trimEnd();
+}
+
+function ms(v: number): string {
+  return `${v.toFixed(2)} ms`;
+}
+
+function progress(line: string): void {
+  if (!args.json) process.stderr.write(`… ${line}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
