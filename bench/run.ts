@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [-- --json] [-- --cpu-prof DIR]`: the hot-path benchmarks and their targets.
 // Throughput is a ratio to a raw node:http baseline from the same run; targets are reported, never enforced.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { writeHello } from "./hello.ts";
@@ -26,6 +26,8 @@ process.once("SIGINT", () => {
 async function main(): Promise<void> {
   const quick = args.quick === true;
   const load: LoadSettings = { connections: 16, pipelining: 1, durationS: quick ? 2 : 10, warmupS: quick ? 1 : 2 };
+  // The machine is shared: the 1-minute load average says how much to trust the absolute figures.
+  const load1m = loadavg()[0] ?? 0;
   const tmp = await mkdtemp(join(tmpdir(), "pave-bench-"));
   try {
     const fnDir = join(tmp, "hello");
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     const report = {
       quick,
       node: process.version,
+      loadAvg1m: Math.round(load1m * 100) / 100,
       ...runtime,
       http: { settings: load, raw, pave, ratio, flagged },
       targets: {
@@ -74,6 +77,7 @@ function failures(f: LoadFigures): number {
 type Report = {
   quick: boolean;
   node: string;
+  loadAvg1m: number;
   coldStartCodeCache: Latency;
   coldStartAfterRetire: Latency;
   coldStartFirstLoad: Latency;
@@ -96,7 +100,7 @@ function table(r: Report): string {
     );
   const s = r.http.settings;
   return [
-    `pave bench${r.quick ? " (quick)" : ""} · node ${r.node} · targets are reported, not enforced`,
+    `pave bench${r.quick ? " (quick)" : ""} · node ${r.node} · load avg ${r.loadAvg1m} · targets are reported, not enforced`,
     "",
     "runtime, in-process (ms from invoke to result)",
     lat("cold start, code cached", r.coldStartCodeCache, `p99 ${mark(r.targets.coldStartP99Ms)}`),

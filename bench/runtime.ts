@@ -22,6 +22,11 @@ export interface RuntimeFigures {
 }
 
 const ENV = "bench";
+/**
+ * Pause before each cold sample, untimed: cold starts are spaced out in real traffic, and the pool refills its
+ * spare isolates in the background after one, which a back-to-back sample would wrongly pay for.
+ */
+const SETTLE_MS = 10;
 const INPUT: RuntimeInput = {
   kind: "http",
   url: "http://localhost/",
@@ -63,6 +68,7 @@ export async function measureRuntime(fnDir: string, samples: { cold: number; war
     const cached = version("cached", "v1");
     await timeInvoke(expiring, cached); // compiles once and fills the code cache
     const coldStartCodeCache = await series(samples.cold, async () => {
+      await sleep(SETTLE_MS);
       while (expiring.stats().idle > 0) await sleep(1);
       return timeInvoke(expiring, cached);
     });
@@ -70,12 +76,14 @@ export async function measureRuntime(fnDir: string, samples: { cold: number; war
 
     const retired = version("retired", "v1");
     const coldStartAfterRetire = await series(samples.cold, async () => {
+      await sleep(SETTLE_MS);
       const ms = await timeInvoke(rt, retired);
       rt.retire(ENV, "retired");
       return ms;
     });
 
     const coldStartFirstLoad = await series(samples.cold, async (i) => {
+      await sleep(SETTLE_MS);
       const ms = await timeInvoke(rt, version("first", `v${i}`));
       rt.retire(ENV, "first");
       return ms;

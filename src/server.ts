@@ -107,7 +107,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   );
 
   await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8700 });
-  const port = (server?.address() as AddressInfo).port;
+  const port = (app.server.address() as AddressInfo).port;
   ready = true;
   const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
   logger.info({ url, dataDir, store: store.kind }, "pave is up");
@@ -124,9 +124,11 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     close: () => {
       closing ??= (async () => {
         ready = false;
-        // Stop accepting, let in-flight requests finish, then commit every recorded activation before closing.
+        // Stop accepting, let in-flight requests finish, wait for invocations that outlive their response
+        // (waitUntil) to be recorded, then commit every recorded activation before closing.
         server?.closeIdleConnections();
         await app.close();
+        await invoker.drain();
         await recorder.close();
         runtime.close();
         await store.close();

@@ -1,10 +1,9 @@
 // The control API's routes (v1): functions, versions, invocations, activations and logs.
 // Each handler is thin: validate (done by the schemas), call the domain, shape the answer.
-import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Deployer } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
-import type { Invoker } from "../gateway/index.ts";
+import { type Invoker, invokeIds } from "../gateway/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { followLogs } from "./follow.ts";
 import { type RouteSpec, route } from "./route.ts";
@@ -164,12 +163,10 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       query: envQuery,
       body: z.unknown(),
       handler: async ({ params, query, body, request, reply }) => {
-        const given = request.headers["x-correlation-id"];
-        const correlationId = typeof given === "string" && given.length <= 128 ? given : randomBytes(8).toString("hex");
-        const out = await deps.invoker.invokeDirect(query.env, params.name, body ?? null, {
-          traceId: randomBytes(16).toString("hex"),
-          correlationId,
-        });
+        const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
+        const ids = invokeIds(first(request.headers.traceparent), first(request.headers["x-correlation-id"]));
+        reply.header("x-correlation-id", ids.correlationId);
+        const out = await deps.invoker.invokeDirect(query.env, params.name, body ?? null, ids);
         reply.header("x-pave-activation-id", out.activationId);
         const r = out.result;
         if (r.kind === "error") throw new PaveError(r.code, r.message, { details: { activationId: out.activationId } });

@@ -56,8 +56,17 @@ export function registerLogs(program: Command): void {
       }
       const stop = new AbortController();
       process.once("SIGINT", () => stop.abort());
-      const onReconnect = () => process.stderr.write(`${dim("connection lost; reconnecting…")}\n`);
-      await client.followLogs(q, print, stop.signal, onReconnect);
+      // One notice per outage, not one per retry: a line arriving means the connection is back.
+      let lost = false;
+      const onLine = (l: Line) => {
+        lost = false;
+        print(l);
+      };
+      const onReconnect = () => {
+        if (!lost) process.stderr.write(`${dim("connection lost; reconnecting…")}\n`);
+        lost = true;
+      };
+      await client.followLogs(q, onLine, stop.signal, onReconnect);
     });
 }
 

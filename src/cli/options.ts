@@ -1,4 +1,5 @@
-// Options shared by several commands (--env, --limit), with parsers whose failures are usage errors (exit 2).
+// Options shared by several commands (--env, --limit), with parsers that reject bad values up front, so a
+// mistake is a usage error (exit 2) and never reaches the server.
 import { InvalidArgumentError, Option } from "commander";
 
 export function envOption(): Option {

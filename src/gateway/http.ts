@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { HttpResponse } from "../runtime/index.ts";
-import type { Invoker } from "./invoker.ts";
+import type { InvokeIds, Invoker } from "./invoker.ts";
 
 export interface GatewayOptions {
   /** Largest request body accepted, in bytes. @default 6 MiB (Lambda's synchronous payload limit) */
@@ -22,6 +22,17 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "up
 
 export function isGatewayPath(url: string): boolean {
   return url.startsWith(PREFIX);
+}
+
+/**
+ * The ids an invocation is recorded under: the trace id of a valid W3C `traceparent` (else a new one), and the
+ * caller's `x-correlation-id` when it is well-formed (else a new one). Shared with the control API's direct invoke.
+ */
+export function invokeIds(traceparent: string | undefined, correlationId: string | undefined): InvokeIds {
+  return {
+    traceId: traceparent?.match(TRACEPARENT)?.[1] ?? randomBytes(16).toString("hex"),
+    correlationId: correlationId && CORRELATION_ID.test(correlationId) ? correlationId : randomBytes(8).toString("hex"),
+  };
 }
 
 export function createGatewayHandler(invoker: Invoker, logger: Logger, options: GatewayOptions) {
@@ -45,16 +56,18 @@ async function handle(
   const rawQuery = q === -1 ? "" : rawUrl.slice(q + 1);
   const rest = pathPart.slice(PREFIX.length);
   const slash = rest.indexOf("/");
-  const name = decodeURIComponent(slash === -1 ? rest : rest.slice(0, slash));
   // The function sees its own root: /fn/hello/a/b → /a/b.
   const path = slash === -1 ? "/" : rest.slice(slash);
 
-  const traceparent = header(req, "traceparent");
-  const traceId = traceparent?.match(TRACEPARENT)?.[1] ?? randomBytes(16).toString("hex");
-  const given = header(req, "x-correlation-id");
-  const correlationId = given && CORRELATION_ID.test(given) ? given : randomBytes(8).toString("hex");
+  const { traceId, correlationId } = invokeIds(header(req, "traceparent"), header(req, "x-correlation-id"));
   res.setHeader("x-correlation-id", correlationId);
 
+  let name: string;
+  try {
+    name = decodeURIComponent(slash === -1 ? rest : rest.slice(0, slash));
+  } catch {
+    throw new PaveError("BadRequest", "the function name in the path is not valid percent-encoding");
+  }
   if (!name) throw new PaveError("RouteNotFound", "no function named in the path; use /fn/<name>/…");
   const body = await readBody(req, options.maxBodyBytes);
   const host = header(req, "host") ?? "localhost";

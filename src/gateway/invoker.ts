@@ -35,6 +35,8 @@ export class Invoker {
   readonly #recorder: ActivationRecorder;
   readonly #logger: Logger;
   readonly #resolved = new Map<string, Resolved>();
+  /** Invocations whose activation is not yet handed to the recorder (they may outlive their response: waitUntil). */
+  readonly #unrecorded = new Set<Promise<void>>();
 
   constructor(deps: { store: Store; runtime: Runtime; recorder: ActivationRecorder; logger: Logger }) {
     this.#store = deps.store;
@@ -76,7 +78,7 @@ export class Invoker {
     };
     const call = await this.#runtime.invoke(code, input, meta);
     const result = await call.result;
-    void call.report.then((report) => {
+    const recorded = call.report.then((report) => {
       const durationMs = performance.now() - t0;
       const failure = result.kind === "error" ? result : report.lateFailure;
       const activation: Activation = {
@@ -110,7 +112,16 @@ export class Invoker {
       }));
       this.#recorder.record(activation, logs);
     });
+    const tracked = recorded
+      .catch((err: unknown) => this.#logger.error({ err, activation: id }, "recording an activation failed"))
+      .finally(() => this.#unrecorded.delete(tracked));
+    this.#unrecorded.add(tracked);
     return { activationId: id, version: code.id, result };
+  }
+
+  /** Resolves once every invocation started so far has handed its activation to the recorder (for a clean shutdown). */
+  async drain(): Promise<void> {
+    while (this.#unrecorded.size > 0) await Promise.allSettled([...this.#unrecorded]);
   }
 
   async #resolve(env: string, name: string): Promise<VersionCode> {
