@@ -1,5 +1,6 @@
 // The runtime domain: runs a version's code in an isolate behind one create / invoke / dispose interface.
 // Only this folder touches isolated-vm; callers see plain requests, responses and reports.
+import { availableParallelism } from "node:os";
 import { PaveError } from "../errors.ts";
 import type { Failure, Instance, LogEntry, LogLimits, Outcome, VersionCode } from "./instance.ts";
 import { apiGatewayEvent, type HttpInput, lambdaResultToHttp } from "./lambda-http.ts";
@@ -14,6 +15,8 @@ export interface RuntimeOptions {
   idleTtlMs?: number;
   /** @default { maxLines: 1000, maxBytes: 256 KiB } */
   logLimits?: LogLimits;
+  /** Instances per version beyond which a request briefly waits for a warm one. @default the number of CPUs */
+  softInstanceLimit?: number;
   /** Spare isolates booted ahead per memory size, for fast cold starts. @default 2 */
   spares?: number;
   /** A response body larger than this is refused with InvalidResponse. @default 6 MiB */
@@ -62,6 +65,8 @@ export class Runtime {
       idleTtlMs: options.idleTtlMs ?? 300_000,
       logLimits: options.logLimits ?? { maxLines: 1000, maxBytes: 256 * 1024 },
       spares: options.spares ?? 2,
+      softInstanceLimit: options.softInstanceLimit ?? availableParallelism(),
+      maxWaitMs: 20,
     });
     return new Runtime(pool, options.maxResponseBytes ?? 6 * 1024 * 1024);
   }

@@ -13,6 +13,13 @@ export interface PoolOptions {
    * sandbox (most of its cost). 0 disables. @default 2
    */
   spares: number;
+  /**
+   * Instances of one version beyond which a request waits (up to `maxWaitMs`) for a busy one to come free rather
+   * than cold-starting another: more isolates than cores only adds switching. @default the number of CPUs
+   */
+  softInstanceLimit: number;
+  /** @default 20 */
+  maxWaitMs: number;
 }
 
 export interface PoolStats {
@@ -33,6 +40,9 @@ export class InstancePool {
   #busy = 0;
   #coldStarts = 0;
   #closed = false;
+  /** Live (idle or busy) instances per version key, and the requests waiting for one of them. */
+  readonly #live = new Map<string, number>();
+  readonly #waiters = new Map<string, ((instance: Instance | null) => void)[]>();
   /** Booted spare isolates by memory size, and how many are being booted. */
   readonly #spares = new Map<number, { ready: Booted[]; booting: number }>();
   readonly #sweeper: NodeJS.Timeout;
@@ -57,10 +67,22 @@ export class InstancePool {
     this.#inFlight.set(fnKey, inFlight + 1);
     this.#busy++;
     try {
-      const idle = this.#idle.get(versionKey(version))?.pop();
+      const key = versionKey(version);
+      const idle = this.#idle.get(key)?.pop();
       if (idle) return { instance: idle, cold: false };
+      if ((this.#live.get(key) ?? 0) >= this.#options.softInstanceLimit && !opts.bypassLimit) {
+        const handed = await this.#wait(key);
+        if (handed) return { instance: handed, cold: false };
+      }
       this.#coldStarts++;
-      const instance = await Instance.create(this.#codeFor(version), await this.#spare(version.memoryMb));
+      this.#live.set(key, (this.#live.get(key) ?? 0) + 1);
+      let instance: Instance;
+      try {
+        instance = await Instance.create(this.#codeFor(version), await this.#spare(version.memoryMb));
+      } catch (err) {
+        this.#dropped(key);
+        throw err;
+      }
       // Replace the spare only now: booting competes for the same few isolate threads as this cold start.
       this.#refill(version.memoryMb);
       return { instance, cold: true };
@@ -70,16 +92,25 @@ export class InstancePool {
     }
   }
 
-  /** Returns an instance after its invocation; a disposed one is dropped. */
+  /** Returns an instance after its invocation: to a waiting request first, else to the idle list; a disposed one is dropped. */
   release(instance: Instance): void {
     this.#done(`${instance.version.env}/${instance.version.function}`);
+    const key = versionKey(instance.version);
+    const waiter = this.#waiters.get(key)?.shift();
+    if (instance.disposed || this.#closed) {
+      this.#dropped(key);
+      waiter?.(null);
+    }
     if (instance.disposed) return;
     // An invocation still running at close() must not leave its isolate alive with no sweeper to dispose it.
     if (this.#closed) {
       instance.dispose();
       return;
     }
-    const key = versionKey(instance.version);
+    if (waiter) {
+      waiter(instance);
+      return;
+    }
     const list = this.#idle.get(key);
     if (list) list.push(instance);
     else this.#idle.set(key, [instance]);
@@ -90,7 +121,10 @@ export class InstancePool {
     for (const [key, list] of this.#idle) {
       const v = list[0]?.version;
       if (!v || v.env !== env || v.function !== fn || v.id === keepVersion) continue;
-      for (const i of list) i.dispose();
+      for (const i of list) {
+        i.dispose();
+        this.#dropped(key);
+      }
       this.#idle.delete(key);
       this.#code.delete(key);
     }
@@ -101,11 +135,36 @@ export class InstancePool {
       const keep = list.filter((i) => {
         if (now - i.lastUsed < this.#options.idleTtlMs) return true;
         i.dispose();
+        this.#dropped(key);
         return false;
       });
       if (keep.length === 0) this.#idle.delete(key);
       else this.#idle.set(key, keep);
     }
+  }
+
+  /** Waits up to maxWaitMs for a busy instance of this version; null means cold-start one after all. */
+  #wait(key: string): Promise<Instance | null> {
+    return new Promise((resolve) => {
+      const queue = this.#waiters.get(key) ?? [];
+      this.#waiters.set(key, queue);
+      const timer = setTimeout(() => {
+        const i = queue.indexOf(take);
+        if (i !== -1) queue.splice(i, 1);
+        resolve(null);
+      }, this.#options.maxWaitMs);
+      const take = (instance: Instance | null) => {
+        clearTimeout(timer);
+        resolve(instance);
+      };
+      queue.push(take);
+    });
+  }
+
+  #dropped(key: string): void {
+    const n = (this.#live.get(key) ?? 1) - 1;
+    if (n <= 0) this.#live.delete(key);
+    else this.#live.set(key, n);
   }
 
   /** A booted isolate of this size: a spare if one is ready, else a new one. */
