@@ -44,17 +44,18 @@ export function registerUp(program: Command): void {
           const out = await client.deploy(DEMO_DIR);
           demo = `  demo function: hello (version ${out.version.id}${out.changed ? "" : ", unchanged"})\n`;
         }
-        const rel = relative(process.cwd(), server.adminTokenFile) || server.adminTokenFile;
+        const rel = relative(process.cwd(), server.adminTokenFile);
+        const tokenPath = rel.startsWith("..") ? server.adminTokenFile : rel;
         process.stdout.write(
           [
             "",
             `Pave is up at ${server.url}`,
             `  data:        ${server.dataDir} (${server.store.kind})`,
-            `  admin token: ${rel} (the CLI reads it from ${file})`,
+            `  admin token: ${tokenPath} (the CLI reads it from ${file})`,
             demo.trimEnd(),
             "",
             "Try:",
-            `  curl ${server.url}/fn/hello/?name=you`,
+            `  curl '${server.url}/fn/hello/?name=you'`,
             '  npx pave invoke hello --data \'{"name":"you"}\'',
             "  npx pave activations hello",
             "  npx pave logs hello --follow",
