@@ -112,7 +112,7 @@ export class Instance {
   readonly style: HandlerStyle;
   lastUsed = 0;
   readonly #isolate: ivm.Isolate;
-  readonly #dispatch: ivm.Reference<(inv: Invocation) => Promise<void>>;
+  readonly #dispatch: ivm.Reference<(inv: Invocation) => Promise<SandboxResult | null>>;
   /** Where the bridges deliver log lines and the result: the invocation running now (or the load, at first). */
   readonly #sink: Sink;
 
@@ -120,7 +120,7 @@ export class Instance {
     version: VersionCode,
     isolate: ivm.Isolate,
     style: HandlerStyle,
-    dispatch: ivm.Reference<(inv: Invocation) => Promise<void>>,
+    dispatch: ivm.Reference<(inv: Invocation) => Promise<SandboxResult | null>>,
     sink: Sink,
   ) {
     this.version = version;
@@ -150,7 +150,9 @@ export class Instance {
         throw new PaveError("InvalidHandler", String(reason));
       }
       const style = (await ready.get(0, { copy: true })) as HandlerStyle;
-      const dispatch = (await ready.get(1, { reference: true })) as ivm.Reference<(inv: Invocation) => Promise<void>>;
+      const dispatch = (await ready.get(1, { reference: true })) as ivm.Reference<
+        (inv: Invocation) => Promise<SandboxResult | null>
+      >;
       return new Instance(version, isolate, style, dispatch, sink);
     } catch (err) {
       const failure = classify(err, isolate, false);
@@ -181,10 +183,11 @@ export class Instance {
       this.dispose();
     }, remaining);
     let failure: Failure | undefined;
+    let returned: SandboxResult | null = null;
     try {
-      await this.#dispatch.apply(undefined, [inv], {
+      returned = await this.#dispatch.apply(undefined, [inv], {
         arguments: { copy: true },
-        result: { promise: true },
+        result: { promise: true, copy: true },
         // Bounds the synchronous part inside V8 too; the timer above covers time spent awaiting.
         timeout: remaining,
       });
@@ -197,7 +200,8 @@ export class Instance {
     if (running.onResult) {
       running.onResult = null;
       onResult(
-        failure ?? { kind: "error", code: "FunctionError", message: "the function finished without responding" },
+        returned ??
+          failure ?? { kind: "error", code: "FunctionError", message: "the function finished without responding" },
       );
     }
     this.#sink.running = freshRunning();

@@ -1,7 +1,8 @@
-// Runs one invocation against the function's handler and reports the result through `respond` as soon as it is
-// known; the returned promise settles only after ctx.waitUntil work, which keeps the instance busy until then.
+// Runs one invocation against the function's handler. The result is the value the returned promise resolves with —
+// no extra round trip to the host — unless ctx.waitUntil work is pending: then it goes out early through `respond`
+// and the promise settles (with null) only after that work, which keeps the instance busy until then.
 import type { EventInvocation, FetchInvocation, Invocation, SandboxResult } from "../protocol.ts";
-import { Request, Response } from "./fetch-api.ts";
+import { HOST_URL, Request, Response } from "./fetch-api.ts";
 
 type Respond = (result: SandboxResult) => void;
 
@@ -13,7 +14,11 @@ function errorResult(err: unknown): SandboxResult {
   return { kind: "error", code: "FunctionError", message };
 }
 
-export async function dispatchWeb(mod: { fetch: Function }, inv: Invocation, respond: Respond): Promise<void> {
+export async function dispatchWeb(
+  mod: { fetch: Function },
+  inv: Invocation,
+  respond: Respond,
+): Promise<SandboxResult | null> {
   const req = inv as FetchInvocation;
   const pending: Promise<unknown>[] = [];
   const ctx = {
@@ -22,7 +27,7 @@ export async function dispatchWeb(mod: { fetch: Function }, inv: Invocation, res
   };
   let result: SandboxResult;
   try {
-    const request = new Request(req.url, { method: req.method, headers: req.headers, body: req.body });
+    const request = new Request({ [HOST_URL]: req.url }, { method: req.method, headers: req.headers, body: req.body });
     const response: unknown = await mod.fetch(request, env, ctx);
     if (!(response instanceof Response)) {
       const got =
@@ -38,11 +43,13 @@ export async function dispatchWeb(mod: { fetch: Function }, inv: Invocation, res
   } catch (err) {
     result = errorResult(err);
   }
+  if (pending.length === 0) return result;
   respond(result);
   await settle(pending);
+  return null;
 }
 
-export async function dispatchLambda(handler: Function, inv: Invocation, respond: Respond): Promise<void> {
+export async function dispatchLambda(handler: Function, inv: Invocation): Promise<SandboxResult> {
   const { meta, event } = inv as EventInvocation;
   const context = {
     awsRequestId: meta.id,
@@ -60,8 +67,7 @@ export async function dispatchLambda(handler: Function, inv: Invocation, respond
   try {
     value = await callLambda(handler, JSON.parse(event), context);
   } catch (err) {
-    respond(errorResult(err));
-    return;
+    return errorResult(err);
   }
   let result: SandboxResult;
   try {
@@ -81,7 +87,7 @@ export async function dispatchLambda(handler: Function, inv: Invocation, respond
       message: `the handler's result is not JSON: ${(err as Error).message}`,
     };
   }
-  respond(result);
+  return result;
 }
 
 /** Supports both async handlers and the older callback style `(event, context, callback)`. */

@@ -12,13 +12,21 @@ export interface RequestInit {
 
 const FORBIDDEN_BODY = new Set(["GET", "HEAD"]);
 
+/**
+ * Marks a URL the host already parsed and serialised (Node's WHATWG parser), so building the incoming Request
+ * skips a second parse — a blocking round trip to the host on every invocation. Module-private: function code
+ * cannot reach the symbol, so it cannot smuggle an unparsed URL in.
+ */
+export const HOST_URL: unique symbol = Symbol("pave.hostUrl");
+
 export class Request extends Body {
   readonly method: string;
   readonly url: string;
   readonly headers: Headers;
 
-  constructor(input: string | Request | { href: string }, init: RequestInit = {}) {
+  constructor(input: string | Request | { href: string } | { [HOST_URL]: string }, init: RequestInit = {}) {
     const source = input instanceof Request ? input : undefined;
+    const fromHost = typeof input === "object" && HOST_URL in input ? input[HOST_URL] : undefined;
     const method = (init.method ?? source?.method ?? "GET").toUpperCase();
     let raw = source ? source.peekRaw() : null;
     const headers = new Headers(init.headers ?? source?.headers);
@@ -30,7 +38,9 @@ export class Request extends Body {
     }
     super(raw);
     this.method = method;
-    this.url = source ? source.url : new URL(typeof input === "string" ? input : (input as { href: string }).href).href;
+    this.url = source
+      ? source.url
+      : (fromHost ?? new URL(typeof input === "string" ? input : (input as { href: string }).href).href);
     this.headers = headers;
   }
 

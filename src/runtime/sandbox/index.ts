@@ -45,7 +45,7 @@ global.__pave_setup = (
     ),
   });
 
-  return (): [HandlerStyle, (inv: Invocation) => Promise<void>] | string => {
+  return (): [HandlerStyle, (inv: Invocation) => Promise<SandboxResult | null>] | string => {
     const mod = global[MODULE_GLOBAL] as Record<string, unknown> | undefined;
     global[MODULE_GLOBAL] = undefined;
     const web = mod?.default as { fetch?: unknown } | undefined;
@@ -53,7 +53,7 @@ global.__pave_setup = (
       return ["web", (inv) => dispatchWeb(web as { fetch: Function }, inv, respond)];
     }
     if (mod && typeof mod.handler === "function") {
-      return ["lambda", (inv) => dispatchLambda(mod.handler as Function, inv, respond)];
+      return ["lambda", (inv) => dispatchLambda(mod.handler as Function, inv)];
     }
     const found = mod ? Object.keys(mod).join(", ") || "nothing" : "nothing";
     return `the entry must export default { fetch(request, env, ctx) } or export a handler(event, context); it exports ${found}`;
