@@ -17,6 +17,8 @@ export interface RuntimeOptions {
   logLimits?: LogLimits;
   /** Instances per version beyond which a request briefly waits for a warm one. @default the number of CPUs */
   softInstanceLimit?: number;
+  /** Invocations one instance may hold: the running one and those queued behind it (1 disables). @default 4 */
+  maxQueue?: number;
   /** Spare isolates booted ahead per memory size, for fast cold starts. @default 2 */
   spares?: number;
   /** A response body larger than this is refused with InvalidResponse. @default 6 MiB */
@@ -67,6 +69,8 @@ export class Runtime {
       spares: options.spares ?? 2,
       softInstanceLimit: options.softInstanceLimit ?? availableParallelism(),
       maxWaitMs: 20,
+      maxQueue: options.maxQueue ?? 4,
+      queueWindowMs: 10,
     });
     return new Runtime(pool, options.maxResponseBytes ?? 6 * 1024 * 1024);
   }
@@ -91,45 +95,59 @@ export class Runtime {
       acquired = await this.#pool.acquire(version);
     } catch (err) {
       if (err instanceof PaveError && err.code === "Throttled") throw err;
-      const failure = err instanceof PaveError ? err : new PaveError("FunctionError", String(err));
-      const result: RuntimeResult = { kind: "error", code: failure.code as "FunctionError", message: failure.message };
-      return {
-        result: Promise.resolve(result),
-        report: Promise.resolve({ cold: true, style: null, logs: [], logsDropped: 0 }),
-      };
+      return failedToLoad(err);
     }
-    const { instance, cold } = acquired;
-    const invocation = toInvocation(instance.style, input, meta);
     let resolveResult!: (r: RuntimeResult) => void;
     const result = new Promise<RuntimeResult>((resolve) => {
       resolveResult = resolve;
     });
-    let resultFailed = false;
-    const report = instance
-      .invoke(invocation, (outcome) => {
-        let converted: RuntimeResult;
-        try {
-          converted = this.#convert(instance.style, input, outcome);
-        } catch (err) {
-          // Function code can sabotage its isolate's globals (say, JSON.stringify); the caller must still get an answer.
-          const message = `the function's result is unreadable: ${err instanceof Error ? err.message : String(err)}`;
-          converted = { kind: "error", code: "InvalidResponse", message };
-        }
-        resultFailed = converted.kind === "error";
-        resolveResult(converted);
-      })
-      .then((settled) => {
-        this.#pool.release(instance);
-        const lateFailure = settled.failure && !resultFailed ? settled.failure : undefined;
-        return {
-          cold,
-          style: instance.style,
-          ...(lateFailure && { lateFailure }),
-          logs: settled.logs,
-          logsDropped: settled.logsDropped,
-        };
-      });
+    const report = this.#run(acquired, version, input, meta, resolveResult);
     return { result, report };
+  }
+
+  /** Runs the invocation on the acquired instance; one lost behind a failing neighbour runs again on another. */
+  async #run(
+    acquired: { instance: Instance; cold: boolean },
+    version: VersionCode,
+    input: RuntimeInput,
+    meta: InvocationMeta,
+    resolveResult: (r: RuntimeResult) => void,
+  ): Promise<RuntimeReport> {
+    const { instance, cold } = acquired;
+    let resultFailed = false;
+    const settled = await instance.invoke(toInvocation(instance.style, input, meta), (outcome) => {
+      let converted: RuntimeResult;
+      try {
+        converted = this.#convert(instance.style, input, outcome);
+      } catch (err) {
+        // Function code can sabotage its isolate's globals (say, JSON.stringify); the caller must still get an answer.
+        const message = `the function's result is unreadable: ${err instanceof Error ? err.message : String(err)}`;
+        converted = { kind: "error", code: "InvalidResponse", message };
+      }
+      resultFailed = converted.kind === "error";
+      resolveResult(converted);
+    });
+    this.#pool.release(instance);
+    if (settled.lost) {
+      // It never started, so running it again is safe; it was admitted already, so the concurrency limit is not re-checked.
+      let next: { instance: Instance; cold: boolean };
+      try {
+        next = await this.#pool.acquire(version, { bypassLimit: true });
+      } catch (err) {
+        const failed = failedToLoad(err);
+        resolveResult(await failed.result);
+        return failed.report;
+      }
+      return this.#run(next, version, input, meta, resolveResult);
+    }
+    const lateFailure = settled.failure && !resultFailed ? settled.failure : undefined;
+    return {
+      cold,
+      style: instance.style,
+      ...(lateFailure && { lateFailure }),
+      logs: settled.logs,
+      logsDropped: settled.logsDropped,
+    };
   }
 
   stats(): PoolStats {
@@ -196,6 +214,16 @@ function responseProblem(r: HttpResponse): string | undefined {
     return "the body must be text or bytes";
   }
   return undefined;
+}
+
+/** The answer when no instance could load the version (it does not compile, has no handler, …). */
+function failedToLoad(err: unknown): RuntimeCall {
+  const failure = err instanceof PaveError ? err : new PaveError("FunctionError", String(err));
+  const result: RuntimeResult = { kind: "error", code: failure.code as "FunctionError", message: failure.message };
+  return {
+    result: Promise.resolve(result),
+    report: Promise.resolve({ cold: true, style: null, logs: [], logsDropped: 0 }),
+  };
 }
 
 function toInvocation(style: HandlerStyle, input: RuntimeInput, meta: InvocationMeta): Invocation {

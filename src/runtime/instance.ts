@@ -1,5 +1,5 @@
-// One instance: a V8 isolate (heap limit = the function's memory) holding one version, serving one invocation at
-// a time. Timeouts and out-of-memory dispose the isolate: a misbehaving function never poisons the next call.
+// One instance: a V8 isolate (heap limit = the function's memory) holding one version. It runs one invocation at a
+// time, but the host may queue a few behind it (see pool.ts). Timeouts and out-of-memory dispose the isolate.
 import ivm from "isolated-vm";
 import { PaveError } from "../errors.ts";
 import type { HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "./protocol.ts";
@@ -37,6 +37,11 @@ export type Outcome = SandboxResult | Failure;
 export interface Settled {
   /** Set when the invocation failed after (or instead of) producing its result, e.g. a waitUntil timeout. */
   failure?: Failure;
+  /**
+   * The invocation never started: it was queued behind one whose timeout or memory blow-up disposed the isolate.
+   * Nothing ran and no result was given; the caller runs it again on another instance.
+   */
+  lost?: boolean;
   logs: LogEntry[];
   logsDropped: number;
   /** False when the isolate was discarded and must not be reused. */
@@ -50,13 +55,24 @@ interface Running {
   onResult: ((r: Outcome) => void) | null;
 }
 
-/** The bridges' target: swapped to a fresh state at the end of each invocation. */
+/** Where the bridges deliver log lines and early results: by invocation id; "" is the module's load. */
 interface Sink {
-  running: Running;
+  load: Running;
+  byId: Map<string, Running>;
 }
 
 function freshRunning(): Running {
   return { logs: [], logBytes: 0, dropped: 0, onResult: null };
+}
+
+/** An invocation the host handed to this instance and that has not settled. */
+interface Queued {
+  id: string;
+  /** Set while it is the one running (the head of the queue), for its timeout. */
+  timer: NodeJS.Timeout | undefined;
+  timedOut: boolean;
+  /** Queued behind the invocation that made the isolate go away: it never started. */
+  stranded: boolean;
 }
 
 /** An isolate with the sandbox loaded and its host bridges wired, holding no function yet: a spare, ready to load one. */
@@ -71,12 +87,14 @@ export interface Booted {
 /** Creates an isolate with `memoryMb` of heap, evaluates the sandbox and hands it its bridges. */
 export async function boot(sandbox: SandboxScript, memoryMb: number, limits: LogLimits): Promise<Booted> {
   const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
-  const sink: Sink = { running: freshRunning() };
-  const log = (level: SandboxLogLevel, message: string) => appendLog(sink.running, limits, level, message);
-  const respond = (result: SandboxResult) => {
-    const cb = sink.running.onResult;
-    if (cb) {
-      sink.running.onResult = null;
+  const sink: Sink = { load: freshRunning(), byId: new Map() };
+  const log = (id: string, level: SandboxLogLevel, message: string) =>
+    appendLog(sink.byId.get(id) ?? sink.load, limits, level, message);
+  const respond = (id: string, result: SandboxResult) => {
+    const running = sink.byId.get(id);
+    const cb = running?.onResult;
+    if (running && cb) {
+      running.onResult = null;
       cb(result);
     }
   };
@@ -113,8 +131,12 @@ export class Instance {
   lastUsed = 0;
   readonly #isolate: ivm.Isolate;
   readonly #dispatch: ivm.Reference<(inv: Invocation) => Promise<SandboxResult | null>>;
-  /** Where the bridges deliver log lines and the result: the invocation running now (or the load, at first). */
   readonly #sink: Sink;
+  /** Invocations handed over and not settled, in the order the sandbox runs them; the first is running. */
+  readonly #queue: Queued[] = [];
+  /** When the running invocation started (host clock), so the pool queues only behind fresh ones. */
+  headSince = 0;
+  #gone = false;
 
   private constructor(
     version: VersionCode,
@@ -127,7 +149,7 @@ export class Instance {
     this.#isolate = isolate;
     this.style = style;
     this.#dispatch = dispatch;
-    // Lines logged by top-level code stay in the sink and belong to the first (cold) invocation, as Lambda's INIT
+    // Lines logged by top-level code wait in sink.load and belong to the first (cold) invocation, as Lambda's INIT
     // lines do.
     this.#sink = sink;
   }
@@ -169,34 +191,51 @@ export class Instance {
     }
   }
 
+  /** Invocations handed to this instance and not yet settled. */
+  get depth(): number {
+    return this.#queue.length;
+  }
+
   /**
-   * Runs one invocation. `onResult` is called exactly once, as soon as the response is known; the returned promise
-   * settles when the invocation is over (after ctx.waitUntil work), with its logs.
+   * Runs one invocation, after those already queued here. `onResult` is called exactly once, as soon as the response
+   * is known — unless the invocation is lost (see Settled.lost); the returned promise settles when it is over.
    */
   async invoke(inv: Invocation, onResult: (r: Outcome) => void): Promise<Settled> {
-    const running = this.#sink.running;
+    const id = inv.meta.id;
+    const running = freshRunning();
     running.onResult = onResult;
-    let timedOut = false;
-    const remaining = Math.max(1, inv.meta.deadline - Date.now());
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.dispose();
-    }, remaining);
+    const load = this.#sink.load;
+    if (load.logs.length > 0 || load.dropped > 0) {
+      Object.assign(running, { logs: load.logs, logBytes: load.logBytes, dropped: load.dropped });
+      this.#sink.load = freshRunning();
+    }
+    this.#sink.byId.set(id, running);
+    const entry: Queued = { id, timer: undefined, timedOut: false, stranded: false };
+    this.#queue.push(entry);
+    if (this.#queue.length === 1) this.#startHead();
+
     let failure: Failure | undefined;
+    let lost = false;
     let returned: SandboxResult | null = null;
     try {
       returned = await this.#dispatch.apply(undefined, [inv], {
         arguments: { copy: true },
+        // No `timeout` option: a queued invocation's handler runs inside another call's task, so V8's per-call
+        // watchdog would time the wrong one. The head's timer disposes the isolate, which stops even a busy loop.
         result: { promise: true, copy: true },
-        // Bounds the synchronous part inside V8 too; the timer above covers time spent awaiting.
-        timeout: remaining,
       });
     } catch (err) {
-      failure = classify(err, this.#isolate, timedOut);
+      failure = classify(err, this.#isolate, entry.timedOut);
       if (failure.code !== "FunctionError") this.dispose();
-    } finally {
-      clearTimeout(timer);
+      lost = entry.stranded;
     }
+    clearTimeout(entry.timer);
+    const at = this.#queue.indexOf(entry);
+    if (at !== -1) this.#queue.splice(at, 1);
+    if (at === 0 && this.#queue.length > 0) this.#startHead();
+    this.#sink.byId.delete(id);
+    this.lastUsed = Date.now();
+    if (lost) return { lost: true, logs: [], logsDropped: 0, reusable: false };
     if (running.onResult) {
       running.onResult = null;
       onResult(
@@ -204,8 +243,6 @@ export class Instance {
           failure ?? { kind: "error", code: "FunctionError", message: "the function finished without responding" },
       );
     }
-    this.#sink.running = freshRunning();
-    this.lastUsed = Date.now();
     return {
       ...(failure && { failure }),
       logs: running.logs,
@@ -214,11 +251,30 @@ export class Instance {
     };
   }
 
+  /** The head of the queue is now running: its timeout starts. */
+  #startHead(): void {
+    const head = this.#queue[0];
+    if (!head) return;
+    this.headSince = Date.now();
+    head.timer = setTimeout(() => {
+      head.timedOut = true;
+      this.dispose();
+    }, this.version.timeoutMs);
+  }
+
   get disposed(): boolean {
     return this.#isolate.isDisposed;
   }
 
+  /**
+   * Discards the isolate. The first call happens while the invocation that caused it is still the head of the queue
+   * (only the running one can time out or blow the heap), so those behind it are marked stranded: they never started.
+   */
   dispose(): void {
+    if (!this.#gone) {
+      this.#gone = true;
+      for (const q of this.#queue.slice(1)) q.stranded = true;
+    }
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
   }
 }
