@@ -98,9 +98,10 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       return reply.code(503).send({ error: { code: "NotReady", message: (err as Error).message } });
     }
   });
+  const shutdown = new AbortController();
   registerApi(
     app,
-    { store, deployer, invoker, onRemoved: (env, name) => forget(env, name) },
+    { store, deployer, invoker, onRemoved: (env, name) => forget(env, name), shutdown: shutdown.signal },
     new Authenticator(store),
     logger,
     VERSION,
@@ -126,6 +127,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         ready = false;
         // Stop accepting, let in-flight requests finish, wait for invocations that outlive their response
         // (waitUntil) to be recorded, then commit every recorded activation before closing.
+        shutdown.abort();
         server?.closeIdleConnections();
         await app.close();
         await invoker.drain();

@@ -6,11 +6,13 @@ import type { LogQuery, Store } from "../store/index.ts";
 const POLL_MS = 250;
 const HEARTBEAT_MS = 15_000;
 
+/** Streams until the client goes away or `shutdown` aborts (the server is stopping: the client reconnects elsewhere). */
 export async function followLogs(
   store: Store,
   query: LogQuery,
   request: FastifyRequest,
   reply: FastifyReply,
+  shutdown: AbortSignal,
 ): Promise<void> {
   reply.hijack();
   const res = reply.raw;
@@ -21,10 +23,22 @@ export async function followLogs(
     "x-accel-buffering": "no",
   });
   res.write("retry: 1000\n\n");
-  let closed = false;
-  request.raw.on("close", () => {
+  let closed = shutdown.aborted;
+  let wake: (() => void) | undefined;
+  const stop = () => {
     closed = true;
-  });
+    wake?.();
+  };
+  request.raw.on("close", stop);
+  shutdown.addEventListener("abort", stop, { once: true });
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   let q = query;
   let lastBeat = Date.now();
   while (!closed) {
@@ -33,7 +47,7 @@ export async function followLogs(
       lines = await store.listLogs(q);
     } catch {
       // The store is briefly unavailable: keep the stream open and try again; the cursor loses nothing.
-      await new Promise((r) => setTimeout(r, POLL_MS * 4));
+      await pause(POLL_MS * 4);
       continue;
     }
     for (const line of lines) res.write(`id: ${line.id}\ndata: ${JSON.stringify(line)}\n\n`);
@@ -45,7 +59,8 @@ export async function followLogs(
       res.write(": keep-alive\n\n");
       lastBeat = Date.now();
     }
-    if (lines.length < (q.limit ?? 500)) await new Promise((r) => setTimeout(r, POLL_MS));
+    if (lines.length < (q.limit ?? 500)) await pause(POLL_MS);
   }
+  shutdown.removeEventListener("abort", stop);
   res.end();
 }

@@ -13,6 +13,8 @@ export interface ApiDeps {
   deployer: Deployer;
   invoker: Invoker;
   onRemoved: (env: string, name: string) => void;
+  /** Aborted when the server stops, so long-lived streams (log following) end and let it close. */
+  shutdown: AbortSignal;
 }
 
 const fnName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "a function name");
@@ -237,7 +239,13 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       handler: async ({ query, request, reply }) => {
         const last = Number(request.headers["last-event-id"]);
         const q = logQueryOf(query);
-        await followLogs(store, Number.isInteger(last) && last > 0 ? { ...q, after: last } : q, request, reply);
+        await followLogs(
+          store,
+          Number.isInteger(last) && last > 0 ? { ...q, after: last } : q,
+          request,
+          reply,
+          deps.shutdown,
+        );
         return undefined;
       },
     }),

@@ -1,5 +1,6 @@
 // The typed client of the control API, used by the CLI, the dashboard and tests. Errors from the server arrive
 // as ApiError with the server's stable code; nothing here imports server internals.
+import { resolve } from "node:path";
 import { packageFunction } from "../deploy/index.ts";
 import type { Activation, LogLine } from "../store/index.ts";
 
@@ -92,7 +93,7 @@ export class PaveClient {
 
   /** Reads DIR/pave.yaml, bundles the entry locally (esbuild) and deploys it. */
   async deploy(dir: string, env = "prod"): Promise<DeployAnswer> {
-    const pkg = await packageFunction(dir);
+    const pkg = await packageFunction(resolve(dir));
     return this.deployBundle(pkg.raw, pkg.bundle, env);
   }
 

@@ -17,7 +17,7 @@ export interface RuntimeOptions {
   logLimits?: LogLimits;
   /** Instances per version beyond which a request briefly waits for a warm one. @default the number of CPUs */
   softInstanceLimit?: number;
-  /** Invocations one instance may hold: the running one and those queued behind it (1 disables). @default 4 */
+  /** Invocations one instance may hold: the running one and those queued behind it (1 disables). @default 8 */
   maxQueue?: number;
   /** Spare isolates booted ahead per memory size, for fast cold starts. @default 2 */
   spares?: number;
@@ -69,7 +69,7 @@ export class Runtime {
       spares: options.spares ?? 2,
       softInstanceLimit: options.softInstanceLimit ?? availableParallelism(),
       maxWaitMs: 20,
-      maxQueue: options.maxQueue ?? 4,
+      maxQueue: options.maxQueue ?? 8,
       queueWindowMs: 10,
     });
     return new Runtime(pool, options.maxResponseBytes ?? 6 * 1024 * 1024);

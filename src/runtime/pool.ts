@@ -22,7 +22,7 @@ export interface PoolOptions {
   maxWaitMs: number;
   /**
    * Invocations one instance may hold at once: the running one and those queued behind it. Queuing behind a fresh
-   * (just started) invocation saves a cold start and, on isolated-vm, a thread wake-up per call. 1 disables. @default 4
+   * (just started) invocation saves a cold start and, on isolated-vm, a thread wake-up per call. 1 disables. @default 8
    */
   maxQueue: number;
   /** Queue behind a running invocation only if it started less than this long ago (it is probably quick). @default 10 */

@@ -29,8 +29,6 @@ async function buildScript(): Promise<SandboxScript> {
     target: "es2022",
     legalComments: "none",
     minify: true,
-    // Polyfills that look for a `global` object install onto the isolate's globalThis.
-    define: { global: "globalThis" },
     logLevel: "silent",
   });
   const code = out.outputFiles?.[0]?.text;

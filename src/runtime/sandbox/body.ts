@@ -1,4 +1,5 @@
 // The body half of Request and Response: held as text or bytes, read once, converted on demand.
+import { TextDecoder, TextEncoder } from "./encoding.ts";
 
 export type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParamsLike | null | undefined;
 interface URLSearchParamsLike {
@@ -68,11 +69,4 @@ export class Body {
   async bytes(): Promise<Uint8Array> {
     return new Uint8Array(await this.arrayBuffer());
   }
-}
-
-declare class TextDecoder {
-  decode(input: Uint8Array): string;
-}
-declare class TextEncoder {
-  encode(input: string): Uint8Array;
 }

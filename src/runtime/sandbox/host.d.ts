@@ -9,7 +9,5 @@ interface HostReference<A extends unknown[], R> {
   ): Promise<R>;
 }
 
-declare module "fast-text-encoding";
-
 /** Installed by index.ts at setup (console.ts); declared here because the sandbox has no DOM lib. */
 declare const console: Record<"log" | "info" | "debug" | "warn" | "error", (...args: unknown[]) => void>;

@@ -1,9 +1,9 @@
 // The sandbox: evaluated once into the V8 snapshot every instance starts from. It installs the Web globals,
 // then waits for the host to call `__pave_setup` with its bridges, which it hides from function code.
-import "fast-text-encoding";
 import type { HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "../protocol.ts";
 import { makeConsole } from "./console.ts";
 import { dispatchLambda, dispatchWeb } from "./dispatch.ts";
+import { TextDecoder, TextEncoder } from "./encoding.ts";
 import { Request, Response } from "./fetch-api.ts";
 import { Headers } from "./headers.ts";
 import { makeTimers } from "./timers.ts";
@@ -17,6 +17,8 @@ const MODULE_GLOBAL = "__pave_module";
 Object.assign(global, {
   URL,
   URLSearchParams,
+  TextEncoder,
+  TextDecoder,
   Headers,
   Request,
   Response,

@@ -1,5 +1,7 @@
 // WHATWG URL and URLSearchParams for function code. Parsing is the host's (Node's spec parser, passed in at setup),
 // so every isolate carries these thin wrappers instead of evaluating a several-hundred-KB URL polyfill.
+import { decodeUtf8 } from "./encoding.ts";
+
 type Parser = (input: string, base?: string) => string[] | null;
 /** The components, in the order the host parser returns them and NAMES lists them. */
 type Parts = [string, string, string, string, string, string, string, string, string, string, string];
@@ -198,21 +200,11 @@ const formEncode = (s: string): string =>
 
 /** Decodes a run of percent-encoded bytes as UTF-8, each maximal invalid subsequence becoming one U+FFFD. */
 function utf8(run: string): string {
-  const bytes = run.split("%").map((h) => Number.parseInt(h, 16));
-  let out = "";
-  for (let i = 1; i < bytes.length; ) {
-    const b = bytes[i++]!;
-    // The Encoding Standard's decoder: how many continuation bytes follow, and the range the first must be in.
-    const n = b < 0x80 ? 0 : b < 0xc2 ? -1 : b < 0xe0 ? 1 : b < 0xf0 ? 2 : b < 0xf5 ? 3 : -1;
-    let lo = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
-    let hi = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
-    let cp = n > 0 ? b & (0x3f >> n) : b;
-    let k = 0;
-    for (; k < n && bytes[i]! >= lo && bytes[i]! <= hi; k++, lo = 0x80, hi = 0xbf)
-      cp = (cp << 6) | (bytes[i++]! & 0x3f);
-    out += k === n ? String.fromCodePoint(cp) : "\uFFFD";
-  }
-  return out;
+  const bytes = run
+    .split("%")
+    .slice(1)
+    .map((h) => Number.parseInt(h, 16));
+  return decodeUtf8(bytes, false, false)[0];
 }
 
 /** The application/x-www-form-urlencoded parser; "%" not followed by two hex digits stays as it is. */
