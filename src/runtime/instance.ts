@@ -191,11 +191,6 @@ export class Instance {
     }
   }
 
-  /** Invocations handed to this instance and not yet settled. */
-  get depth(): number {
-    return this.#queue.length;
-  }
-
   /**
    * Runs one invocation, after those already queued here. `onResult` is called exactly once, as soon as the response
    * is known — unless the invocation is lost (see Settled.lost); the returned promise settles when it is over.

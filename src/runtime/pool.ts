@@ -1,5 +1,5 @@
-// Warm instances per version, and each function's concurrency limit. An idle instance is reused (warm);
-// none idle means a cold start, which loads the version into a spare isolate booted ahead of time in the background.
+// Which instance runs an invocation, and each function's concurrency limit: an idle one, else a queue behind a fresh
+// busy one, else a cold start from a spare isolate booted ahead (see ARCHITECTURE.md beside this file).
 import { PaveError } from "../errors.ts";
 import { type Booted, boot, Instance, type LogLimits, type VersionCode } from "./instance.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
