@@ -7,7 +7,6 @@ import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Role } from "../store/index.ts";
 import { openApiDocument } from "./openapi.ts";
-import type { RouteSpec } from "./route.ts";
 import { type ApiDeps, apiRoutes } from "./routes.ts";
 
 export { type ApiDeps, apiRoutes, openApiDocument };
