@@ -53,6 +53,10 @@ interface Running {
   logBytes: number;
   dropped: number;
   onResult: ((r: Outcome) => void) | null;
+  /** Settles the invocation: the sandbox reported it finished (with its result, or null if it responded early). */
+  onDone?: (result: SandboxResult | null) => void;
+  /** Fails it: its batch call into the isolate failed, or ended without reporting it. */
+  onFail?: (err: unknown) => void;
 }
 
 /** Where the bridges deliver log lines and early results: by invocation id; "" is the module's load. */
@@ -90,6 +94,7 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
   const sink: Sink = { load: freshRunning(), byId: new Map() };
   const log = (id: string, level: SandboxLogLevel, message: string) =>
     appendLog(sink.byId.get(id) ?? sink.load, limits, level, message);
+  const done = (id: string, result: SandboxResult | null) => sink.byId.get(id)?.onDone?.(result);
   const respond = (id: string, result: SandboxResult) => {
     const running = sink.byId.get(id);
     const cb = running?.onResult;
@@ -115,6 +120,8 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
         new ivm.Reference((ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())),
         new ivm.Callback(respond),
         new ivm.Callback(parseUrl),
+        // Asynchronous: the isolate goes on with the next invocation instead of waiting for the host to take this one.
+        new ivm.Callback(done, { ignored: true }),
       ],
       { result: { reference: true } },
     )) as ivm.Reference<() => unknown>;
@@ -130,10 +137,12 @@ export class Instance {
   readonly style: HandlerStyle;
   lastUsed = 0;
   readonly #isolate: ivm.Isolate;
-  readonly #dispatch: ivm.Reference<(inv: Invocation) => Promise<SandboxResult | null>>;
+  readonly #dispatch: ivm.Reference<(invs: Invocation[]) => Promise<null>>;
   readonly #sink: Sink;
   /** Invocations handed over and not settled, in the order the sandbox runs them; the first is running. */
   readonly #queue: Queued[] = [];
+  /** Invocations not yet sent into the isolate; sent together at the end of this turn of the event loop. */
+  #outbox: Invocation[] = [];
   /** When the running invocation started (host clock), so the pool queues only behind fresh ones. */
   headSince = 0;
   #gone = false;
@@ -142,7 +151,7 @@ export class Instance {
     version: VersionCode,
     isolate: ivm.Isolate,
     style: HandlerStyle,
-    dispatch: ivm.Reference<(inv: Invocation) => Promise<SandboxResult | null>>,
+    dispatch: ivm.Reference<(invs: Invocation[]) => Promise<null>>,
     sink: Sink,
   ) {
     this.version = version;
@@ -173,7 +182,7 @@ export class Instance {
       }
       const style = (await ready.get(0, { copy: true })) as HandlerStyle;
       const dispatch = (await ready.get(1, { reference: true })) as ivm.Reference<
-        (inv: Invocation) => Promise<SandboxResult | null>
+        (invs: Invocation[]) => Promise<null>
       >;
       return new Instance(version, isolate, style, dispatch, sink);
     } catch (err) {
@@ -213,11 +222,10 @@ export class Instance {
     let lost = false;
     let returned: SandboxResult | null = null;
     try {
-      returned = await this.#dispatch.apply(undefined, [inv], {
-        arguments: { copy: true },
-        // No `timeout` option: a queued invocation's handler runs inside another call's task, so V8's per-call
-        // watchdog would time the wrong one. The head's timer disposes the isolate, which stops even a busy loop.
-        result: { promise: true, copy: true },
+      returned = await new Promise<SandboxResult | null>((resolve, reject) => {
+        running.onDone = resolve;
+        running.onFail = reject;
+        this.#send(inv);
       });
     } catch (err) {
       failure = classify(err, this.#isolate, entry.timedOut);
@@ -244,6 +252,29 @@ export class Instance {
       logsDropped: running.dropped,
       reusable: !this.#isolate.isDisposed,
     };
+  }
+
+  #send(inv: Invocation): void {
+    this.#outbox.push(inv);
+    if (this.#outbox.length === 1) setImmediate(() => this.#flush());
+  }
+
+  /**
+   * One call into the isolate for every invocation that arrived this turn. No `timeout` option: a queued handler runs
+   * inside another call's task, so V8's per-call watchdog would time the wrong one; the head's timer disposes the
+   * isolate instead, which stops even a busy loop.
+   */
+  #flush(): void {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    const failRest = (err: unknown) =>
+      // `done` reports arrive asynchronously: let those already on their way land before failing the rest.
+      setImmediate(() => {
+        for (const inv of batch) this.#sink.byId.get(inv.meta.id)?.onFail?.(err);
+      });
+    this.#dispatch
+      .apply(undefined, [batch], { arguments: { copy: true }, result: { promise: true } })
+      .then(() => failRest(new Error("the function finished without responding")), failRest);
   }
 
   /** The head of the queue is now running: its timeout starts. */

@@ -28,14 +28,30 @@ Object.assign(global, {
 
 type Respond = (id: string, result: SandboxResult) => void;
 
+type Done = (id: string, result: SandboxResult | null) => void;
+
+const promiseAll = Promise.all.bind(Promise);
+
 /**
- * Runs invocations strictly one after another, each to its end (waitUntil included), even when the host queues
- * several on this instance: queuing saves the host a thread wake-up per call, and one-at-a-time keeps every log line
- * attributable to the invocation that wrote it.
+ * Takes invocations in batches (one host call for all that arrived together: each call into an isolate costs a
+ * thread hand-off) and runs them strictly one after another, each to its end (waitUntil included), so every log
+ * line belongs to the invocation that wrote it. Each reports through `done` as it finishes, not at the batch's end.
  */
-function serially(run: (inv: Invocation) => Promise<SandboxResult | null>, onStart: (id: string) => void) {
+function batched(run: (inv: Invocation) => Promise<SandboxResult | null>, onStart: (id: string) => void, done: Done) {
   let chain: Promise<unknown> = Promise.resolve();
-  return (inv: Invocation): Promise<SandboxResult | null> => {
+  const report = (id: string, result: SandboxResult | null) => {
+    try {
+      done(id, result);
+    } catch (err) {
+      // The result could not be copied out (function code can put anything on a Response it tampers with).
+      done(id, {
+        kind: "error",
+        code: "InvalidResponse",
+        message: `the result cannot leave the isolate: ${String(err)}`,
+      });
+    }
+  };
+  const one = (inv: Invocation): Promise<void> => {
     const next = chain.then(() => {
       onStart(inv.meta.id);
       return run(inv);
@@ -44,7 +60,17 @@ function serially(run: (inv: Invocation) => Promise<SandboxResult | null>, onSta
       () => {},
       () => {},
     );
-    return next;
+    return next.then(
+      (r) => report(inv.meta.id, r),
+      (err: unknown) => report(inv.meta.id, { kind: "error", code: "FunctionError", message: String(err) }),
+    );
+  };
+  return async (invs: Invocation[]): Promise<null> => {
+    // A plain loop and a Promise.all captured at load: function code may have replaced Array.prototype.map.
+    const runs: Promise<void>[] = [];
+    for (let i = 0; i < invs.length; i++) runs[i] = one(invs[i] as Invocation);
+    await promiseAll(runs);
+    return null;
   };
 }
 
@@ -57,6 +83,7 @@ global.__pave_setup = (
   sleep: HostReference<[number], unknown>,
   respond: Respond,
   parseUrl: (input: string, base?: string) => string[] | null,
+  done: Done,
 ) => {
   delete global.__pave_setup;
   setUrlParser(parseUrl);
@@ -72,17 +99,17 @@ global.__pave_setup = (
     ),
   });
 
-  return (): [HandlerStyle, (inv: Invocation) => Promise<SandboxResult | null>] | string => {
+  return (): [HandlerStyle, (invs: Invocation[]) => Promise<null>] | string => {
     const mod = global[MODULE_GLOBAL] as Record<string, unknown> | undefined;
     global[MODULE_GLOBAL] = undefined;
     const web = mod?.default as { fetch?: unknown } | undefined;
     if (web && typeof web.fetch === "function") {
       const fetchHandler = web as { fetch: Function };
-      return ["web", serially((inv) => dispatchWeb(fetchHandler, inv, (r) => respond(inv.meta.id, r)), onStart)];
+      return ["web", batched((inv) => dispatchWeb(fetchHandler, inv, (r) => respond(inv.meta.id, r)), onStart, done)];
     }
     if (mod && typeof mod.handler === "function") {
       const handler = mod.handler as Function;
-      return ["lambda", serially((inv) => dispatchLambda(handler, inv), onStart)];
+      return ["lambda", batched((inv) => dispatchLambda(handler, inv), onStart, done)];
     }
     const found = mod ? Object.keys(mod).join(", ") || "nothing" : "nothing";
     return `the entry must export default { fetch(request, env, ctx) } or export a handler(event, context); it exports ${found}`;
