@@ -319,7 +319,7 @@ function toFunction(r: {
   };
 }
 
-function fromActivation(a: Activation): Database["activations"] {
+export function fromActivation(a: Activation): Database["activations"] {
   return {
     id: a.id,
     env: a.env,

@@ -2,9 +2,58 @@
 // WAL lets the dashboard and API read while the activation writer commits batches.
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
-import { KyselyStore } from "../kysely-store.ts";
+import { fromActivation, KyselyStore } from "../kysely-store.ts";
 import { migrate } from "../migrate.ts";
 import type { Database } from "../schema.ts";
+import type { Activation, LogLine } from "../types.ts";
+
+const ACTIVATION_COLUMNS = [
+  "id",
+  "env",
+  "function",
+  "version",
+  "trigger",
+  "started_at",
+  "duration_ms",
+  "billed_ms",
+  "memory_mb",
+  "status",
+  "error_code",
+  "error_message",
+  "http_status",
+  "cold",
+  "trace_id",
+  "correlation_id",
+  "logs_dropped",
+] as const;
+
+/**
+ * The activation writer is the one write on the hot path's heels (every invocation), so SQLite gets prepared
+ * statements for it: building each batch through Kysely cost ~12% of the gateway's CPU. Everything else is shared.
+ */
+class SqliteStore extends KyselyStore {
+  readonly #insert: (activations: Activation[], logs: LogLine[]) => void;
+
+  constructor(db: Kysely<Database>, sqlite: SQLite.Database) {
+    super("sqlite", db);
+    const activation = sqlite.prepare(
+      `INSERT INTO activations (${ACTIVATION_COLUMNS.join(", ")}) VALUES (${ACTIVATION_COLUMNS.map((c) => `@${c}`).join(", ")})`,
+    );
+    const log = sqlite.prepare(
+      "INSERT INTO logs (activation_id, env, function, version, ts, level, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.#insert = sqlite.transaction((activations: Activation[], logs: LogLine[]) => {
+      for (const a of activations) activation.run(fromActivation(a));
+      for (const l of logs) log.run(l.activationId, l.env, l.function, l.version, l.ts, l.level, l.message);
+    });
+  }
+
+  override async insertActivations(activations: Activation[], logs: LogLine[]): Promise<void> {
+    if (activations.length === 0 && logs.length === 0) return;
+    // Through Kysely's one connection, so the batch never lands inside a transaction Kysely has open.
+    await this.db.connection().execute(async () => this.#insert(activations, logs));
+  }
+}
 
 /** Opens (creating if needed) the SQLite store at `path`; `:memory:` gives a private in-memory store. */
 export async function openSqliteStore(path: string): Promise<KyselyStore> {
@@ -16,5 +65,5 @@ export async function openSqliteStore(path: string): Promise<KyselyStore> {
   sqlite.pragma("foreign_keys = ON");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrate(db);
-  return new KyselyStore("sqlite", db);
+  return new SqliteStore(db, sqlite);
 }
