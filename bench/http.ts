@@ -1,5 +1,6 @@
 // HTTP throughput: a raw node:http hello-world and a Pave node, each in its own child process, loaded by autocannon
-// from this process with the same settings. Pave's figure only means something as a ratio to the raw one.
+// from this process with the same settings. Pave's figure only means something as a ratio to the raw one, and the
+// two take turns so that a noisy neighbour on the machine weighs on both alike.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFile } from "node:fs/promises";
@@ -13,8 +14,12 @@ import { HELLO_BODY } from "./hello.ts";
 export interface LoadSettings {
   connections: number;
   pipelining: number;
+  /** Seconds of each measured round. */
   durationS: number;
+  /** Seconds of load before the first round, discarded: JIT, connection setup, warm instances. */
   warmupS: number;
+  /** Raw and Pave take turns this many times; the ratio is the median of the rounds' ratios. */
+  rounds: number;
 }
 
 export interface LoadFigures {
@@ -46,7 +51,13 @@ export function killChildren(): void {
   for (const child of children) child.kill("SIGKILL");
 }
 
-export async function measureRaw(settings: LoadSettings): Promise<LoadFigures> {
+/** A server under test: where to send load, and how to stop it. */
+export interface Target {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startRaw(): Promise<Target> {
   const child = start(["-e", RAW_SERVER]);
   try {
     const exited = once(child, "exit").then(() =>
@@ -55,19 +66,15 @@ export async function measureRaw(settings: LoadSettings): Promise<LoadFigures> {
     const [line] = (await Promise.race([once(child.stdout!, "data"), exited])) as [Buffer];
     const port = /port (\d+)/.exec(line.toString())?.[1];
     if (!port) throw new Error(`the raw server did not print its port: ${line.toString()}`);
-    return await load(`http://127.0.0.1:${port}/`, settings);
-  } finally {
+    return { url: `http://127.0.0.1:${port}/`, stop: () => stop(child) };
+  } catch (err) {
     await stop(child);
+    throw err;
   }
 }
 
-/** Starts `pave up` with its data and CLI config in `tmp`, deploys `fnDir` and loads `GET /fn/hello/`. */
-export async function measurePave(
-  settings: LoadSettings,
-  tmp: string,
-  fnDir: string,
-  cpuProfDir?: string,
-): Promise<LoadFigures> {
+/** Starts `pave up` with its data and CLI config in `tmp`, deploys `fnDir`; the target is `GET /fn/hello/`. */
+export async function startPave(tmp: string, fnDir: string, cpuProfDir?: string): Promise<Target> {
   const port = await freePort();
   const data = join(tmp, "data");
   const args = [
@@ -86,16 +93,16 @@ export async function measurePave(
     const text = await probe.text();
     if (probe.status !== 200 || text !== HELLO_BODY)
       throw new Error(`GET /fn/hello/ answered ${probe.status}: ${text}`);
-    return await load(`${url}/fn/hello/`, settings);
-  } finally {
+    return { url: `${url}/fn/hello/`, stop: () => stop(child) };
+  } catch (err) {
     await stop(child);
+    throw err;
   }
 }
 
-async function load(url: string, s: LoadSettings): Promise<LoadFigures> {
-  const options = { url, connections: s.connections, pipelining: s.pipelining };
-  await autocannon({ ...options, duration: s.warmupS }); // discarded: JIT, connection setup, warm instances
-  const r = await autocannon({ ...options, duration: s.durationS });
+/** One run of autocannon against `url` for `durationS` seconds. */
+export async function load(url: string, s: LoadSettings, durationS: number): Promise<LoadFigures> {
+  const r = await autocannon({ url, connections: s.connections, pipelining: s.pipelining, duration: durationS });
   return {
     requestsPerSec: Math.round(r.requests.average),
     p50Ms: r.latency.p50,
