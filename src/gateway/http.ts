@@ -1,8 +1,8 @@
 // The data plane: `/fn/<name>/<path…>` → the function's live version → the response. Written on node:http
 // directly because it is the hot path; bodies are bounded while streaming in, errors are JSON with a code.
 
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { v7 as uuidv7 } from "uuid";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { HttpResponse } from "../runtime/index.ts";
@@ -25,22 +25,18 @@ export function isGatewayPath(url: string): boolean {
 }
 
 /**
- * The ids an invocation is recorded under: the trace id of a valid W3C `traceparent` (else a new one), and the
- * caller's `x-correlation-id` when it is well-formed (else a new one). Shared with the control API's direct invoke.
+ * The ids an invocation is recorded under: a new activation id; the trace id of a valid W3C `traceparent`, else one
+ * made of the activation id's 32 hex digits (time-prefixed like X-Ray's, unique, never all zeros); and the caller's
+ * `x-correlation-id` when well-formed, else the activation id — the first activation of a chain names it. One random
+ * draw per request instead of three: each cost ~1.5% of the gateway's CPU. Shared with the control API's invoke.
  */
 export function invokeIds(traceparent: string | undefined, correlationId: string | undefined): InvokeIds {
+  const activationId = uuidv7();
   return {
-    traceId: traceparent?.match(TRACEPARENT)?.[1] ?? newTraceId(),
-    correlationId: correlationId && CORRELATION_ID.test(correlationId) ? correlationId : randomUUID(),
+    activationId,
+    traceId: traceparent?.match(TRACEPARENT)?.[1] ?? activationId.replaceAll("-", ""),
+    correlationId: correlationId && CORRELATION_ID.test(correlationId) ? correlationId : activationId,
   };
-}
-
-/**
- * 32 hex digits from randomUUID, which draws from a cached entropy pool: randomBytes per request cost ~8% of the
- * gateway's CPU. (Six bits are fixed by the UUID version and variant; 122 random bits is plenty for a trace id.)
- */
-function newTraceId(): string {
-  return randomUUID().replaceAll("-", "");
 }
 
 export function createGatewayHandler(invoker: Invoker, logger: Logger, options: GatewayOptions) {
@@ -67,8 +63,8 @@ async function handle(
   // The function sees its own root: /fn/hello/a/b → /a/b.
   const path = slash === -1 ? "/" : rest.slice(slash);
 
-  const { traceId, correlationId } = invokeIds(header(req, "traceparent"), header(req, "x-correlation-id"));
-  res.setHeader("x-correlation-id", correlationId);
+  const ids = invokeIds(header(req, "traceparent"), header(req, "x-correlation-id"));
+  res.setHeader("x-correlation-id", ids.correlationId);
 
   let name: string;
   try {
@@ -97,7 +93,7 @@ async function handle(
       startedAt: Date.now(),
     },
     `http://${host}${path}${q === -1 ? "" : `?${rawQuery}`}`,
-    { traceId, correlationId },
+    ids,
   );
   res.setHeader("x-pave-activation-id", outcome.activationId);
   const result = outcome.result;

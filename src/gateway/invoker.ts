@@ -1,7 +1,6 @@
 // Resolves a function name to the version its `live` alias points at, runs it, and records the activation.
 // Shared by the HTTP gateway and the control API's direct invoke, so both leave the same record.
 import { performance } from "node:perf_hooks";
-import { v7 as uuidv7 } from "uuid";
 import type { Manifest } from "../deploy/index.ts";
 import { errorCodes, PaveError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -19,6 +18,8 @@ interface Resolved {
 }
 
 export interface InvokeIds {
+  /** The activation's id, a UUIDv7: time-ordered, so "newest first" is an index scan. */
+  activationId: string;
   traceId: string;
   correlationId: string;
 }
@@ -66,7 +67,7 @@ export class Invoker {
     ids: InvokeIds,
   ): Promise<InvokeOutcome> {
     const code = await this.#resolve(env, name);
-    const id = uuidv7();
+    const id = ids.activationId;
     const startedAt = Date.now();
     const t0 = performance.now();
     const meta = {

@@ -286,8 +286,13 @@ describe("functions over HTTP", () => {
 
   it("tags responses with the activation id and correlation id, and records the W3C trace id", async () => {
     const plain = await fn("echo");
-    assert.match(plain.headers.get("x-pave-activation-id") ?? "", /^[0-9a-f-]{36}$/);
-    assert.ok(plain.headers.get("x-correlation-id"));
+    const plainId = plain.headers.get("x-pave-activation-id") ?? "";
+    assert.match(plainId, /^[0-9a-f-]{36}$/);
+    // Without the caller's ids, the activation id names the correlation and makes the trace id.
+    assert.equal(plain.headers.get("x-correlation-id"), plainId);
+    const plainAct = await activation(t.client, plainId);
+    assert.equal(plainAct.correlationId, plainId);
+    assert.equal(plainAct.traceId, plainId.replaceAll("-", ""));
 
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const r = await fn("echo/traced", {
