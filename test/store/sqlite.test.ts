@@ -3,12 +3,18 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import SQLite from "better-sqlite3";
 import { openStore } from "../../src/store/index.ts";
 import { storeContract } from "./contract.ts";
 
-storeContract("sqlite", () => openStore(":memory:"));
+storeContract("sqlite in memory", () => openStore(":memory:"));
+
+// A file store writes activations on its own thread: the contract must hold through it too.
+const files = await mkdtemp(join(tmpdir(), "pave-contract-"));
+let opened = 0;
+storeContract("sqlite file", () => openStore(join(files, `${++opened}.db`)));
+after(() => rm(files, { recursive: true, force: true }));
 
 describe("sqlite file store", () => {
   it("keeps data across reopen, migrates once and runs in WAL mode", async () => {
