@@ -81,6 +81,8 @@ export class Invoker {
     const result = await call.result;
     const recorded = call.report.then((report) => {
       const durationMs = performance.now() - t0;
+      // Billed like Lambda: wall-clock duration rounded up to the next millisecond, times the memory granted.
+      const billedMs = Math.max(1, Math.ceil(durationMs));
       const failure = result.kind === "error" ? result : report.lateFailure;
       const activation: Activation = {
         id,
@@ -90,8 +92,7 @@ export class Invoker {
         trigger,
         startedAt,
         durationMs: Math.round(durationMs * 1000) / 1000,
-        // Billed like Lambda: wall-clock duration rounded up to the next millisecond.
-        billedMs: Math.max(1, Math.ceil(durationMs)),
+        billedMs,
         memoryMb: code.memoryMb,
         status: failure ? "error" : "success",
         errorCode: failure?.code ?? null,
@@ -101,6 +102,9 @@ export class Invoker {
         traceId: ids.traceId,
         correlationId: ids.correlationId,
         logsDropped: report.logsDropped,
+        cpuMs: null,
+        gbSeconds: (code.memoryMb / 1024) * (billedMs / 1000),
+        egress: [],
       };
       const logs: LogLine[] = report.logs.map((l) => ({
         activationId: id,

@@ -53,6 +53,79 @@ export interface Activation {
   correlationId: string;
   /** Log lines dropped because the activation exceeded its log budget. */
   logsDropped: number;
+  /** CPU time the isolate spent on this invocation, when the runtime could attribute it (ms). */
+  cpuMs: number | null;
+  /** Billed GB-seconds: memory (GB) × billed duration (s), as Lambda bills. */
+  gbSeconds: number;
+  /** Every outbound `fetch` the invocation made, allowed or denied, in call order. */
+  egress: EgressCall[];
+}
+
+/** One outbound HTTP call from a function: what egress looked like, kept on the activation. */
+export interface EgressCall {
+  host: string;
+  method: string;
+  /** The response status; null when the call failed or was denied. */
+  status: number | null;
+  bytesOut: number;
+  bytesIn: number;
+  durationMs: number;
+  /** An error code (`EgressDenied`, `Timeout`, …) when the call did not get a response. */
+  error?: string;
+}
+
+/** One kv entry. Values are bytes; the binding converts text and JSON. */
+export interface KvEntry {
+  value: Uint8Array;
+  /** Epoch ms after which the entry is gone; null keeps it until deleted. */
+  expiresAt: number | null;
+}
+
+export interface KvListQuery {
+  prefix?: string;
+  /** The `cursor` of the previous page: listing resumes after this key. */
+  cursor?: string;
+  limit: number;
+}
+
+export interface KvListPage {
+  keys: { name: string; expiresAt: number | null }[];
+  /** Pass back to get the next page; null on the last page. */
+  cursor: string | null;
+}
+
+/** A secret as stored: AES-256-GCM ciphertext; the plaintext never reaches the store. */
+export interface SealedSecret {
+  /** Which master key sealed it (for key rotation). */
+  keyId: string;
+  iv: Uint8Array;
+  ciphertext: Uint8Array;
+  tag: Uint8Array;
+}
+
+export interface SecretInfo {
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface TopicRecord {
+  env: string;
+  name: string;
+  createdAt: number;
+}
+
+/** An event as published; its delivery state belongs to the triggers. */
+export interface NewEvent {
+  /** UUIDv7, assigned by the publisher so the caller learns it before the commit returns. */
+  id: string;
+  /** JSON text. */
+  payload: string;
+  correlationId: string;
+  traceId: string;
+  /** Who published: `function:<name>`, `api:<token id>`. */
+  source: string;
+  publishedAt: number;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -134,6 +207,28 @@ export interface Store {
   getActivation(id: string): Promise<Activation | undefined>;
   listActivations(query: ActivationQuery): Promise<Activation[]>;
   listLogs(query: LogQuery): Promise<LogLine[]>;
+
+  /** kv: entries past `expiresAt` read as absent (`now` decides) and are purged by `purgeExpiredKv`. */
+  kvGet(env: string, namespace: string, key: string, now: number): Promise<KvEntry | undefined>;
+  kvPut(env: string, namespace: string, key: string, entry: KvEntry): Promise<void>;
+  kvDelete(env: string, namespace: string, key: string): Promise<boolean>;
+  /** Keys in byte order of their UTF-8 names, live ones only. */
+  kvList(env: string, namespace: string, query: KvListQuery, now: number): Promise<KvListPage>;
+  purgeExpiredKv(now: number): Promise<number>;
+
+  /** Creates or replaces a secret (createdAt survives replacement). */
+  putSecret(env: string, name: string, sealed: SealedSecret, now: number): Promise<void>;
+  /** The named secrets that exist; missing names are simply absent from the map. */
+  getSecrets(env: string, names: string[]): Promise<Map<string, SealedSecret>>;
+  listSecrets(env: string): Promise<SecretInfo[]>;
+  deleteSecret(env: string, name: string): Promise<boolean>;
+
+  /** False when the topic already existed. */
+  createTopic(env: string, name: string, now: number): Promise<boolean>;
+  getTopic(env: string, name: string): Promise<TopicRecord | undefined>;
+  listTopics(env: string): Promise<TopicRecord[]>;
+  /** Appends events durably, in one transaction: when this resolves they are committed. Throws TopicNotFound. */
+  publishEvents(env: string, topic: string, events: NewEvent[]): Promise<void>;
 
   insertToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;
