@@ -10,7 +10,7 @@ import { Authenticator, createToken } from "./auth/index.ts";
 import { Deployer } from "./deploy/index.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
-import { Runtime } from "./runtime/index.ts";
+import { type BindingHost, Runtime } from "./runtime/index.ts";
 import { openStore, type Store } from "./store/index.ts";
 import { ActivationRecorder } from "./telemetry/index.ts";
 import { VERSION } from "./version.ts";
@@ -56,9 +56,20 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const adminTokenFile = join(dataDir, "admin-token");
   const adminToken = await ensureAdminToken(store, adminTokenFile, logger);
 
-  const runtime = await Runtime.start({ idleTtlMs: options.idleTtlMs ?? 300_000 });
+  // The runtime serves bindings through the store and the invoker, which itself needs the runtime: tie the knot late.
+  let invoker: Invoker | undefined;
+  const bindings: BindingHost = {
+    kvGet: (...a) => store.kvGet(...a),
+    kvPut: (...a) => store.kvPut(...a),
+    kvDelete: (...a) => store.kvDelete(...a),
+    kvList: (...a) => store.kvList(...a),
+    secrets: (env, names) => openSecrets(store, env, names),
+    callService: (call) => invoker!.invokeService(call),
+    publishEvents: (...a) => store.publishEvents(...a),
+  };
+  const runtime = await Runtime.start({ idleTtlMs: options.idleTtlMs ?? 300_000, bindings });
   const recorder = new ActivationRecorder(store, logger);
-  const invoker = new Invoker({ store, runtime, recorder, logger });
+  invoker = new Invoker({ store, runtime, recorder, logger });
   const forget = (env: string, name: string, keep?: string) => {
     invoker.invalidate(env, name);
     runtime.retire(env, name, keep);
@@ -153,4 +164,9 @@ async function ensureAdminToken(store: Store, file: string, logger: Logger): Pro
     logger.warn({ file }, "the admin token file is gone; use a token you kept, or start with a fresh data directory");
     return undefined;
   }
+}
+
+/** TEMPORARY until the secret box lands: secrets cannot be opened yet. */
+async function openSecrets(_store: Store, _env: string, _names: string[]): Promise<Map<string, string>> {
+  throw new Error("secrets are not available yet");
 }

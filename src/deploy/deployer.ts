@@ -5,7 +5,7 @@ import type { HandlerStyle, VersionCode } from "../runtime/index.ts";
 import type { Store, VersionRecord } from "../store/index.ts";
 import { MAX_BUNDLE_BYTES } from "./bundle.ts";
 import { type Manifest, validateManifest } from "./manifest.ts";
-import { canonicalJson, versionId } from "./version.ts";
+import { canonicalJson, versionCode, versionId } from "./version.ts";
 
 export interface DeployRequest {
   env: string;
@@ -66,15 +66,7 @@ export class Deployer {
     }
     let style: HandlerStyle;
     try {
-      style = await this.#deps.prepare({
-        env: req.env,
-        function: req.name,
-        id,
-        memoryMb: manifest.memory,
-        timeoutMs: manifest.timeout,
-        concurrency: manifest.concurrency,
-        bundle: req.bundle,
-      });
+      style = await this.#deps.prepare(versionCode(req.env, req.name, id, manifest, req.bundle));
     } catch (err) {
       if (err instanceof PaveError && LOAD_FAILURES.has(err.code)) {
         throw new PaveError("BuildError", `the function does not load: ${err.message}`, { cause: err });

@@ -2,4 +2,4 @@
 export { bundleEntry, type FunctionPackage, MAX_BUNDLE_BYTES, MODULE_GLOBAL, packageFunction } from "./bundle.ts";
 export { Deployer, type DeployOutcome } from "./deployer.ts";
 export { type Manifest, type ManifestInput, manifestSchema, parseManifest, validateManifest } from "./manifest.ts";
-export { canonicalJson, versionId } from "./version.ts";
+export { canonicalJson, versionCode, versionId } from "./version.ts";

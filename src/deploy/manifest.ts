@@ -23,6 +23,20 @@ const duration = z
       .max(15 * 60_000, "at most 15m"),
   );
 
+/** `host`, `host:port`, `*.domain` (its subdomains), an IPv4 address or a bracketed IPv6 one, optionally with a port. */
+const egressHost = z
+  .string()
+  .regex(
+    /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/i,
+    "a host like api.example.com, api.example.com:8443, *.example.com or [::1]:8080 (no scheme or path)",
+  );
+
+/**
+ * Names no binding may take: the sandbox's globals. A binding is reached through `env`, but a name like `URL` would
+ * shadow the global in code that destructures `env` and reads as one when the function is read.
+ */
+const SANDBOX_GLOBALS = new Set(["URL", "JSON", "NaN"]);
+
 const route = z
   .string()
   .regex(/^\/[A-Za-z0-9._~!$&'()+,;=:@%/-]*\*?$/, "a path starting with / and optionally ending with *");
@@ -47,11 +61,39 @@ export const manifestSchema = z.strictObject({
         )
         .default({}),
       secrets: z.array(bindingName).default([]),
-      egress: z.array(z.string().min(1)).default([]),
+      egress: z.array(egressHost).default([]),
       services: z.record(bindingName, name).default({}),
       topics: z.record(bindingName, name).default({}),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((b, ctx) => {
+      // One `env` holds every kind of binding, so one name may be used once.
+      const seen = new Map<string, string>();
+      const kinds: [string, [string, PropertyKey][]][] = [
+        ["kv", Object.keys(b.kv).map((n) => [n, n])],
+        ["secrets", b.secrets.map((n, i) => [n, i])],
+        ["services", Object.keys(b.services).map((n) => [n, n])],
+        ["topics", Object.keys(b.topics).map((n) => [n, n])],
+      ];
+      for (const [kind, entries] of kinds) {
+        for (const [n, key] of entries) {
+          const path = [kind, key];
+          const before = seen.get(n);
+          if (SANDBOX_GLOBALS.has(n)) {
+            ctx.addIssue({ code: "custom", path, message: `a binding name other than the global ${n}` });
+          } else if (before === kind) {
+            ctx.addIssue({ code: "custom", path, message: `each secret once (${n} is listed twice)` });
+          } else if (before) {
+            ctx.addIssue({
+              code: "custom",
+              path,
+              message: `a unique binding name (${n} is already a ${before} binding)`,
+            });
+          }
+          seen.set(n, before ?? kind);
+        }
+      }
+    }),
 });
 
 /** The manifest as written (before defaults). */

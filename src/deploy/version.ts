@@ -1,6 +1,7 @@
 // A version's id is the hash of what it runs: the normalised manifest and the bundle.
 // Identical content gives the identical id, which is how a redeploy of the same code is a no-op.
 import { createHash } from "node:crypto";
+import type { VersionCode } from "../runtime/index.ts";
 import type { Manifest } from "./manifest.ts";
 
 export function versionId(manifest: Manifest, bundle: string): string {
@@ -14,4 +15,18 @@ export function canonicalJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
       : v,
   );
+}
+
+/** What the runtime needs of a version: its limits and grants from the manifest, and its bundle. */
+export function versionCode(env: string, name: string, id: string, manifest: Manifest, bundle: string): VersionCode {
+  return {
+    env,
+    function: name,
+    id,
+    memoryMb: manifest.memory,
+    timeoutMs: manifest.timeout,
+    concurrency: manifest.concurrency,
+    grants: manifest.bindings,
+    bundle,
+  };
 }

@@ -1,10 +1,19 @@
 // Resolves a function name to the version its `live` alias points at, runs it, and records the activation.
 // Shared by the HTTP gateway and the control API's direct invoke, so both leave the same record.
 import { performance } from "node:perf_hooks";
-import type { Manifest } from "../deploy/index.ts";
-import { errorCodes, PaveError } from "../errors.ts";
+import { v7 as uuidv7 } from "uuid";
+import { type Manifest, versionCode } from "../deploy/index.ts";
+import { errorCodes, PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { HttpInput, Runtime, RuntimeInput, RuntimeResult, VersionCode } from "../runtime/index.ts";
+import type {
+  HttpInput,
+  HttpResponse,
+  Runtime,
+  RuntimeInput,
+  RuntimeResult,
+  ServiceCall,
+  VersionCode,
+} from "../runtime/index.ts";
 import type { Activation, LogLine, Store, Trigger } from "../store/index.ts";
 import type { ActivationRecorder } from "../telemetry/index.ts";
 
@@ -22,6 +31,8 @@ export interface InvokeIds {
   activationId: string;
   traceId: string;
   correlationId: string;
+  /** Service-call nesting: 0 for a trigger. @default 0 */
+  depth?: number;
 }
 
 export interface InvokeOutcome {
@@ -59,6 +70,50 @@ export class Invoker {
     return this.#invoke(env, name, "invoke", { kind: "direct", payload }, ids);
   }
 
+  /**
+   * A function calling another through a service binding: the callee's activation shares the caller's trace and
+   * correlation ids, one level deeper. Failures come back as the error responses the gateway would send.
+   */
+  async invokeService(call: ServiceCall): Promise<HttpResponse> {
+    const { request, caller } = call;
+    const url = new URL(request.url);
+    const ids: InvokeIds = {
+      activationId: uuidv7(),
+      traceId: caller.traceId ?? "",
+      correlationId: caller.correlationId ?? "",
+      depth: (caller.depth ?? 0) + 1,
+    };
+    const body = request.body === null ? null : Buffer.from(request.body);
+    const http: HttpInput = {
+      method: request.method,
+      path: url.pathname,
+      rawQuery: url.search.slice(1),
+      headers: request.headers,
+      body: body && body.length > 0 ? body : null,
+      sourceIp: "",
+      host: url.host,
+      requestId: "",
+      startedAt: Date.now(),
+    };
+    try {
+      const { result, activationId } = await this.#invoke(
+        call.env,
+        call.target,
+        "service",
+        { kind: "http", http, url: url.href },
+        ids,
+      );
+      if (result.kind === "response") return result;
+      const err =
+        result.kind === "error"
+          ? new PaveError(result.code, result.message, { details: { activationId } })
+          : new PaveError("Internal", "a service call produced no response");
+      return errorResponse(err);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  }
+
   async #invoke(
     env: string,
     name: string,
@@ -76,6 +131,9 @@ export class Invoker {
       functionVersion: code.id,
       memoryMb: code.memoryMb,
       deadline: startedAt + code.timeoutMs,
+      traceId: ids.traceId,
+      correlationId: ids.correlationId,
+      depth: ids.depth ?? 0,
     };
     const call = await this.#runtime.invoke(code, input, meta);
     const result = await call.result;
@@ -102,9 +160,9 @@ export class Invoker {
         traceId: ids.traceId,
         correlationId: ids.correlationId,
         logsDropped: report.logsDropped,
-        cpuMs: null,
+        cpuMs: report.cpuMs,
         gbSeconds: (code.memoryMb / 1024) * (billedMs / 1000),
-        egress: [],
+        egress: report.egress,
       };
       const logs: LogLine[] = report.logs.map((l) => ({
         activationId: id,
@@ -164,18 +222,15 @@ export class Invoker {
     if (!version) throw new PaveError("FunctionNotFound", `no function ${name} in environment ${env}`);
     // Stored manifests were validated and normalised at deploy time.
     const manifest = JSON.parse(version.manifest) as Manifest;
-    return {
-      env,
-      function: name,
-      id: version.id,
-      memoryMb: manifest.memory,
-      timeoutMs: manifest.timeout,
-      concurrency: manifest.concurrency,
-      bundle: version.bundle,
-    };
+    return versionCode(env, name, version.id, manifest, version.bundle);
   }
 }
 
 function errorStatus(result: RuntimeResult): number {
   return result.kind === "error" ? errorCodes[result.code].status : 200;
+}
+
+function errorResponse(err: unknown): HttpResponse {
+  const { status, body } = toErrorBody(err);
+  return { kind: "response", status, headers: [["content-type", "application/json"]], body: JSON.stringify(body) };
 }

@@ -2,13 +2,17 @@
 // Only this folder touches isolated-vm; callers see plain requests, responses and reports.
 import { availableParallelism } from "node:os";
 import { PaveError } from "../errors.ts";
+import type { EgressCall } from "../store/index.ts";
+import { type BindingHost, type EgressLimits, instanceBindings } from "./bindings/index.ts";
 import type { Failure, Instance, LogEntry, LogLimits, Outcome, VersionCode } from "./instance.ts";
 import { apiGatewayEvent, type HttpInput, lambdaResultToHttp } from "./lambda-http.ts";
 import { InstancePool, type PoolStats } from "./pool.ts";
 import type { HandlerStyle, HttpResponse, Invocation, InvocationMeta } from "./protocol.ts";
 import { sandboxScript } from "./sandbox-script.ts";
 
-export type { HandlerStyle, HttpInput, HttpResponse, LogEntry, PoolStats, VersionCode };
+export type { BindingHost, Grants, ServiceCall } from "./bindings/index.ts";
+export { MAX_CALL_DEPTH } from "./bindings/index.ts";
+export type { HandlerStyle, HttpInput, HttpResponse, InvocationMeta, LogEntry, PoolStats, VersionCode };
 
 export interface RuntimeOptions {
   /** @default 300000 */
@@ -23,6 +27,10 @@ export interface RuntimeOptions {
   spares?: number;
   /** A response body larger than this is refused with InvalidResponse. @default 6 MiB */
   maxResponseBytes?: number;
+  /** Serves kv, secrets, services and topics; without it, only functions with no such bindings run. */
+  bindings?: BindingHost;
+  /** Limits of a function's outbound `fetch`. @default { maxResponseBytes: 6 MiB, timeoutMs: 30000 } */
+  egress?: Partial<EgressLimits>;
 }
 
 export type RuntimeInput = { kind: "http"; http: HttpInput; url: string } | { kind: "direct"; payload: unknown };
@@ -44,6 +52,9 @@ export interface RuntimeReport {
   lateFailure?: Failure;
   logs: LogEntry[];
   logsDropped: number;
+  egress: EgressCall[];
+  /** Isolate CPU time of this invocation, when it could be told apart from its neighbours'. */
+  cpuMs: number | null;
 }
 
 export interface RuntimeCall {
@@ -63,6 +74,7 @@ export class Runtime {
   }
 
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    const egress: EgressLimits = { maxResponseBytes: 6 * 1024 * 1024, timeoutMs: 30_000, ...options.egress };
     const pool = new InstancePool(await sandboxScript(), {
       idleTtlMs: options.idleTtlMs ?? 300_000,
       logLimits: options.logLimits ?? { maxLines: 1000, maxBytes: 256 * 1024 },
@@ -71,6 +83,7 @@ export class Runtime {
       maxWaitMs: 20,
       maxQueue: options.maxQueue ?? 8,
       queueWindowMs: 10,
+      bindings: (version) => instanceBindings(options.bindings, version, egress),
     });
     return new Runtime(pool, options.maxResponseBytes ?? 6 * 1024 * 1024);
   }
@@ -147,6 +160,8 @@ export class Runtime {
       ...(lateFailure && { lateFailure }),
       logs: settled.logs,
       logsDropped: settled.logsDropped,
+      egress: settled.egress,
+      cpuMs: settled.cpuMs,
     };
   }
 
@@ -222,7 +237,7 @@ function failedToLoad(err: unknown): RuntimeCall {
   const result: RuntimeResult = { kind: "error", code: failure.code as "FunctionError", message: failure.message };
   return {
     result: Promise.resolve(result),
-    report: Promise.resolve({ cold: true, style: null, logs: [], logsDropped: 0 }),
+    report: Promise.resolve({ cold: true, style: null, logs: [], logsDropped: 0, egress: [], cpuMs: null }),
   };
 }
 

@@ -2,6 +2,8 @@
 // time, but the host may queue a few behind it (see pool.ts). Timeouts and out-of-memory dispose the isolate.
 import ivm from "isolated-vm";
 import { PaveError } from "../errors.ts";
+import type { EgressCall } from "../store/index.ts";
+import { type CallContext, type Grants, type InstanceBindings, redactSecrets } from "./bindings/index.ts";
 import type { HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "./protocol.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 
@@ -13,6 +15,8 @@ export interface VersionCode {
   memoryMb: number;
   timeoutMs: number;
   concurrency: number;
+  /** What the manifest grants under `bindings:`. @default none */
+  grants?: Grants;
   bundle: string;
   /** V8 code cache for the bundle, filled by the first compile of this version in this process. */
   cachedData?: ivm.ExternalCopy<ArrayBuffer>;
@@ -44,6 +48,10 @@ export interface Settled {
   lost?: boolean;
   logs: LogEntry[];
   logsDropped: number;
+  /** The outbound calls it made. */
+  egress: EgressCall[];
+  /** Isolate CPU time, when this invocation had the isolate to itself from start to end. */
+  cpuMs: number | null;
   /** False when the isolate was discarded and must not be reused. */
   reusable: boolean;
 }
@@ -57,12 +65,16 @@ interface Running {
   onDone?: (result: SandboxResult | null) => void;
   /** Fails it: its batch call into the isolate failed, or ended without reporting it. */
   onFail?: (err: unknown) => void;
+  /** The invocation its binding calls act for (unset for the module's load). */
+  ctx?: CallContext;
 }
 
 /** Where the bridges deliver log lines and early results: by invocation id; "" is the module's load. */
 interface Sink {
   load: Running;
   byId: Map<string, Running>;
+  /** The version's bindings, once one is loaded; they also scrub its secrets from log lines. */
+  bindings?: InstanceBindings;
 }
 
 function freshRunning(): Running {
@@ -77,6 +89,9 @@ interface Queued {
   timedOut: boolean;
   /** Queued behind the invocation that made the isolate go away: it never started. */
   stranded: boolean;
+  /** The isolate's CPU time when it became the head, and whether it stayed alone there (for its CPU figure). */
+  cpuStart: bigint;
+  alone: boolean;
 }
 
 /** An isolate with the sandbox loaded and its host bridges wired, holding no function yet: a spare, ready to load one. */
@@ -84,6 +99,8 @@ export interface Booted {
   memoryMb: number;
   isolate: ivm.Isolate;
   context: ivm.Context;
+  /** Hands the sandbox a version's bindings (`env`, secrets); called before the bundle runs. */
+  bind: ivm.Reference<(spec: unknown) => void>;
   init: ivm.Reference<() => unknown>;
   sink: Sink;
 }
@@ -92,8 +109,15 @@ export interface Booted {
 export async function boot(sandbox: SandboxScript, memoryMb: number, limits: LogLimits): Promise<Booted> {
   const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
   const sink: Sink = { load: freshRunning(), byId: new Map() };
-  const log = (id: string, level: SandboxLogLevel, message: string) =>
-    appendLog(sink.byId.get(id) ?? sink.load, limits, level, message);
+  const log = (id: string, level: SandboxLogLevel, message: string) => {
+    const secrets = sink.bindings?.secretValues;
+    const text = secrets && secrets.size > 0 ? redactSecrets(message, secrets) : message;
+    appendLog(sink.byId.get(id) ?? sink.load, limits, level, text);
+  };
+  const hostCall = (id: string, op: string, args: unknown[]): Promise<unknown> => {
+    if (!sink.bindings) return Promise.reject(new Error("BindingDenied: no function is loaded"));
+    return sink.bindings.handle(sink.byId.get(id)?.ctx, op, args);
+  };
   const done = (id: string, result: SandboxResult | null) => sink.byId.get(id)?.onDone?.(result);
   const respond = (id: string, result: SandboxResult) => {
     const running = sink.byId.get(id);
@@ -113,7 +137,7 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
     const setup = (await context.global.get("__pave_setup", { reference: true })) as ivm.Reference<
       (...args: unknown[]) => () => unknown
     >;
-    const init = (await setup.apply(
+    const bridges = (await setup.apply(
       undefined,
       [
         new ivm.Callback(log),
@@ -122,10 +146,13 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
         new ivm.Callback(parseUrl),
         // Asynchronous: the isolate goes on with the next invocation instead of waiting for the host to take this one.
         new ivm.Callback(done, { ignored: true }),
+        new ivm.Reference(hostCall),
       ],
       { result: { reference: true } },
-    )) as ivm.Reference<() => unknown>;
-    return { memoryMb, isolate, context, init, sink };
+    )) as unknown as ivm.Reference<unknown[]>;
+    const bind = (await bridges.get(0, { reference: true })) as ivm.Reference<(spec: unknown) => void>;
+    const init = (await bridges.get(1, { reference: true })) as ivm.Reference<() => unknown>;
+    return { memoryMb, isolate, context, bind, init, sink };
   } catch (err) {
     if (!isolate.isDisposed) isolate.dispose();
     throw err;
@@ -167,9 +194,15 @@ export class Instance {
    * Loads a version into a booted isolate (see `boot`): evaluates the bundle and finds its handler.
    * Throws InvalidHandler, BuildError, FunctionError, Timeout or OutOfMemory; the isolate is disposed then.
    */
-  static async create(version: VersionCode, booted: Booted): Promise<Instance> {
-    const { isolate, context, init, sink } = booted;
+  static async create(version: VersionCode, booted: Booted, bindings: InstanceBindings): Promise<Instance> {
+    const { isolate, context, bind, init, sink } = booted;
     try {
+      sink.bindings = bindings;
+      const { spec } = bindings;
+      // Most functions have no bindings: skip the extra call into the isolate (it is on the cold start's path).
+      if (spec.kv.length + spec.services.length + spec.topics.length + Object.keys(spec.secrets).length > 0) {
+        await bind.apply(undefined, [spec], { arguments: { copy: true } });
+      }
       const script = await compile(isolate, version);
       await script.run(context, { timeout: version.timeoutMs });
       const ready = (await init.apply(undefined, [], { result: { reference: true } })) as ivm.Reference<
@@ -208,15 +241,18 @@ export class Instance {
     const id = inv.meta.id;
     const running = freshRunning();
     running.onResult = onResult;
+    running.ctx = { meta: inv.meta, egress: [] };
     const load = this.#sink.load;
     if (load.logs.length > 0 || load.dropped > 0) {
       Object.assign(running, { logs: load.logs, logBytes: load.logBytes, dropped: load.dropped });
       this.#sink.load = freshRunning();
     }
     this.#sink.byId.set(id, running);
-    const entry: Queued = { id, timer: undefined, timedOut: false, stranded: false };
+    const entry: Queued = { id, timer: undefined, timedOut: false, stranded: false, cpuStart: 0n, alone: true };
     this.#queue.push(entry);
     if (this.#queue.length === 1) this.#startHead();
+    // Invocations behind it run in the same calls into the isolate: its CPU time can no longer be told apart.
+    else for (const q of this.#queue) q.alone = false;
 
     let failure: Failure | undefined;
     let lost = false;
@@ -233,12 +269,14 @@ export class Instance {
       lost = entry.stranded;
     }
     clearTimeout(entry.timer);
+    const cpuMs =
+      entry.alone && !this.#isolate.isDisposed ? Number(this.#isolate.cpuTime - entry.cpuStart) / 1e6 : null;
     const at = this.#queue.indexOf(entry);
     if (at !== -1) this.#queue.splice(at, 1);
     if (at === 0 && this.#queue.length > 0) this.#startHead();
     this.#sink.byId.delete(id);
     this.lastUsed = Date.now();
-    if (lost) return { lost: true, logs: [], logsDropped: 0, reusable: false };
+    if (lost) return { lost: true, logs: [], logsDropped: 0, egress: [], cpuMs: null, reusable: false };
     if (running.onResult) {
       running.onResult = null;
       onResult(
@@ -250,6 +288,8 @@ export class Instance {
       ...(failure && { failure }),
       logs: running.logs,
       logsDropped: running.dropped,
+      egress: running.ctx.egress,
+      cpuMs: cpuMs === null ? null : Math.round(cpuMs * 1000) / 1000,
       reusable: !this.#isolate.isDisposed,
     };
   }
@@ -282,6 +322,7 @@ export class Instance {
     const head = this.#queue[0];
     if (!head) return;
     this.headSince = Date.now();
+    head.cpuStart = this.#isolate.isDisposed ? 0n : this.#isolate.cpuTime;
     head.timer = setTimeout(() => {
       head.timedOut = true;
       this.dispose();

@@ -1,6 +1,7 @@
 // Which instance runs an invocation, and each function's concurrency limit: an idle one, else a queue behind a fresh
 // busy one, else a cold start from a spare isolate booted ahead (see ARCHITECTURE.md beside this file).
 import { PaveError } from "../errors.ts";
+import type { InstanceBindings } from "./bindings/index.ts";
 import { type Booted, boot, Instance, type LogLimits, type VersionCode } from "./instance.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 
@@ -27,6 +28,8 @@ export interface PoolOptions {
   maxQueue: number;
   /** Queue behind a running invocation only if it started less than this long ago (it is probably quick). @default 10 */
   queueWindowMs: number;
+  /** A version's bindings for a new instance (secrets are read then). */
+  bindings: (version: VersionCode) => Promise<InstanceBindings>;
 }
 
 export interface PoolStats {
@@ -87,7 +90,10 @@ export class InstancePool {
       this.#live.set(key, (this.#live.get(key) ?? 0) + 1);
       let instance: Instance;
       try {
-        instance = await Instance.create(this.#codeFor(version), await this.#spare(version.memoryMb));
+        const code = this.#codeFor(version);
+        // Bindings first: if reading the secrets fails, no spare isolate has been taken.
+        const bindings = await this.#options.bindings(code);
+        instance = await Instance.create(code, await this.#spare(version.memoryMb), bindings);
       } catch (err) {
         this.#dropped(key);
         throw err;

@@ -11,6 +11,20 @@ export interface InvocationMeta {
   memoryMb: number;
   /** Epoch ms by which the invocation must finish. */
   deadline: number;
+  /** The W3C trace id it belongs to, carried into service calls and published events. @default "" */
+  traceId?: string;
+  /** @default "" */
+  correlationId?: string;
+  /** How many service calls led here: 0 for a trigger, +1 per `env.SERVICE.fetch` hop. @default 0 */
+  depth?: number;
+}
+
+/** What a version's `env` holds, as the sandbox builds it: binding names by kind, and the secrets' values. */
+export interface BindingSpec {
+  kv: string[];
+  services: string[];
+  topics: string[];
+  secrets: Record<string, string>;
 }
 
 /** An HTTP request for a web-standard `fetch` handler. */

@@ -29,7 +29,7 @@ export interface FunctionRecord {
 }
 
 export type ActivationStatus = "success" | "error";
-export type Trigger = "http" | "invoke";
+export type Trigger = "http" | "invoke" | "service";
 
 /** The durable record of one invocation. */
 export interface Activation {

@@ -170,6 +170,44 @@ describe("parseManifest", () => {
   });
 });
 
+describe("bindings", () => {
+  it("accepts egress hosts, ports, wildcards and IP literals", () => {
+    const m = validateManifest({
+      name: "a",
+      bindings: { egress: ["api.stripe.com", "api.example.com:8443", "*.example.org", "127.0.0.1:8080", "[::1]:9000"] },
+    });
+    assert.equal(m.bindings.egress.length, 5);
+  });
+
+  it("rejects an egress entry that is a URL, with what is expected", () => {
+    const { issues } = invalid(() =>
+      parseManifest("name: a\nbindings:\n  egress:\n    - https://api.stripe.com/v1\n", FILE),
+    );
+    assert.equal(issues[0]?.key, "bindings.egress.0");
+    assert.equal(issues[0]?.line, 4);
+    assert.match(issues[0]?.message ?? "", /a host like api\.example\.com.*found "https:\/\/api\.stripe\.com\/v1"/);
+  });
+
+  it("rejects a name used by two bindings, naming the first kind", () => {
+    const { issues } = invalid(() =>
+      validateManifest({ name: "a", bindings: { kv: { CARTS: { namespace: "carts" } }, secrets: ["CARTS"] } }),
+    );
+    assert.equal(issues[0]?.key, "bindings.secrets.0");
+    assert.match(issues[0]?.message ?? "", /unique binding name \(CARTS is already a kv binding\)/);
+  });
+
+  it("rejects a secret listed twice", () => {
+    const { issues } = invalid(() => validateManifest({ name: "a", bindings: { secrets: ["KEY", "KEY"] } }));
+    assert.equal(issues[0]?.key, "bindings.secrets.1");
+  });
+
+  it("rejects a binding name that collides with a global", () => {
+    const { issues } = invalid(() => validateManifest({ name: "a", bindings: { services: { URL: "urls" } } }));
+    assert.equal(issues[0]?.key, "bindings.services.URL");
+    assert.match(issues[0]?.message ?? "", /other than the global URL/);
+  });
+});
+
 describe("validateManifest", () => {
   it("validates an already-parsed object and applies defaults", () => {
     const m = validateManifest({ name: "hello", timeout: "2m" });

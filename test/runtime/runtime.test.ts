@@ -794,7 +794,10 @@ describe("hostile code", () => {
           // Held in an array so that esbuild leaves the import() calls to run inside the isolate.
           const specs = ["node:fs", "./x.js"];
           const report = {
-            process: typeof process,
+            // Not Node's: a frozen object holding only \`env\` (secrets, for Lambda-style code).
+            process: Object.getOwnPropertyNames(process),
+            processFrozen: Object.isFrozen(process),
+            processPowers: ["binding", "exit", "versions", "mainModule", "dlopen", "kill"].filter((k) => k in process),
             // Evaluated by the isolate itself: esbuild rewrites a literal typeof require to its own shim.
             require: Function("return typeof require")(),
             module: Function("return typeof module")(),
@@ -804,11 +807,11 @@ describe("hostile code", () => {
             globalProps: ["process", "require", "module", "global", "Buffer", "setImmediate"].filter((k) => k in g),
             importFs: await attempt(() => import(specs[0]).then(() => "imported")),
             importPlain: await attempt(() => import(specs[1]).then(() => "imported")),
-            ctorProcess: await attempt(() => typeof this.constructor.constructor("return process")()),
-            ctorProcessViaConsole: await attempt(() => typeof console.log.constructor("return process")()),
+            ctorProcess: await attempt(() => Object.keys(this.constructor.constructor("return process")())),
+            ctorProcessViaConsole: await attempt(() => Object.keys(console.log.constructor("return process")())),
             fnGlobal: await attempt(() => {
               const fg = Function("return globalThis")();
-              return { same: fg === globalThis, process: typeof fg.process, require: typeof fg.require };
+              return { same: fg === globalThis, process: fg.process === process, require: typeof fg.require };
             }),
             setup: typeof g.__pave_setup,
             module_: typeof g.__pave_module,
@@ -819,18 +822,21 @@ describe("hostile code", () => {
     `);
     const { result } = await run(rt, v);
     const seen = bodyJson(result) as Record<string, unknown>;
-    assert.equal(seen.process, "undefined");
+    assert.deepEqual(seen.process, ["env"]);
+    assert.equal(seen.processFrozen, true);
+    assert.deepEqual(seen.processPowers, []);
     assert.equal(seen.require, "undefined");
     assert.equal(seen.module, "undefined");
     assert.equal(seen.global, "undefined");
     assert.equal(seen.Buffer, "undefined");
-    assert.deepEqual(seen.globalProps, []);
+    assert.deepEqual(seen.globalProps, ["process"]);
     assert.equal((seen.callRequire as { ok: boolean }).ok, false, JSON.stringify(seen.callRequire));
     assert.equal((seen.importFs as { ok: boolean }).ok, false, JSON.stringify(seen.importFs));
     assert.equal((seen.importPlain as { ok: boolean }).ok, false, JSON.stringify(seen.importPlain));
-    assert.deepEqual(seen.ctorProcess, { ok: false, error: "ReferenceError: process is not defined" });
-    assert.deepEqual(seen.ctorProcessViaConsole, { ok: false, error: "ReferenceError: process is not defined" });
-    assert.deepEqual(seen.fnGlobal, { ok: true, value: { same: true, process: "undefined", require: "undefined" } });
+    // Constructor chains lead to this isolate's own globals, never the host's.
+    assert.deepEqual(seen.ctorProcess, { ok: true, value: ["env"] });
+    assert.deepEqual(seen.ctorProcessViaConsole, { ok: true, value: ["env"] });
+    assert.deepEqual(seen.fnGlobal, { ok: true, value: { same: true, process: true, require: "undefined" } });
     assert.equal(seen.setup, "undefined");
     assert.equal(seen.module_, "undefined");
   });

@@ -6,8 +6,6 @@ import { HOST_URL, Request, Response } from "./fetch-api.ts";
 
 type Respond = (result: SandboxResult) => void;
 
-const env = Object.freeze({});
-
 function errorResult(err: unknown): SandboxResult {
   const message = err instanceof Error ? `${err.name}: ${err.message}` : `Uncaught ${String(err)}`;
   if (err instanceof Error && err.stack) console.error(err.stack);
@@ -16,6 +14,7 @@ function errorResult(err: unknown): SandboxResult {
 
 export async function dispatchWeb(
   mod: { fetch: Function },
+  env: object,
   inv: Invocation,
   respond: Respond,
 ): Promise<SandboxResult | null> {
@@ -49,7 +48,7 @@ export async function dispatchWeb(
   return null;
 }
 
-export async function dispatchLambda(handler: Function, inv: Invocation): Promise<SandboxResult> {
+export async function dispatchLambda(handler: Function, env: object, inv: Invocation): Promise<SandboxResult> {
   const { meta, event } = inv as EventInvocation;
   const context = {
     awsRequestId: meta.id,
@@ -62,6 +61,8 @@ export async function dispatchLambda(handler: Function, inv: Invocation): Promis
     logStreamName: meta.functionVersion,
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, meta.deadline - Date.now()),
+    // Pave's bindings (kv, services, topics, secrets), as web-style handlers get them in `env`.
+    env,
   };
   let value: unknown;
   try {

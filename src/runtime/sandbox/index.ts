@@ -1,6 +1,7 @@
 // The sandbox: evaluated once into the V8 snapshot every instance starts from. It installs the Web globals,
 // then waits for the host to call `__pave_setup` with its bridges, which it hides from function code.
-import type { HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "../protocol.ts";
+import type { BindingSpec, HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "../protocol.ts";
+import { makeEnv } from "./bindings.ts";
 import { makeConsole } from "./console.ts";
 import { dispatchLambda, dispatchWeb } from "./dispatch.ts";
 import { TextDecoder, TextEncoder } from "./encoding.ts";
@@ -24,6 +25,9 @@ Object.assign(global, {
   Response,
   queueMicrotask: (fn: () => void) => void Promise.resolve().then(fn),
   self: global,
+  // Not Node's process: only `env`, where a function finds its secrets (as Lambda code expects, and as npm packages
+  // probing process.env.NODE_ENV do). Filled by `bind` before the function's module runs.
+  process: Object.freeze({ env: Object.freeze({}) }),
 });
 
 type Respond = (id: string, result: SandboxResult) => void;
@@ -75,8 +79,9 @@ function batched(run: (inv: Invocation) => Promise<SandboxResult | null>, onStar
 }
 
 /**
- * Called once per instance by the host, before function code runs. Returns `init`, which the host calls after
- * evaluating the bundle; `init` returns the handler style and the dispatch function.
+ * Called once per instance by the host, before function code runs. Returns `[bind, init]`: the host calls `bind`
+ * with the version's bindings before evaluating the bundle (skipped when there are none), and `init` after it;
+ * `init` returns the handler style and the dispatch function.
  */
 global.__pave_setup = (
   log: (id: string, level: SandboxLogLevel, message: string) => void,
@@ -84,6 +89,7 @@ global.__pave_setup = (
   respond: Respond,
   parseUrl: (input: string, base?: string) => string[] | null,
   done: Done,
+  hostCall: HostReference<[string, string, unknown[]], unknown>,
 ) => {
   delete global.__pave_setup;
   setUrlParser(parseUrl);
@@ -99,19 +105,34 @@ global.__pave_setup = (
     ),
   });
 
-  return (): [HandlerStyle, (invs: Invocation[]) => Promise<null>] | string => {
+  let env: object = Object.freeze({});
+  const bind = (spec: BindingSpec) => {
+    env = makeEnv(spec, (op, args) =>
+      hostCall.apply(undefined, [current, op, args], {
+        arguments: { copy: true },
+        result: { promise: true, copy: true },
+      }),
+    );
+    global.process = Object.freeze({ env: Object.freeze({ ...spec.secrets }) });
+  };
+
+  const init = (): [HandlerStyle, (invs: Invocation[]) => Promise<null>] | string => {
     const mod = global[MODULE_GLOBAL] as Record<string, unknown> | undefined;
     global[MODULE_GLOBAL] = undefined;
     const web = mod?.default as { fetch?: unknown } | undefined;
     if (web && typeof web.fetch === "function") {
       const fetchHandler = web as { fetch: Function };
-      return ["web", batched((inv) => dispatchWeb(fetchHandler, inv, (r) => respond(inv.meta.id, r)), onStart, done)];
+      return [
+        "web",
+        batched((inv) => dispatchWeb(fetchHandler, env, inv, (r) => respond(inv.meta.id, r)), onStart, done),
+      ];
     }
     if (mod && typeof mod.handler === "function") {
       const handler = mod.handler as Function;
-      return ["lambda", batched((inv) => dispatchLambda(handler, inv), onStart, done)];
+      return ["lambda", batched((inv) => dispatchLambda(handler, env, inv), onStart, done)];
     }
     const found = mod ? Object.keys(mod).join(", ") || "nothing" : "nothing";
     return `the entry must export default { fetch(request, env, ctx) } or export a handler(event, context); it exports ${found}`;
   };
+  return [bind, init];
 };

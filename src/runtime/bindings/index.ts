@@ -1,0 +1,214 @@
+// The host side of a function's bindings: what each `env.X` call may do, checked against the version's grants.
+// The sandbox's objects only forward here; a call naming anything the manifest did not grant is refused.
+import { v7 as uuidv7 } from "uuid";
+import type { EgressCall, KvEntry, KvListPage, KvListQuery, NewEvent } from "../../store/index.ts";
+import type { BindingSpec, HttpResponse, InvocationMeta } from "../protocol.ts";
+import { type EgressLimits, type EgressRequest, egressFetch, parseEgressGrants } from "./egress.ts";
+import { checkKvKey, checkKvValue, expiryOf, KV_LIST_MAX } from "./kv.ts";
+
+export { EgressError, type EgressLimits } from "./egress.ts";
+
+/** A version's grants, as `pave.yaml` declares them under `bindings:`. */
+export interface Grants {
+  kv: Record<string, { namespace: string; access: "read" | "read-write" }>;
+  secrets: string[];
+  egress: string[];
+  services: Record<string, string>;
+  topics: Record<string, string>;
+}
+
+export const NO_GRANTS: Grants = { kv: {}, secrets: [], egress: [], services: {}, topics: {} };
+
+/** A service call leaving one function for another. */
+export interface ServiceCall {
+  env: string;
+  /** The function named by the binding. */
+  target: string;
+  request: { method: string; url: string; headers: [string, string][]; body: string | Uint8Array | null };
+  caller: InvocationMeta;
+}
+
+/** What the runtime needs from the rest of Pave to serve bindings; the server provides it. */
+export interface BindingHost {
+  kvGet(env: string, namespace: string, key: string, now: number): Promise<KvEntry | undefined>;
+  kvPut(env: string, namespace: string, key: string, entry: KvEntry): Promise<void>;
+  kvDelete(env: string, namespace: string, key: string): Promise<boolean>;
+  kvList(env: string, namespace: string, query: KvListQuery, now: number): Promise<KvListPage>;
+  /** The decrypted values of the named secrets that exist. */
+  secrets(env: string, names: string[]): Promise<Map<string, string>>;
+  /** Runs the target's live version with the request; its errors come back as error responses. */
+  callService(call: ServiceCall): Promise<HttpResponse>;
+  /** Appends events to a topic durably (throws TopicNotFound). */
+  publishEvents(env: string, topic: string, events: NewEvent[]): Promise<void>;
+}
+
+/** The invocation on whose behalf a binding call runs. */
+export interface CallContext {
+  meta: InvocationMeta;
+  egress: EgressCall[];
+}
+
+/** A version's bindings, ready for one instance: what its `env` holds, and the handler of its calls. */
+export interface InstanceBindings {
+  spec: BindingSpec;
+  /** Secret values, so logs and error messages can be scrubbed of them. */
+  secretValues: Map<string, string>;
+  handle(ctx: CallContext | undefined, op: string, args: unknown[]): Promise<unknown>;
+}
+
+/** Service calls nested deeper than this fail with RecursionLimit: a loop of functions calling each other stops. */
+export const MAX_CALL_DEPTH = 16;
+
+/** Largest message `publish` accepts, in bytes of JSON (SQS and EventBridge allow 256 KiB). */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+/** A refusal the sandbox sees as an Error whose message starts with the code. */
+function refuse(code: string, message: string): Error {
+  return new Error(`${code}: ${message}`);
+}
+
+export async function instanceBindings(
+  host: BindingHost | undefined,
+  version: { env: string; function: string; grants?: Grants | undefined },
+  egressLimits: EgressLimits,
+): Promise<InstanceBindings> {
+  const { env } = version;
+  const grants = version.grants ?? NO_GRANTS;
+  const secretValues =
+    grants.secrets.length > 0 && host ? await host.secrets(env, grants.secrets) : new Map<string, string>();
+  const spec: BindingSpec = {
+    kv: Object.keys(grants.kv),
+    services: Object.keys(grants.services),
+    topics: Object.keys(grants.topics),
+    secrets: Object.fromEntries(secretValues),
+  };
+  const egress = parseEgressGrants(grants.egress);
+
+  const need = (): BindingHost => {
+    if (!host) throw refuse("Internal", "bindings are not available in this runtime");
+    return host;
+  };
+  const kvGrant = (binding: unknown, write: boolean) => {
+    const grant = grants.kv[String(binding)];
+    if (!grant) throw refuse("BindingDenied", `no kv binding named ${String(binding)} in this function's manifest`);
+    if (write && grant.access !== "read-write") {
+      throw refuse("BindingDenied", `the kv binding ${String(binding)} is read-only (access: read)`);
+    }
+    return grant.namespace;
+  };
+
+  const ops: Record<string, (ctx: CallContext, args: unknown[]) => Promise<unknown>> = {
+    "kv.get": async (_ctx, [binding, key]) => {
+      const namespace = kvGrant(binding, false);
+      const entry = await need().kvGet(env, namespace, checkKvKey(key), Date.now());
+      return entry ? entry.value : null;
+    },
+    "kv.put": async (_ctx, [binding, key, value, ttl, expiration]) => {
+      const namespace = kvGrant(binding, true);
+      const entry = { value: checkKvValue(value), expiresAt: expiryOf(ttl, expiration, Date.now()) };
+      await need().kvPut(env, namespace, checkKvKey(key), entry);
+      return null;
+    },
+    "kv.delete": async (_ctx, [binding, key]) => {
+      await need().kvDelete(env, kvGrant(binding, true), checkKvKey(key));
+      return null;
+    },
+    "kv.list": async (_ctx, [binding, query]) => {
+      const namespace = kvGrant(binding, false);
+      const q = (query ?? {}) as { prefix: string | null; cursor: string | null; limit: number | null };
+      const limit = q.limit ?? KV_LIST_MAX;
+      if (!Number.isInteger(limit) || limit < 1 || limit > KV_LIST_MAX) {
+        throw refuse("BadRequest", `list limit must be an integer from 1 to ${KV_LIST_MAX}`);
+      }
+      const page = await need().kvList(
+        env,
+        namespace,
+        { limit, ...(q.prefix !== null && { prefix: q.prefix }), ...(q.cursor !== null && { cursor: q.cursor }) },
+        Date.now(),
+      );
+      return {
+        keys: page.keys.map((k) => ({
+          name: k.name,
+          ...(k.expiresAt !== null && { expiration: Math.floor(k.expiresAt / 1000) }),
+        })),
+        list_complete: page.cursor === null,
+        ...(page.cursor !== null && { cursor: page.cursor }),
+      };
+    },
+    fetch: async (ctx, [request]) => {
+      const r = await egressFetch(egress, request as EgressRequest, ctx.meta.deadline, egressLimits, (call) =>
+        ctx.egress.push(call),
+      );
+      return r;
+    },
+    service: async (ctx, [binding, request]) => {
+      const target = grants.services[String(binding)];
+      if (!target) throw refuse("BindingDenied", `no service binding named ${String(binding)}`);
+      const depth = (ctx.meta.depth ?? 0) + 1;
+      if (depth > MAX_CALL_DEPTH) {
+        throw refuse(
+          "RecursionLimit",
+          `calling ${target} would nest service calls ${depth} deep; the limit is ${MAX_CALL_DEPTH}`,
+        );
+      }
+      const res = await need().callService({
+        env,
+        target,
+        request: request as ServiceCall["request"],
+        caller: ctx.meta,
+      });
+      return { status: res.status, headers: res.headers, body: res.body };
+    },
+    publish: async (ctx, [binding, json]) => {
+      const topic = grants.topics[String(binding)];
+      if (!topic) throw refuse("BindingDenied", `no topic binding named ${String(binding)}`);
+      const payload = String(json);
+      const bytes = Buffer.byteLength(payload);
+      if (bytes > MAX_EVENT_BYTES) {
+        throw refuse("PayloadTooLarge", `the message is ${bytes} bytes of JSON; the limit is ${MAX_EVENT_BYTES}`);
+      }
+      const id = uuidv7();
+      await need().publishEvents(env, topic, [
+        {
+          id,
+          payload,
+          correlationId: ctx.meta.correlationId ?? "",
+          traceId: ctx.meta.traceId ?? "",
+          source: `function:${version.function}`,
+          publishedAt: Date.now(),
+        },
+      ]);
+      return { id };
+    },
+  };
+
+  return {
+    spec,
+    secretValues,
+    async handle(ctx, op, args) {
+      const run = ops[op];
+      if (!run) throw refuse("Internal", `unknown binding operation ${op}`);
+      // Work started after its invocation ended (a leaked promise) has no one to act for.
+      if (!ctx) throw refuse("BindingDenied", "binding calls are only possible while an invocation runs");
+      try {
+        return await run(ctx, args);
+      } catch (err) {
+        // Codes travel in the message (STYLE 6); keep those we set, prefix store errors with theirs.
+        const code = (err as { code?: unknown }).code;
+        const message = err instanceof Error ? err.message : String(err);
+        if (typeof code === "string" && !message.startsWith(`${code}:`)) throw refuse(code, message);
+        throw err;
+      }
+    },
+  };
+}
+
+/** Replaces every secret value in `text` with `[secret NAME]`: secrets never reach logs or activations. */
+export function redactSecrets(text: string, secrets: Map<string, string>): string {
+  let out = text;
+  for (const [name, value] of secrets) {
+    // Very short values would shred ordinary text; they are refused at `pave secret set` anyway.
+    if (value.length >= 4 && out.includes(value)) out = out.split(value).join(`[secret ${name}]`);
+  }
+  return out;
+}
