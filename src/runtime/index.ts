@@ -105,7 +105,8 @@ export class Runtime {
   async invoke(version: VersionCode, input: RuntimeInput, meta: InvocationMeta): Promise<RuntimeCall> {
     let acquired: { instance: Instance; cold: boolean };
     try {
-      acquired = await this.#pool.acquire(version);
+      // A service call must not queue behind a busy instance: that may be its own caller (see pool.acquire).
+      acquired = await this.#pool.acquire(version, { exclusive: (meta.depth ?? 0) > 0 });
     } catch (err) {
       if (err instanceof PaveError && err.code === "Throttled") throw err;
       return failedToLoad(err);
@@ -145,7 +146,7 @@ export class Runtime {
       // It never started, so running it again is safe; it was admitted already, so the concurrency limit is not re-checked.
       let next: { instance: Instance; cold: boolean };
       try {
-        next = await this.#pool.acquire(version, { bypassLimit: true });
+        next = await this.#pool.acquire(version, { bypassLimit: true, exclusive: (meta.depth ?? 0) > 0 });
       } catch (err) {
         const failed = failedToLoad(err);
         resolveResult(await failed.result);

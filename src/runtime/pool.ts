@@ -66,10 +66,14 @@ export class InstancePool {
     this.#sweeper.unref();
   }
 
-  /** Takes an instance for one invocation, respecting the function's concurrency. Throws Throttled when at the limit. */
+  /**
+   * Takes an instance for one invocation, respecting the function's concurrency. Throws Throttled when at the limit.
+   * `exclusive` takes an idle instance or starts one, never queueing behind (or waiting for) a busy one: a service
+   * call's caller is busy waiting for it, and queueing a call behind its own caller would deadlock them.
+   */
   async acquire(
     version: VersionCode,
-    opts: { bypassLimit?: boolean } = {},
+    opts: { bypassLimit?: boolean; exclusive?: boolean } = {},
   ): Promise<{ instance: Instance; cold: boolean }> {
     const fnKey = `${version.env}/${version.function}`;
     const inFlight = this.#inFlight.get(fnKey) ?? 0;
@@ -80,9 +84,9 @@ export class InstancePool {
     this.#busy++;
     try {
       const key = versionKey(version);
-      const warm = this.#idle.get(key)?.pop() ?? this.#queueable(key);
+      const warm = this.#idle.get(key)?.pop() ?? (opts.exclusive ? undefined : this.#queueable(key));
       if (warm) return { instance: this.#hand(warm), cold: false };
-      if ((this.#live.get(key) ?? 0) >= this.#options.softInstanceLimit && !opts.bypassLimit) {
+      if ((this.#live.get(key) ?? 0) >= this.#options.softInstanceLimit && !opts.bypassLimit && !opts.exclusive) {
         const handed = await this.#wait(key);
         if (handed) return { instance: this.#hand(handed), cold: false };
       }
