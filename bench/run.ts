@@ -4,8 +4,9 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { killChildren } from "./children.ts";
 import { writeHello } from "./hello.ts";
-import { killChildren, type LoadFigures, type LoadSettings, load, startPave, startRaw, type Target } from "./http.ts";
+import { type LoadFigures, type LoadSettings, load, startPave, startRaw, type Target } from "./http.ts";
 import { type Latency, measureRuntime } from "./runtime.ts";
 
 const TARGETS = { coldStartP99Ms: 10, throughputRatio: 0.4 };
@@ -16,11 +17,6 @@ const { values: args } = parseArgs({
     json: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
   },
-});
-
-process.once("SIGINT", () => {
-  killChildren();
-  process.exit(130);
 });
 
 async function main(): Promise<void> {
