@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [-- --json] [-- --cpu-prof DIR]`: the hot-path benchmarks and their targets.
 // Throughput is a ratio to baselines (raw node:http, workerd) from the same run; targets are reported, never enforced.
+import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
   // The machine is shared: the 1-minute load average says how much to trust the absolute figures.
   const load1m = loadavg()[0] ?? 0;
   const tmp = await mkdtemp(join(tmpdir(), "pave-bench-"));
+  // A signal ends the bench through process.exit (see children.ts), past the `finally` below.
+  process.once("exit", () => rmSync(tmp, { recursive: true, force: true }));
   const targets: Target[] = [];
   try {
     const fnDir = join(tmp, "hello");
