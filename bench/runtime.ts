@@ -45,15 +45,7 @@ const INPUT: RuntimeInput = {
 
 export async function measureRuntime(fnDir: string, samples: { cold: number; warm: number }): Promise<RuntimeFigures> {
   const bundle = await bundleEntry(fnDir, "index.ts");
-  const version = (fn: string, id: string): VersionCode => ({
-    env: ENV,
-    function: fn,
-    id,
-    memoryMb: 128,
-    timeoutMs: 5000,
-    concurrency: 64,
-    bundle,
-  });
+  const version = (fn: string, id: string) => helloVersion(bundle, fn, id);
 
   const rt = await Runtime.start();
   // A short idle TTL lets the pool's own sweeper dispose the instance, which keeps the version's code cache.
@@ -100,8 +92,18 @@ export async function measureRuntime(fnDir: string, samples: { cold: number; war
   }
 }
 
+/** A version of the hello bundle as the runtime gets it, with the limits of hello.ts's manifest. */
+export function helloVersion(bundle: string, fn: string, id: string): VersionCode {
+  return { env: ENV, function: fn, id, memoryMb: 128, timeoutMs: 5000, concurrency: 64, bundle };
+}
+
 /** One invocation, timed from `invoke` to its result; waits for the report so the instance is back in the pool. */
 async function timeInvoke(rt: Runtime, version: VersionCode): Promise<number> {
+  return (await invokeHello(rt, version)).ms;
+}
+
+/** Invokes the hello function once and checks its answer: how long until the result, and whether it cold-started. */
+export async function invokeHello(rt: Runtime, version: VersionCode): Promise<{ ms: number; cold: boolean }> {
   const meta = {
     id: randomUUID(),
     functionName: version.function,
@@ -113,11 +115,11 @@ async function timeInvoke(rt: Runtime, version: VersionCode): Promise<number> {
   const call = await rt.invoke(version, INPUT, meta);
   const result = await call.result;
   const ms = performance.now() - t0;
-  await call.report;
+  const { cold } = await call.report;
   if (result.kind !== "response" || result.status !== 200) {
     throw new Error(`the hello function did not answer 200: ${JSON.stringify(result)}`);
   }
-  return ms;
+  return { ms, cold };
 }
 
 async function series(n: number, sample: (i: number) => Promise<number>): Promise<Latency> {

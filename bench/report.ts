@@ -1,0 +1,99 @@
+// What `npm run bench` reports: the figures, their targets, and the table a person reads (`--json` prints the object).
+// One line per figure; the note column says PASS or MISS against the target, or why a figure is not to be trusted.
+
+import type { LoadFigures, LoadSettings } from "./http.ts";
+import type { InstanceFigures } from "./instances.ts";
+import type { Latency, RuntimeFigures } from "./runtime.ts";
+
+export const TARGETS = { coldStartP99Ms: 5, throughputRatio: 0.5, rssPerInstanceMiB: 2 };
+
+export interface Mark {
+  target: string;
+  value: number;
+  pass: boolean;
+}
+
+export type Report = RuntimeFigures & {
+  quick: boolean;
+  node: string;
+  loadAvg1m: number;
+  instances: InstanceFigures;
+  http: {
+    settings: LoadSettings;
+    /** raw and pave: the round whose pave/raw ratio is the median. */
+    raw: LoadFigures;
+    pave: LoadFigures;
+    /** Pave's requests/s over raw node:http's, the median of the rounds. */
+    ratio: number;
+    rounds: number[];
+    /** Some request failed in a raw or pave turn: the ratio is not to be trusted. */
+    flagged: boolean;
+    workerd: {
+      /** The binary's version, which is also the compatibility date the worker runs with. */
+      version: string;
+      /** The round whose pave/workerd ratio is the median. */
+      figures: LoadFigures;
+      /** Pave's requests/s over workerd's, the median of the rounds. No target. */
+      ratio: number;
+      rounds: number[];
+      flagged: boolean;
+    };
+  };
+  targets: Record<keyof typeof TARGETS, Mark>;
+};
+
+export function failures(f: LoadFigures): number {
+  return f.non2xx + f.errors + f.timeouts;
+}
+
+export function table(r: Report): string {
+  const mark = (t: Mark) => `${t.pass ? "PASS" : "MISS"} (target ${t.target})`;
+  const lat = (name: string, l: Latency, note = "") =>
+    row(name, `p50 ${ms(l.p50Ms)}  p99 ${ms(l.p99Ms)}  (n=${l.samples})`, note);
+  const http = (name: string, f: LoadFigures) =>
+    row(
+      name,
+      `${f.requestsPerSec} req/s  p50 ${f.p50Ms} ms  p99 ${f.p99Ms} ms`,
+      failures(f) > 0
+        ? `FLAGGED: ${f.non2xx} non-2xx, ${f.errors} errors, ${f.timeouts} timeouts`
+        : `${f.requests} × 2xx`,
+    );
+  const s = r.http.settings;
+  const w = r.http.workerd;
+  const m = r.instances;
+  return [
+    `pave bench${r.quick ? " (quick)" : ""} · node ${r.node} · load avg ${r.loadAvg1m} · targets are reported, not enforced`,
+    "",
+    "runtime, in-process (ms from invoke to result)",
+    lat("cold start, code cached", r.coldStartCodeCache, `p99 ${mark(r.targets.coldStartP99Ms)}`),
+    lat("cold start, after retire", r.coldStartAfterRetire),
+    lat("cold start, first load", r.coldStartFirstLoad),
+    lat("warm invoke", r.warmInvoke),
+    "",
+    `memory, ${m.instances} warm hello instances (distinct functions) in a child process, RSS after GC`,
+    row("RSS per warm instance", `${m.rssPerInstanceMiB} MiB`, mark(r.targets.rssPerInstanceMiB)),
+    row("RSS before → after", `${m.rssBeforeMiB} → ${m.rssAfterMiB} MiB`),
+    row("host heap per instance", `${m.hostHeapPerInstanceKiB} KiB`, "isolate heaps: no runtime accessor"),
+    row("cold start each, in turn", ms(m.createMsPerInstance)),
+    "",
+    `http, autocannon ${s.connections} connections × pipelining ${s.pipelining}, ${s.rounds} × ${s.durationS} s turns after ${s.warmupS} s warm-up (median rounds)`,
+    http("raw node:http", r.http.raw),
+    http("pave GET /fn/hello/", r.http.pave),
+    http(`workerd ${w.version}`, w.figures),
+    row("pave / raw", `${r.http.ratio}  (rounds: ${r.http.rounds.join(", ")})`, mark(r.targets.throughputRatio)),
+    row(
+      "pave / workerd",
+      `${w.ratio}  (rounds: ${w.rounds.join(", ")})`,
+      w.flagged ? "FLAGGED: failed requests, see above" : "no target",
+    ),
+    "",
+  ].join("\n");
+}
+
+function row(name: string, figures: string, note = ""): string {
+  return `  ${name.padEnd(26)}${figures.padEnd(46)}${note}`.trimEnd();
+}
+
+function ms(v: number): string {
+  return `${v.toFixed(2)} ms`;
+}
