@@ -240,7 +240,7 @@ export class Instance {
   async invoke(inv: Invocation, onResult: (r: Outcome) => void): Promise<Settled> {
     const id = inv.meta.id;
     const running = freshRunning();
-    running.onResult = onResult;
+    running.onResult = (r) => onResult(this.#scrub(r));
     running.ctx = { meta: inv.meta, egress: [] };
     const load = this.#sink.load;
     if (load.logs.length > 0 || load.dropped > 0) {
@@ -278,20 +278,28 @@ export class Instance {
     this.lastUsed = Date.now();
     if (lost) return { lost: true, logs: [], logsDropped: 0, egress: [], cpuMs: null, reusable: false };
     if (running.onResult) {
+      const deliver = running.onResult;
       running.onResult = null;
-      onResult(
+      deliver(
         returned ??
           failure ?? { kind: "error", code: "FunctionError", message: "the function finished without responding" },
       );
     }
     return {
-      ...(failure && { failure }),
+      ...(failure && { failure: this.#scrub(failure) }),
       logs: running.logs,
       logsDropped: running.dropped,
       egress: running.ctx.egress,
       cpuMs: cpuMs === null ? null : Math.round(cpuMs * 1000) / 1000,
       reusable: !this.#isolate.isDisposed,
     };
+  }
+
+  /** Error messages go into activations and responses: no secret value may be in them. */
+  #scrub<T extends Outcome>(outcome: T): T {
+    const secrets = this.#sink.bindings?.secretValues;
+    if (outcome.kind !== "error" || !secrets || secrets.size === 0) return outcome;
+    return { ...outcome, message: redactSecrets(outcome.message, secrets) };
   }
 
   #send(inv: Invocation): void {
