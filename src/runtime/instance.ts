@@ -13,6 +13,8 @@ export interface VersionCode {
   memoryMb: number;
   timeoutMs: number;
   concurrency: number;
+  /** Instances kept warm while this version is its function's provisioned one (`Runtime.provision`). @default 0 */
+  minInstances?: number;
   bundle: string;
   /** V8 code cache for the bundle, filled by the first compile of this version in this process. */
   cachedData?: ivm.ExternalCopy<ArrayBuffer>;
