@@ -51,6 +51,11 @@ export class Invoker {
     this.#resolved.delete(`${env}/${name}`);
   }
 
+  /** The version alias `live` points at, as the runtime runs it (the server keeps its minInstances warm). */
+  live(env: string, name: string): Promise<VersionCode> {
+    return this.#resolve(env, name);
+  }
+
   async invokeHttp(env: string, name: string, http: HttpInput, url: string, ids: InvokeIds): Promise<InvokeOutcome> {
     return this.#invoke(env, name, "http", { kind: "http", http, url }, ids);
   }
@@ -167,6 +172,7 @@ export class Invoker {
       memoryMb: manifest.memory,
       timeoutMs: manifest.timeout,
       concurrency: manifest.concurrency,
+      minInstances: manifest.minInstances ?? 0, // absent from manifests stored before the key existed
       bundle: version.bundle,
     };
   }
