@@ -4,9 +4,10 @@ import { availableParallelism, totalmem } from "node:os";
 import { PaveError } from "../errors.ts";
 import type { Failure, Instance, LogEntry, LogLimits, Outcome, VersionCode } from "./instance.ts";
 import { apiGatewayEvent, type HttpInput, lambdaResultToHttp } from "./lambda-http.ts";
-import { InstancePool, type PoolStats, type VersionStats } from "./pool.ts";
+import { InstancePool } from "./pool.ts";
 import type { HandlerStyle, HttpResponse, Invocation, InvocationMeta } from "./protocol.ts";
 import { sandboxScript } from "./sandbox-script.ts";
+import type { PoolStats, VersionStats } from "./stats.ts";
 
 export type { HandlerStyle, HttpInput, HttpResponse, LogEntry, PoolStats, VersionCode, VersionStats };
 

@@ -2,9 +2,11 @@
 // cold start within the memory budget (evicting idle instances, least recently used first); minInstances floors.
 import { PaveError } from "../errors.ts";
 import { Capacity } from "./capacity.ts";
+import { IdleInstances } from "./idle.ts";
 import { Instance, type LogLimits, type VersionCode } from "./instance.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 import { Spares } from "./spares.ts";
+import type { PoolStats, VersionStats } from "./stats.ts";
 
 export interface PoolOptions {
   /** How long an idle instance is kept warm. @default 300000 */
@@ -37,52 +39,12 @@ export interface PoolOptions {
   memoryBudgetMb: number;
 }
 
-export interface VersionStats {
-  env: string;
-  function: string;
-  version: string;
-  memoryMb: number;
-  idle: number;
-  /** Instances holding an invocation, or starting. */
-  busy: number;
-  /** Instances kept warm for minInstances (0 when the version is not its function's provisioned one). */
-  minInstances: number;
-  /** A newer version replaced it: its instances are disposed as their invocations finish. */
-  retired: boolean;
-}
-
-export interface PoolStats {
-  /** Live instances holding no invocation. */
-  idle: number;
-  /** Live instances holding an invocation (running or queued), or starting. */
-  busy: number;
-  /** Invocations admitted and not finished: running, queued on an instance, or waiting for one. */
-  invocations: number;
-  coldStarts: number;
-  /** Idle instances disposed to make room within the memory budget. */
-  evictions: number;
-  /** Idle instances disposed after `idleTtlMs` unused (scale to zero). */
-  expirations: number;
-  /** New instances refused with CapacityExceeded: nothing idle could be evicted to make room. */
-  capacityRefusals: number;
-  /** Sum of the memory limits of live instances, in MB. Spares are not included. */
-  memoryMb: number;
-  memoryBudgetMb: number;
-  /** Instances the live versions' minInstances ask for, and the memory they reserve in the budget. */
-  provisioned: number;
-  provisionedMb: number;
-  /** Booted spare isolates, ready for cold starts. */
-  spares: number;
-  versions: VersionStats[];
-}
-
 /** How long a floor waits before trying again to create an instance whose load failed. */
 const FLOOR_RETRY_MS = 1000;
 
 export class InstancePool {
   readonly #options: PoolOptions;
-  /** Idle instances by version key; the most recently used is at the end. */
-  readonly #idle = new Map<string, Instance[]>();
+  readonly #idle = new IdleInstances();
   /** Invocations in flight by function key (env/name), for the concurrency limit. */
   readonly #inFlight = new Map<string, number>();
   /** Versions' compiled code caches, shared by every instance of the version. */
@@ -103,9 +65,6 @@ export class InstancePool {
   readonly #retired = new Set<string>();
   /** Requests waiting for a busy instance of a version. */
   readonly #waiters = new Map<string, ((instance: Instance | null) => void)[]>();
-  /** When each idle instance was parked, as a sequence number: the eviction order (least recently used first). */
-  readonly #idleSince = new WeakMap<Instance, number>();
-  #useSeq = 0;
   #replenishQueued = false;
   readonly #spares: Spares;
   readonly #sweeper: NodeJS.Timeout;
@@ -135,13 +94,16 @@ export class InstancePool {
     this.#invocations++;
     try {
       const key = versionKey(version);
-      const warm = this.#idle.get(key)?.pop() ?? this.#queueable(key);
+      const warm = this.#idle.take(key) ?? this.#queueable(key);
       if (warm) return { instance: this.#hand(warm), cold: false };
       if (this.#capacity.live(key) >= this.#options.softInstanceLimit && !opts.bypassLimit) {
         const handed = await this.#wait(key);
         if (handed) return { instance: this.#hand(handed), cold: false };
       }
-      this.#reserve(version);
+      if (!this.#reserve(version)) {
+        this.#refusals++;
+        throw this.#capacity.exceeded(version);
+      }
       this.#coldStarts++;
       return { instance: this.#hand(await this.#create(version)), cold: true };
     } catch (err) {
@@ -189,11 +151,8 @@ export class InstancePool {
       this.#discard(instance);
       return;
     }
-    const list = this.#idle.get(key);
-    if (list) list.push(instance);
-    else this.#idle.set(key, [instance]);
+    this.#idle.put(key, instance);
     // An idle instance can be evicted: a floor short of memory may now be filled.
-    this.#idleSince.set(instance, ++this.#useSeq);
     if (this.#capacity.deficitMb() > 0) this.#scheduleReplenish();
   }
 
@@ -227,18 +186,18 @@ export class InstancePool {
 
   /**
    * Counts a new instance of the version against the memory budget, evicting idle instances (least recently used
-   * first, never below a floor) until it fits. Throws CapacityExceeded, counting nothing, when it cannot fit.
+   * first, never below a floor) until it fits. False, counting nothing, when it cannot fit.
    */
-  #reserve(version: VersionCode): void {
+  #reserve(version: VersionCode): boolean {
     const key = versionKey(version);
     const fillsFloor = this.#capacity.live(key) < this.#capacity.floorOf(key);
     this.#capacity.add(key, version);
     while (!this.#capacity.fits(fillsFloor)) {
       if (this.#evictOne(key)) continue;
       this.#capacity.remove(key);
-      this.#refusals++;
-      throw this.#capacity.exceeded(version);
+      return false;
     }
+    return true;
   }
 
   /** Loads the version in a (spare) isolate, for an instance already reserved; un-reserves it if loading fails. */
@@ -260,26 +219,13 @@ export class InstancePool {
 
   /** Disposes the least recently used idle instance that is not needed by a floor (nor of `exceptKey`). */
   #evictOne(exceptKey: string): boolean {
-    let victim: Instance | undefined;
-    for (const [key, list] of this.#idle) {
-      if (key === exceptKey || this.#capacity.live(key) <= this.#capacity.floorOf(key)) continue;
-      const head = list[0];
-      if (head && (!victim || this.#idleSinceOf(head) < this.#idleSinceOf(victim))) victim = head;
-    }
+    const victim = this.#idle.takeOldest(
+      (key) => key !== exceptKey && this.#capacity.live(key) > this.#capacity.floorOf(key),
+    );
     if (!victim) return false;
-    this.#removeIdle(victim);
     this.#discard(victim);
     this.#evictions++;
     return true;
-  }
-
-  #removeIdle(instance: Instance): void {
-    const key = versionKey(instance.version);
-    const list = this.#idle.get(key);
-    const at = list?.indexOf(instance) ?? -1;
-    if (!list || at === -1) return;
-    list.splice(at, 1);
-    if (list.length === 0) this.#idle.delete(key);
   }
 
   /**
@@ -312,10 +258,6 @@ export class InstancePool {
     });
   }
 
-  #idleSinceOf(instance: Instance): number {
-    return this.#idleSince.get(instance) ?? 0;
-  }
-
   /** Creates instances for floors that are short of them, as far as the budget allows. */
   async #replenish(): Promise<void> {
     if (this.#closed) return;
@@ -323,12 +265,7 @@ export class InstancePool {
     const creating: Promise<void>[] = [];
     for (const floor of this.#capacity.floors()) {
       if (floor.retryAt > now) continue;
-      while (this.#capacity.live(floor.key) < floor.min) {
-        try {
-          this.#reserve(floor.version);
-        } catch {
-          break;
-        }
+      while (this.#capacity.live(floor.key) < floor.min && this.#reserve(floor.version)) {
         creating.push(
           this.#create(floor.version).then(
             (instance) => this.#park(instance),
@@ -354,8 +291,7 @@ export class InstancePool {
     const keys = new Set([...this.#idle.keys(), ...[...this.#capacity.versions()].map(([k]) => k)]);
     for (const key of keys) {
       if (!key.startsWith(`${fnKey}@`) || key === keep) continue;
-      for (const i of this.#idle.get(key) ?? []) this.#discard(i);
-      this.#idle.delete(key);
+      for (const i of this.#idle.takeAll(key)) this.#discard(i);
       this.#code.delete(key);
       if (this.#capacity.live(key) > 0) this.#retired.add(key);
     }
@@ -364,18 +300,12 @@ export class InstancePool {
 
   /** Disposes instances idle for `idleTtlMs`, oldest first, never taking a version below its floor. */
   sweep(now: number): void {
-    for (const [key, list] of this.#idle) {
-      let spare = this.#capacity.live(key) - this.#capacity.floorOf(key);
-      const keep = list.filter((i) => {
-        if (spare <= 0 || now - i.lastUsed < this.#options.idleTtlMs) return true;
-        spare--;
-        this.#discard(i);
-        this.#expirations++;
-        return false;
-      });
-      if (keep.length === 0) this.#idle.delete(key);
-      else this.#idle.set(key, keep);
-    }
+    const expired = this.#idle.takeExpired(
+      now - this.#options.idleTtlMs,
+      (key) => this.#capacity.live(key) - this.#capacity.floorOf(key),
+    );
+    for (const i of expired) this.#discard(i);
+    this.#expirations += expired.length;
     this.#scheduleReplenish();
   }
 
@@ -417,7 +347,7 @@ export class InstancePool {
     let provisioned = 0;
     const versions: VersionStats[] = [];
     for (const [key, { version, count }] of this.#capacity.versions()) {
-      const idleHere = this.#idle.get(key)?.length ?? 0;
+      const idleHere = this.#idle.count(key);
       idle += idleHere;
       live += count;
       versions.push({
@@ -453,8 +383,7 @@ export class InstancePool {
     this.#closed = true;
     clearInterval(this.#sweeper);
     this.#capacity.clearFloors();
-    for (const list of this.#idle.values()) for (const i of list) this.#discard(i);
-    this.#idle.clear();
+    for (const i of this.#idle.clear()) this.#discard(i);
     this.#spares.close();
   }
 
