@@ -39,6 +39,8 @@ export const errorCodes = {
   OutOfMemory: { status: 502, user: false },
   /** The function did not finish within its timeout; its instance was discarded. */
   Timeout: { status: 504, user: false },
+  /** The node's memory budget has no room for another instance (nothing idle to evict), or for a deploy's minInstances. */
+  CapacityExceeded: { status: 503, user: false },
   /** The server is starting or stopping, or its store is unreachable. */
   NotReady: { status: 503, user: false },
   /** A bug in Pave. Details are in the server log, never in the response. */

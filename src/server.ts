@@ -31,8 +31,13 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Largest control-API body (deploys carry bundles). @default 32 MiB */
   maxApiBodyBytes?: number;
-  /** How long idle instances stay warm. @default 300000 */
+  /** How long idle instances stay warm (functions without minInstances scale to zero after it). @default 300000 */
   idleTtlMs?: number;
+  /**
+   * The most memory instances may hold, in MB: the sum of their `memory` limits (see RuntimeOptions.memoryBudgetMb).
+   * @default half of the host's memory
+   */
+  memoryBudgetMb?: number;
 }
 
 export interface PaveServer {
@@ -67,17 +72,32 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     callService: (call) => invoker!.invokeService(call),
     publishEvents: (...a) => store.publishEvents(...a),
   };
-  const runtime = await Runtime.start({ idleTtlMs: options.idleTtlMs ?? 300_000, bindings });
+  const runtime = await Runtime.start({
+    idleTtlMs: options.idleTtlMs ?? 300_000,
+    ...(options.memoryBudgetMb !== undefined && { memoryBudgetMb: options.memoryBudgetMb }),
+    bindings,
+  });
   const recorder = new ActivationRecorder(store, logger);
   invoker = new Invoker({ store, runtime, recorder, logger });
   const forget = (env: string, name: string, keep?: string) => {
     invoker.invalidate(env, name);
     runtime.retire(env, name, keep);
   };
+  /** Keeps the live version's minInstances warm (and releases the previous version's); a failure is only logged. */
+  const provision = async (env: string, name: string) => {
+    try {
+      await runtime.provision(await invoker.live(env, name));
+    } catch (err) {
+      logger.error({ err, env, function: name }, "keeping minInstances warm failed");
+    }
+  };
   const deployer = new Deployer({
     store,
     prepare: (code) => runtime.prepare(code),
-    onDeployed: (env, name, version) => forget(env, name, version),
+    onDeployed: async (env, name, version) => {
+      forget(env, name, version);
+      await provision(env, name);
+    },
   });
   const gateway = createGatewayHandler(invoker, logger, {
     env: "prod",
@@ -118,6 +138,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     VERSION,
   );
 
+  // Serve once the functions that keep instances warm have them, as they did after their deploy.
+  await provisionAll(store, provision);
   await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8700 });
   const port = (app.server.address() as AddressInfo).port;
   ready = true;
@@ -149,6 +171,16 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       return closing;
     },
   };
+}
+
+/** Starts the minInstances of every function whose live version asks for some. */
+async function provisionAll(store: Store, provision: (env: string, name: string) => Promise<void>): Promise<void> {
+  for (const env of await store.listEnvironments()) {
+    for (const fn of await store.listFunctions(env)) {
+      const min = fn.manifest === null ? 0 : ((JSON.parse(fn.manifest) as { minInstances?: number }).minInstances ?? 0);
+      if (min > 0) await provision(env, fn.name);
+    }
+  }
 }
 
 /** On first start, creates the admin token and writes it (0600) for the local CLI; later starts read it back. */

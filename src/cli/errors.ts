@@ -27,6 +27,8 @@ const HINTS: Record<string, string> = {
   EnvironmentNotFound: "a fresh server has one environment, `prod`",
   Throttled: "the function is at its concurrency limit; retry later or raise `concurrency` in pave.yaml",
   NotReady: "the server is starting or stopping; retry in a moment",
+  CapacityExceeded:
+    "the server's memory budget is full; retry later, lower `memory` or `minInstances`, or raise `pave up --memory-budget`",
 };
 
 /** Codes whose message is a list of file:line issues, printed whole. */

@@ -14,3 +14,25 @@ export function limitOption(max: number, what: string): Option {
     return n;
   });
 }
+
+/** `500ms`, `30s`, `5m`, `1h` → milliseconds (a duration of at least 1 ms). */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+  const ms = m
+    ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"]
+    : Number.NaN;
+  if (!(ms >= 1)) throw new InvalidArgumentError("Expected a duration like 30s, 5m or 1h.");
+  return Math.round(ms);
+}
+
+/** `512` (MB), `512m`, `4g` or `75%` (of this host's memory) → whole megabytes, at least 16. */
+export function parseMemorySize(value: string, totalMb: number): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(mb?|gb?|%)?$/i.exec(value.trim());
+  const n = Number(m?.[1]);
+  const unit = (m?.[2] ?? "m").toLowerCase()[0];
+  const mb = Math.floor(unit === "g" ? n * 1024 : unit === "%" ? (n / 100) * totalMb : n);
+  if (!m || !(mb >= 16) || (unit === "%" && n > 100)) {
+    throw new InvalidArgumentError("Expected megabytes (4096), a size like 512m or 4g, or a share of memory like 50%.");
+  }
+  return mb;
+}

@@ -1,11 +1,13 @@
 // `pave up`: starts a node in this process, writes the local CLI config, and with --demo deploys the hello
 // example and prints where to look.
 import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { configPath, PaveClient } from "../client/index.ts";
 import { startServer } from "../server.ts";
+import { parseDuration, parseMemorySize } from "./options.ts";
 
 const DEMO_DIR = fileURLToPath(new URL("../../examples/hello", import.meta.url));
 
@@ -19,8 +21,27 @@ export function registerUp(program: Command): void {
     .option("--store <url>", "sqlite:PATH or postgres://… (default: sqlite in the data directory)")
     .option("--demo", "deploy the hello example and print a quick start")
     .option("--log-level <level>", "server log level", "info")
+    .option(
+      "--idle-ttl <duration>",
+      "how long an idle instance stays warm, e.g. 30s or 5m (default: 5m)",
+      parseDuration,
+    )
+    .option(
+      "--memory-budget <size>",
+      "most memory instances may hold, as the sum of their limits: 4096, 512m, 4g or 50% (default: 50%)",
+      (v: string) => parseMemorySize(v, totalmem() / 1024 / 1024),
+    )
     .action(
-      async (opts: { port: string; host: string; data: string; store?: string; demo?: boolean; logLevel: string }) => {
+      async (opts: {
+        port: string;
+        host: string;
+        data: string;
+        store?: string;
+        demo?: boolean;
+        logLevel: string;
+        idleTtl?: number;
+        memoryBudget?: number;
+      }) => {
         const { createLogger } = await import("../logger.ts");
         const env = process.env;
         const server = await startServer({
@@ -28,6 +49,8 @@ export function registerUp(program: Command): void {
           port: Number(opts.port),
           dataDir: opts.data,
           logger: createLogger(opts.logLevel),
+          ...(opts.idleTtl !== undefined && { idleTtlMs: opts.idleTtl }),
+          ...(opts.memoryBudget !== undefined && { memoryBudgetMb: opts.memoryBudget }),
           ...((opts.store ?? env.PAVE_STORE) && { store: opts.store ?? env.PAVE_STORE }),
         });
         const file = configPath(env);

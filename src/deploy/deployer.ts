@@ -30,8 +30,8 @@ export interface DeployerDeps {
   store: Store;
   /** Loads the version in an instance; rejects with BuildError / InvalidHandler / … when it cannot serve. */
   prepare: (code: VersionCode) => Promise<HandlerStyle>;
-  /** Told after `live` moved, so routers and pools drop what they cached. */
-  onDeployed: (env: string, name: string, version: string) => void;
+  /** Told after `live` moved, so routers and pools drop what they cached; awaited (the new version's minInstances start). */
+  onDeployed: (env: string, name: string, version: string) => void | Promise<void>;
   now?: () => number;
 }
 
@@ -87,7 +87,7 @@ export class Deployer {
       "live",
       now,
     );
-    this.#deps.onDeployed(req.env, req.name, id);
+    await this.#deps.onDeployed(req.env, req.name, id);
     const { bundle: _b, ...version } = result.version;
     return { version, manifest, changed: true, created: result.created, previous: result.previous, style };
   }

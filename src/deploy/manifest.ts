@@ -41,7 +41,7 @@ const route = z
   .string()
   .regex(/^\/[A-Za-z0-9._~!$&'()+,;=:@%/-]*\*?$/, "a path starting with / and optionally ending with *");
 
-export const manifestSchema = z.strictObject({
+const fields = z.strictObject({
   name,
   entry: z.string().min(1).default("src/index.ts"),
   /** MB: the instance's heap limit and the billing size. */
@@ -49,6 +49,8 @@ export const manifestSchema = z.strictObject({
   /** Wall clock per invocation, stored in ms. */
   timeout: duration.default(10_000),
   concurrency: z.number().int().min(1).max(1000).default(16),
+  /** Instances of the live version kept warm (provisioned): never expired nor evicted, re-created when lost. */
+  minInstances: z.number().int().min(0, "at least 0").max(100, "at most 100").default(0),
   tags: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, "a lowercase tag key"), z.string()).default({}),
   routes: z.array(route).default([]),
   schedule: z.string().min(1).optional(),
@@ -94,6 +96,14 @@ export const manifestSchema = z.strictObject({
         }
       }
     }),
+});
+
+export const manifestSchema = fields.superRefine((m, ctx) => {
+  // More warm instances than invocations that may run at once could never all be used.
+  const { minInstances: min, concurrency } = m;
+  if (typeof min === "number" && typeof concurrency === "number" && min <= 100 && min > concurrency) {
+    ctx.addIssue({ code: "custom", path: ["minInstances"], message: `at most concurrency (${concurrency})` });
+  }
 });
 
 /** The manifest as written (before defaults). */
@@ -169,9 +179,10 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, path: PropertyKey[
   }
   const found = valueAt(raw, path);
   if (issue.code === "invalid_type") {
+    const expected = issue.expected === "int" ? "a whole number" : issue.expected;
     return found === undefined
-      ? `required; expected ${issue.expected}`
-      : `expected ${issue.expected}, found ${describeValue(found)}`;
+      ? `required; expected ${expected}`
+      : `expected ${expected}, found ${describeValue(found)}`;
   }
   return `expected ${issue.message}, found ${describeValue(found)}`;
 }

@@ -26,6 +26,8 @@ export function versionCode(env: string, name: string, id: string, manifest: Man
     memoryMb: manifest.memory,
     timeoutMs: manifest.timeout,
     concurrency: manifest.concurrency,
+    // Absent from manifests stored before the key existed.
+    minInstances: manifest.minInstances ?? 0,
     grants: manifest.bindings,
     bundle,
   };

@@ -62,6 +62,11 @@ export class Invoker {
     this.#resolved.delete(`${env}/${name}`);
   }
 
+  /** The version alias `live` points at, as the runtime runs it (the server keeps its minInstances warm). */
+  live(env: string, name: string): Promise<VersionCode> {
+    return this.#resolve(env, name);
+  }
+
   async invokeHttp(env: string, name: string, http: HttpInput, url: string, ids: InvokeIds): Promise<InvokeOutcome> {
     return this.#invoke(env, name, "http", { kind: "http", http, url }, ids);
   }

@@ -1,28 +1,42 @@
 // The runtime domain: runs a version's code in an isolate behind one create / invoke / dispose interface.
 // Only this folder touches isolated-vm; callers see plain requests, responses and reports.
-import { availableParallelism } from "node:os";
+import { availableParallelism, totalmem } from "node:os";
 import { PaveError } from "../errors.ts";
 import type { EgressCall } from "../store/index.ts";
 import { type BindingHost, type EgressLimits, instanceBindings } from "./bindings/index.ts";
 import type { Failure, Instance, LogEntry, LogLimits, Outcome, VersionCode } from "./instance.ts";
 import { apiGatewayEvent, type HttpInput, lambdaResultToHttp } from "./lambda-http.ts";
-import { InstancePool, type PoolStats } from "./pool.ts";
+import { InstancePool } from "./pool.ts";
 import type { HandlerStyle, HttpResponse, Invocation, InvocationMeta } from "./protocol.ts";
 import { sandboxScript } from "./sandbox-script.ts";
+import type { PoolStats, VersionStats } from "./stats.ts";
 
 export type { BindingHost, Grants, ServiceCall } from "./bindings/index.ts";
 export { MAX_CALL_DEPTH } from "./bindings/index.ts";
-export type { HandlerStyle, HttpInput, HttpResponse, InvocationMeta, LogEntry, PoolStats, VersionCode };
+export type { HandlerStyle, HttpInput, HttpResponse, InvocationMeta, LogEntry, PoolStats, VersionCode, VersionStats };
 
 export interface RuntimeOptions {
-  /** @default 300000 */
+  /** How long an instance may stay idle before it is disposed (scale to zero), minInstances aside. @default 300000 */
   idleTtlMs?: number;
+  /**
+   * The most memory live instances may hold, in MB, counted as the sum of their `memory` limits. Idle instances are
+   * evicted (least recently used first) to make room for a cold start; when even that is not enough, the invocation
+   * fails with CapacityExceeded instead of overcommitting the host. @default half of the host's memory (os.totalmem)
+   */
+  memoryBudgetMb?: number;
   /** @default { maxLines: 1000, maxBytes: 256 KiB } */
   logLimits?: LogLimits;
   /** Instances per version beyond which a request briefly waits for a warm one. @default the number of CPUs */
   softInstanceLimit?: number;
-  /** Invocations one instance may hold: the running one and those queued behind it (1 disables). @default 8 */
+  /**
+   * Invocations one instance may hold: the running one and those queued behind it, which run one after another
+   * (an isolate is single-threaded). 1 gives every concurrent invocation its own instance. @default 8
+   */
   maxQueue?: number;
+  /** Queue behind a running invocation only if it started less than this long ago (it is probably quick). @default 10 */
+  queueWindowMs?: number;
+  /** How long a request over `softInstanceLimit` waits for a busy instance before cold-starting anyway. @default 20 */
+  maxWaitMs?: number;
   /** Spare isolates booted ahead per memory size, for fast cold starts. @default 2 */
   spares?: number;
   /** A response body larger than this is refused with InvalidResponse. @default 6 MiB */
@@ -41,7 +55,14 @@ export type RuntimeResult =
   | { kind: "value"; value: unknown }
   | {
       kind: "error";
-      code: "FunctionError" | "InvalidResponse" | "Timeout" | "OutOfMemory" | "InvalidHandler" | "BuildError";
+      code:
+        | "FunctionError"
+        | "InvalidResponse"
+        | "Timeout"
+        | "OutOfMemory"
+        | "InvalidHandler"
+        | "BuildError"
+        | "CapacityExceeded";
       message: string;
     };
 
@@ -80,35 +101,51 @@ export class Runtime {
       logLimits: options.logLimits ?? { maxLines: 1000, maxBytes: 256 * 1024 },
       spares: options.spares ?? 2,
       softInstanceLimit: options.softInstanceLimit ?? availableParallelism(),
-      maxWaitMs: 20,
+      maxWaitMs: options.maxWaitMs ?? 20,
       maxQueue: options.maxQueue ?? 8,
-      queueWindowMs: 10,
+      queueWindowMs: options.queueWindowMs ?? 10,
+      memoryBudgetMb: options.memoryBudgetMb ?? defaultMemoryBudgetMb(),
       bindings: (version) => instanceBindings(options.bindings, version, egress),
     });
     return new Runtime(pool, options.maxResponseBytes ?? 6 * 1024 * 1024);
   }
 
-  /** Loads a version in a fresh instance to prove it compiles and exports a handler; the instance stays warm. */
+  /**
+   * Loads a version in a fresh instance to prove it compiles and exports a handler; the instance stays warm.
+   * Throws CapacityExceeded, before loading anything, when its minInstances could not be kept within the budget.
+   */
   async prepare(version: VersionCode): Promise<HandlerStyle> {
+    this.#pool.admit(version);
     // A deploy must not be refused because the live version is busy: preparing is not an invocation.
     const { instance } = await this.#pool.acquire(version, { bypassLimit: true });
     this.#pool.release(instance);
     return instance.style;
   }
 
-  /** Disposes the idle instances of a function's other versions. */
+  /**
+   * Makes the version its function's provisioned one (call it once the version is live): its `minInstances` are
+   * created now and kept warm, and any other version's are released. Throws CapacityExceeded when they cannot fit.
+   */
+  provision(version: VersionCode): Promise<void> {
+    return this.#pool.provision(version);
+  }
+
+  /**
+   * Drains a function's versions other than `keepVersion` (all of them after a removal): idle instances are disposed
+   * now, busy ones once their invocations finish — which run to completion — and their minInstances are released.
+   */
   retire(env: string, fn: string, keepVersion?: string): void {
     this.#pool.retire(env, fn, keepVersion);
   }
 
-  /** Runs one invocation. Throws (before anything ran) only Throttled. */
+  /** Runs one invocation. Throws (before anything ran) only Throttled and CapacityExceeded. */
   async invoke(version: VersionCode, input: RuntimeInput, meta: InvocationMeta): Promise<RuntimeCall> {
     let acquired: { instance: Instance; cold: boolean };
     try {
       // A service call must not queue behind a busy instance: that may be its own caller (see pool.acquire).
       acquired = await this.#pool.acquire(version, { exclusive: (meta.depth ?? 0) > 0 });
     } catch (err) {
-      if (err instanceof PaveError && err.code === "Throttled") throw err;
+      if (err instanceof PaveError && (err.code === "Throttled" || err.code === "CapacityExceeded")) throw err;
       return failedToLoad(err);
     }
     let resolveResult!: (r: RuntimeResult) => void;
@@ -200,6 +237,14 @@ export class Runtime {
     }
     return response;
   }
+}
+
+/**
+ * Half the host's memory: limits are worst cases that most instances never reach, and the other half is left to
+ * Node itself, the store's cache, isolates' memory outside the V8 heap, and the rest of the machine.
+ */
+function defaultMemoryBudgetMb(): number {
+  return Math.floor(totalmem() / 1024 / 1024 / 2);
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -17,6 +17,8 @@ export interface VersionCode {
   concurrency: number;
   /** What the manifest grants under `bindings:`. @default none */
   grants?: Grants;
+  /** Instances kept warm while this version is its function's provisioned one (`Runtime.provision`). @default 0 */
+  minInstances?: number;
   bundle: string;
   /** V8 code cache for the bundle, filled by the first compile of this version in this process. */
   cachedData?: ivm.ExternalCopy<ArrayBuffer>;

@@ -1,9 +1,13 @@
-// Which instance runs an invocation, and each function's concurrency limit: an idle one, else a queue behind a fresh
-// busy one, else a cold start from a spare isolate booted ahead (see ARCHITECTURE.md beside this file).
+// Which instance runs an invocation, and what stays warm: an idle one, else a queue behind a fresh busy one, else a
+// cold start within the memory budget (evicting idle instances, least recently used first); minInstances floors.
 import { PaveError } from "../errors.ts";
 import type { InstanceBindings } from "./bindings/index.ts";
-import { type Booted, boot, Instance, type LogLimits, type VersionCode } from "./instance.ts";
+import { Capacity } from "./capacity.ts";
+import { IdleInstances } from "./idle.ts";
+import { Instance, type LogLimits, type VersionCode } from "./instance.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
+import { Spares } from "./spares.ts";
+import type { PoolStats, VersionStats } from "./stats.ts";
 
 export interface PoolOptions {
   /** How long an idle instance is kept warm. @default 300000 */
@@ -30,44 +34,55 @@ export interface PoolOptions {
   queueWindowMs: number;
   /** A version's bindings for a new instance (secrets are read then). */
   bindings: (version: VersionCode) => Promise<InstanceBindings>;
+  /**
+   * The most memory live instances may hold, as the sum of their memory limits (spares excluded). A cold start that
+   * would pass it first evicts idle instances, least recently used first; if that is not enough it fails with
+   * CapacityExceeded. @default half of the host's memory
+   */
+  memoryBudgetMb: number;
 }
 
-export interface PoolStats {
-  idle: number;
-  busy: number;
-  coldStarts: number;
-}
+/** How long a floor waits before trying again to create an instance whose load failed. */
+const FLOOR_RETRY_MS = 1000;
 
 export class InstancePool {
-  readonly #sandbox: SandboxScript;
   readonly #options: PoolOptions;
-  /** Idle instances by version key; the most recently used is at the end. */
-  readonly #idle = new Map<string, Instance[]>();
+  readonly #idle = new IdleInstances();
   /** Invocations in flight by function key (env/name), for the concurrency limit. */
   readonly #inFlight = new Map<string, number>();
   /** Versions' compiled code caches, shared by every instance of the version. */
   readonly #code = new Map<string, VersionCode>();
-  #busy = 0;
+  #invocations = 0;
   #coldStarts = 0;
+  #evictions = 0;
+  #expirations = 0;
+  #refusals = 0;
   #closed = false;
   /** Instances handed out (for one or more invocations) per version key, with how many each holds. */
   readonly #handed = new Map<string, Map<Instance, number>>();
-  /** Live (idle or busy) instances per version key, and the requests waiting for one of them. */
-  readonly #live = new Map<string, number>();
+  /** Live instances per version, their memory and the minInstances floors. */
+  readonly #capacity: Capacity;
+  /** Instances counted in #capacity, so that dropping one is counted once however many paths see it go. */
+  readonly #counted = new Set<Instance>();
+  /** Versions replaced by a newer one or removed: their instances are disposed when released. */
+  readonly #retired = new Set<string>();
+  /** Requests waiting for a busy instance of a version. */
   readonly #waiters = new Map<string, ((instance: Instance | null) => void)[]>();
-  /** Booted spare isolates by memory size, and how many are being booted. */
-  readonly #spares = new Map<number, { ready: Booted[]; booting: number }>();
+  #replenishQueued = false;
+  readonly #spares: Spares;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(sandbox: SandboxScript, options: PoolOptions) {
-    this.#sandbox = sandbox;
     this.#options = options;
+    this.#capacity = new Capacity(options.memoryBudgetMb);
+    this.#spares = new Spares(sandbox, options.spares, options.logLimits);
     this.#sweeper = setInterval(() => this.sweep(Date.now()), Math.min(options.idleTtlMs, 10_000));
     this.#sweeper.unref();
   }
 
   /**
-   * Takes an instance for one invocation, respecting the function's concurrency. Throws Throttled when at the limit.
+   * Takes an instance for one invocation, respecting the function's concurrency. Throws Throttled when at the limit,
+   * CapacityExceeded when a cold start is needed and the memory budget has no room even after evicting idle instances.
    * `exclusive` takes an idle instance or starts one, never queueing behind (or waiting for) a busy one: a service
    * call's caller is busy waiting for it, and queueing a call behind its own caller would deadlock them.
    */
@@ -81,30 +96,21 @@ export class InstancePool {
       throw new PaveError("Throttled", `${version.function} is at its concurrency limit of ${version.concurrency}`);
     }
     this.#inFlight.set(fnKey, inFlight + 1);
-    this.#busy++;
+    this.#invocations++;
     try {
       const key = versionKey(version);
-      const warm = this.#idle.get(key)?.pop() ?? (opts.exclusive ? undefined : this.#queueable(key));
+      const warm = this.#idle.take(key) ?? (opts.exclusive ? undefined : this.#queueable(key));
       if (warm) return { instance: this.#hand(warm), cold: false };
-      if ((this.#live.get(key) ?? 0) >= this.#options.softInstanceLimit && !opts.bypassLimit && !opts.exclusive) {
+      if (this.#capacity.live(key) >= this.#options.softInstanceLimit && !opts.bypassLimit && !opts.exclusive) {
         const handed = await this.#wait(key);
         if (handed) return { instance: this.#hand(handed), cold: false };
       }
-      this.#coldStarts++;
-      this.#live.set(key, (this.#live.get(key) ?? 0) + 1);
-      let instance: Instance;
-      try {
-        const code = this.#codeFor(version);
-        // Bindings first: if reading the secrets fails, no spare isolate has been taken.
-        const bindings = await this.#options.bindings(code);
-        instance = await Instance.create(code, await this.#spare(version.memoryMb), bindings);
-      } catch (err) {
-        this.#dropped(key);
-        throw err;
+      if (!this.#reserve(version)) {
+        this.#refusals++;
+        throw this.#capacity.exceeded(version);
       }
-      // Replace the spare only now: booting competes for the same few isolate threads as this cold start.
-      this.#refill(version.memoryMb);
-      return { instance: this.#hand(instance), cold: true };
+      this.#coldStarts++;
+      return { instance: this.#hand(await this.#create(version)), cold: true };
     } catch (err) {
       this.#done(fnKey);
       throw err;
@@ -115,6 +121,8 @@ export class InstancePool {
   release(instance: Instance): void {
     this.#done(`${instance.version.env}/${instance.version.function}`);
     const key = versionKey(instance.version);
+    // A disposed isolate's memory is free now, even while stranded neighbours are still coming back through here.
+    if (instance.disposed) this.#drop(instance);
     const handed = this.#handed.get(key);
     const left = (handed?.get(instance) ?? 1) - 1;
     if (left > 0) {
@@ -126,11 +134,16 @@ export class InstancePool {
     }
     handed?.delete(instance);
     if (handed?.size === 0) this.#handed.delete(key);
+    this.#park(instance);
+  }
+
+  /** Puts an instance that holds no invocation to use: a waiting request, the idle list, or disposal. */
+  #park(instance: Instance): void {
+    const key = versionKey(instance.version);
     const waiter = this.#waiters.get(key)?.shift();
     // An instance released after close() must not stay alive with no sweeper to dispose it.
     if (instance.disposed || this.#closed) {
-      instance.dispose();
-      this.#dropped(key);
+      this.#discard(instance);
       waiter?.(null);
       return;
     }
@@ -138,9 +151,14 @@ export class InstancePool {
       waiter(instance);
       return;
     }
-    const list = this.#idle.get(key);
-    if (list) list.push(instance);
-    else this.#idle.set(key, [instance]);
+    // A retired version's instance finished its last invocation: nothing new will be sent to it.
+    if (this.#retired.has(key)) {
+      this.#discard(instance);
+      return;
+    }
+    this.#idle.put(key, instance);
+    // An idle instance can be evicted: a floor short of memory may now be filled.
+    if (this.#capacity.deficitMb() > 0) this.#scheduleReplenish();
   }
 
   /** Records that an instance holds one more invocation. */
@@ -171,31 +189,132 @@ export class InstancePool {
     return best;
   }
 
-  /** Disposes every idle instance of a function (after a deploy or removal); busy ones finish and are then dropped. */
-  retire(env: string, fn: string, keepVersion?: string): void {
-    for (const [key, list] of this.#idle) {
-      const v = list[0]?.version;
-      if (!v || v.env !== env || v.function !== fn || v.id === keepVersion) continue;
-      for (const i of list) {
-        i.dispose();
-        this.#dropped(key);
-      }
-      this.#idle.delete(key);
-      this.#code.delete(key);
+  /**
+   * Counts a new instance of the version against the memory budget, evicting idle instances (least recently used
+   * first, never below a floor) until it fits. False, counting nothing, when it cannot fit.
+   */
+  #reserve(version: VersionCode): boolean {
+    const key = versionKey(version);
+    const fillsFloor = this.#capacity.live(key) < this.#capacity.floorOf(key);
+    this.#capacity.add(key, version);
+    while (!this.#capacity.fits(fillsFloor)) {
+      if (this.#evictOne(key)) continue;
+      this.#capacity.remove(key);
+      return false;
     }
+    return true;
   }
 
-  sweep(now: number): void {
-    for (const [key, list] of this.#idle) {
-      const keep = list.filter((i) => {
-        if (now - i.lastUsed < this.#options.idleTtlMs) return true;
-        i.dispose();
-        this.#dropped(key);
-        return false;
-      });
-      if (keep.length === 0) this.#idle.delete(key);
-      else this.#idle.set(key, keep);
+  /** Loads the version in a (spare) isolate, for an instance already reserved; un-reserves it if loading fails. */
+  async #create(version: VersionCode): Promise<Instance> {
+    let instance: Instance;
+    try {
+      const code = this.#codeFor(version);
+      // Bindings first: if reading the secrets fails, no spare isolate has been taken.
+      const bindings = await this.#options.bindings(code);
+      instance = await Instance.create(code, await this.#spares.take(version.memoryMb), bindings);
+    } catch (err) {
+      this.#capacity.remove(versionKey(version));
+      throw err;
     }
+    this.#counted.add(instance);
+    // Not used yet, but new: it must not look idle since the epoch to the sweeper.
+    instance.lastUsed = Date.now();
+    // Replace the spare only now: booting competes for the same few isolate threads as this cold start.
+    this.#spares.refill(version.memoryMb);
+    return instance;
+  }
+
+  /** Disposes the least recently used idle instance that is not needed by a floor (nor of `exceptKey`). */
+  #evictOne(exceptKey: string): boolean {
+    const victim = this.#idle.takeOldest(
+      (key) => key !== exceptKey && this.#capacity.live(key) > this.#capacity.floorOf(key),
+    );
+    if (!victim) return false;
+    this.#discard(victim);
+    this.#evictions++;
+    return true;
+  }
+
+  /**
+   * Makes this version its function's provisioned one: `minInstances` of its instances are kept warm — never expired
+   * nor evicted, re-created when lost — and any other version's floor is released. Resolves when they are created, or
+   * when the budget has no room for the rest yet (they are created as memory frees). Throws CapacityExceeded when the
+   * floors alone would not fit in the budget.
+   */
+  async provision(version: VersionCode): Promise<void> {
+    const key = versionKey(version);
+    this.#retired.delete(key);
+    this.#capacity.checkFloor(version);
+    this.#capacity.setFloor(version, key);
+    await this.#replenish();
+  }
+
+  /** Throws CapacityExceeded if this version's minInstances could never be kept (before anything is loaded). */
+  admit(version: VersionCode): void {
+    this.#retired.delete(versionKey(version));
+    this.#capacity.checkFloor(version);
+  }
+
+  /** Refills floors once the current synchronous work (say, an eviction inside a reservation) is done. */
+  #scheduleReplenish(): void {
+    if (this.#replenishQueued || this.#closed) return;
+    this.#replenishQueued = true;
+    queueMicrotask(() => {
+      this.#replenishQueued = false;
+      void this.#replenish();
+    });
+  }
+
+  /** Creates instances for floors that are short of them, as far as the budget allows. */
+  async #replenish(): Promise<void> {
+    if (this.#closed) return;
+    const now = Date.now();
+    const creating: Promise<void>[] = [];
+    for (const floor of this.#capacity.floors()) {
+      if (floor.retryAt > now) continue;
+      while (this.#capacity.live(floor.key) < floor.min && this.#reserve(floor.version)) {
+        creating.push(
+          this.#create(floor.version).then(
+            (instance) => this.#park(instance),
+            () => {
+              // The version loaded at deploy; a later failure is transient (a slow machine): try again later.
+              floor.retryAt = Date.now() + FLOOR_RETRY_MS;
+            },
+          ),
+        );
+      }
+    }
+    await Promise.all(creating);
+  }
+
+  /**
+   * Retires a function's versions other than `keepVersion` (after a deploy) or all of them (after a removal): idle
+   * instances are disposed now, busy ones when their invocations finish, and their floors are released.
+   */
+  retire(env: string, fn: string, keepVersion?: string): void {
+    const fnKey = `${env}/${fn}`;
+    const keep = keepVersion === undefined ? undefined : `${fnKey}@${keepVersion}`;
+    this.#capacity.clearFloor(fnKey, keep);
+    const keys = new Set([...this.#idle.keys(), ...[...this.#capacity.versions()].map(([k]) => k)]);
+    for (const key of keys) {
+      if (!key.startsWith(`${fnKey}@`) || key === keep) continue;
+      for (const i of this.#idle.takeAll(key)) this.#discard(i);
+      this.#code.delete(key);
+      if (this.#capacity.live(key) > 0) this.#retired.add(key);
+    }
+    this.#scheduleReplenish();
+  }
+
+  /** Disposes instances idle for `idleTtlMs`, oldest first, never taking a version below its floor. */
+  sweep(now: number): void {
+    const expired = this.#idle.takeExpired(
+      now - this.#options.idleTtlMs,
+      (key) => this.#capacity.live(key) - this.#capacity.floorOf(key),
+    );
+    for (const i of expired) this.#discard(i);
+    this.#expirations += expired.length;
+    this.#scheduleReplenish();
   }
 
   /** Waits up to maxWaitMs for a busy instance of this version; null means cold-start one after all. */
@@ -216,58 +335,64 @@ export class InstancePool {
     });
   }
 
-  #dropped(key: string): void {
-    const n = (this.#live.get(key) ?? 1) - 1;
-    if (n <= 0) this.#live.delete(key);
-    else this.#live.set(key, n);
+  /** Disposes an instance and gives its memory back; a floor that lost one gets it re-created. */
+  #discard(instance: Instance): void {
+    instance.dispose();
+    this.#drop(instance);
   }
 
-  /** A booted isolate of this size: a spare if one is ready, else a new one. */
-  async #spare(memoryMb: number): Promise<Booted> {
-    return this.#sparesOf(memoryMb).ready.pop() ?? boot(this.#sandbox, memoryMb, this.#options.logLimits);
-  }
-
-  #sparesOf(memoryMb: number): { ready: Booted[]; booting: number } {
-    let spares = this.#spares.get(memoryMb);
-    if (!spares) {
-      spares = { ready: [], booting: 0 };
-      this.#spares.set(memoryMb, spares);
-    }
-    return spares;
-  }
-
-  /** Boots spares of this size in the background until there are `spares` of them. */
-  #refill(memoryMb: number): void {
-    const spares = this.#sparesOf(memoryMb);
-    while (!this.#closed && spares.ready.length + spares.booting < this.#options.spares) {
-      spares.booting++;
-      boot(this.#sandbox, memoryMb, this.#options.logLimits).then(
-        (booted) => {
-          spares.booting--;
-          if (this.#closed) booted.isolate.dispose();
-          else spares.ready.push(booted);
-        },
-        () => {
-          // Booting a spare only fails when the process is out of resources; the next cold start boots inline.
-          spares.booting--;
-        },
-      );
-    }
+  #drop(instance: Instance): void {
+    if (!this.#counted.delete(instance)) return;
+    const key = versionKey(instance.version);
+    this.#capacity.remove(key);
+    if (this.#capacity.live(key) === 0) this.#retired.delete(key);
+    if (this.#capacity.deficitMb() > 0) this.#scheduleReplenish();
   }
 
   stats(): PoolStats {
     let idle = 0;
-    for (const list of this.#idle.values()) idle += list.length;
-    return { idle, busy: this.#busy, coldStarts: this.#coldStarts };
+    let live = 0;
+    let provisioned = 0;
+    const versions: VersionStats[] = [];
+    for (const [key, { version, count }] of this.#capacity.versions()) {
+      const idleHere = this.#idle.count(key);
+      idle += idleHere;
+      live += count;
+      versions.push({
+        env: version.env,
+        function: version.function,
+        version: version.id,
+        memoryMb: version.memoryMb,
+        idle: idleHere,
+        busy: count - idleHere,
+        minInstances: this.#capacity.floorOf(key),
+        retired: this.#retired.has(key),
+      });
+    }
+    for (const floor of this.#capacity.floors()) provisioned += floor.min;
+    return {
+      idle,
+      busy: live - idle,
+      invocations: this.#invocations,
+      coldStarts: this.#coldStarts,
+      evictions: this.#evictions,
+      expirations: this.#expirations,
+      capacityRefusals: this.#refusals,
+      memoryMb: this.#capacity.inUseMb,
+      memoryBudgetMb: this.#capacity.budgetMb,
+      provisioned,
+      provisionedMb: this.#capacity.provisionedMb(),
+      spares: this.#spares.ready,
+      versions,
+    };
   }
 
   close(): void {
     this.#closed = true;
     clearInterval(this.#sweeper);
-    for (const list of this.#idle.values()) for (const i of list) i.dispose();
-    this.#idle.clear();
-    for (const { ready } of this.#spares.values()) for (const b of ready) b.isolate.dispose();
-    this.#spares.clear();
+    this.#capacity.clearFloors();
+    for (const i of this.#idle.clear()) this.#discard(i);
+    this.#spares.close();
   }
 
   #codeFor(version: VersionCode): VersionCode {
@@ -281,7 +406,7 @@ export class InstancePool {
   }
 
   #done(fnKey: string): void {
-    this.#busy--;
+    this.#invocations--;
     const n = (this.#inFlight.get(fnKey) ?? 1) - 1;
     if (n <= 0) this.#inFlight.delete(fnKey);
     else this.#inFlight.set(fnKey, n);

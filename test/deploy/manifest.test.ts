@@ -29,6 +29,7 @@ describe("parseManifest", () => {
       memory: 128,
       timeout: 10_000,
       concurrency: 16,
+      minInstances: 0,
       tags: {},
       routes: [],
       bindings: { kv: {}, secrets: [], egress: [], services: {}, topics: {} },
@@ -224,5 +225,42 @@ describe("validateManifest", () => {
   it("rejects something that is not a mapping", () => {
     const { issues } = invalid(() => validateManifest(["name", "a"]));
     assert.equal(issues[0]?.key, "(root)");
+  });
+});
+
+describe("minInstances", () => {
+  it("defaults to 0 and keeps a whole number from 0 to 100", () => {
+    assert.equal(parseManifest("name: a\n", FILE).manifest.minInstances, 0);
+    assert.equal(parseManifest("name: a\nminInstances: 3\n", FILE).manifest.minInstances, 3);
+    assert.equal(parseManifest("name: a\nconcurrency: 100\nminInstances: 100\n", FILE).manifest.minInstances, 100);
+  });
+
+  it("rejects values out of range, fractions and strings, naming the line, the bound and the value", () => {
+    assert.equal(
+      invalid(() => parseManifest("name: a\nminInstances: -1\n", FILE)).message,
+      `${FILE}:2: minInstances: expected at least 0, found number -1`,
+    );
+    assert.equal(
+      invalid(() => parseManifest("name: a\nconcurrency: 1000\nminInstances: 101\n", FILE)).message,
+      `${FILE}:3: minInstances: expected at most 100, found number 101`,
+    );
+    assert.equal(
+      invalid(() => parseManifest("name: a\nminInstances: 1.5\n", FILE)).message,
+      `${FILE}:2: minInstances: expected a whole number, found number 1.5`,
+    );
+    assert.equal(
+      invalid(() => parseManifest('name: a\nminInstances: "2"\n', FILE)).message,
+      `${FILE}:2: minInstances: expected number, found "2"`,
+    );
+  });
+
+  it("may not exceed concurrency: more warm instances could never all be used", () => {
+    const { message, issues } = invalid(() => parseManifest("name: a\nconcurrency: 4\nminInstances: 5\n", FILE));
+    assert.equal(message, `${FILE}:3: minInstances: expected at most concurrency (4), found number 5`);
+    assert.deepEqual(issues, [
+      { key: "minInstances", line: 3, message: "expected at most concurrency (4), found number 5" },
+    ]);
+    // Over 100 is reported once, by the range check.
+    assert.equal(invalid(() => parseManifest("name: a\nminInstances: 200\n", FILE)).issues.length, 1);
   });
 });

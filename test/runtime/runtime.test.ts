@@ -512,7 +512,7 @@ describe("errors are values", () => {
       concurrency: 1,
     });
     for (let i = 0; i < 3; i++) assertError((await run(rt, v)).result, "FunctionError");
-    assert.equal(rt.stats().busy, 0);
+    assert.equal(rt.stats().invocations, 0);
   });
 
   it("a result whose fields function code overwrote gives InvalidResponse, not a bad HTTP response", async () => {
