@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import { registerApi } from "./api/index.ts";
-import { Authenticator, createToken } from "./auth/index.ts";
+import { Authenticator, createToken, SecretBox } from "./auth/index.ts";
 import { Deployer } from "./deploy/index.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -33,6 +33,10 @@ export interface ServerOptions {
   maxApiBodyBytes?: number;
   /** How long idle instances stay warm. @default 300000 */
   idleTtlMs?: number;
+  /** The process environment the node reads its settings from (`PAVE_MASTER_KEY`). @default process.env */
+  env?: Record<string, string | undefined>;
+  /** How often expired kv entries are deleted. @default 60000 */
+  kvPurgeIntervalMs?: number;
 }
 
 export interface PaveServer {
@@ -45,6 +49,8 @@ export interface PaveServer {
   adminToken: string | undefined;
   store: Store;
   runtime: Runtime;
+  /** Seals and opens secret values under this node's master key; the runtime opens a function's secrets with it. */
+  secretBox: SecretBox;
   close(): Promise<void>;
 }
 
@@ -53,6 +59,13 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const dataDir = resolve(options.dataDir ?? ".pave");
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(options.store ?? `sqlite:${join(dataDir, "pave.db")}`);
+  let secretBox: SecretBox;
+  try {
+    secretBox = await SecretBox.load({ env: options.env ?? process.env, dataDir });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const adminTokenFile = join(dataDir, "admin-token");
   const adminToken = await ensureAdminToken(store, adminTokenFile, logger);
 
@@ -78,6 +91,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const app = Fastify({
     // Per-request lines would drown the log; the API logs warnings and failures only.
     loggerInstance: logger.child({ component: "api" }, { level: "warn" }) as FastifyBaseLogger,
+    // kv keys travel in the path: up to 512 bytes of UTF-8, so up to 1536 characters once percent-encoded.
+    routerOptions: { maxParamLength: 2048 },
     bodyLimit: options.maxApiBodyBytes ?? 32 * 1024 * 1024,
     serverFactory: (handler) => {
       // One port: the data plane goes straight to the gateway, everything else through fastify.
@@ -101,7 +116,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const shutdown = new AbortController();
   registerApi(
     app,
-    { store, deployer, invoker, onRemoved: (env, name) => forget(env, name), shutdown: shutdown.signal },
+    { store, secretBox, deployer, invoker, onRemoved: (env, name) => forget(env, name), shutdown: shutdown.signal },
     new Authenticator(store),
     logger,
     VERSION,
@@ -111,7 +126,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const port = (app.server.address() as AddressInfo).port;
   ready = true;
   const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
-  logger.info({ url, dataDir, store: store.kind }, "pave is up");
+  logger.info({ url, dataDir, store: store.kind, masterKey: secretBox.source, keyId: secretBox.keyId }, "pave is up");
+  const purger = startKvPurger(store, logger, options.kvPurgeIntervalMs ?? 60_000);
 
   let closing: Promise<void> | undefined;
   return {
@@ -122,6 +138,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     adminToken,
     store,
     runtime,
+    secretBox,
     close: () => {
       closing ??= (async () => {
         ready = false;
@@ -132,10 +149,35 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         await app.close();
         await invoker.drain();
         await recorder.close();
+        await purger.stop();
         runtime.close();
         await store.close();
       })();
       return closing;
+    },
+  };
+}
+
+/** Deletes expired kv entries now and then (reads already hide them); an unref'd timer never holds the process open. */
+function startKvPurger(store: Store, logger: Logger, intervalMs: number): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = store
+      .purgeExpiredKv(Date.now())
+      .then((purged) => {
+        if (purged > 0) logger.debug({ purged }, "purged expired kv entries");
+      })
+      .catch((err: unknown) => logger.warn({ err }, "purging expired kv entries failed; retrying on the next tick"))
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
     },
   };
 }
