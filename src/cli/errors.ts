@@ -27,6 +27,10 @@ const HINTS: Record<string, string> = {
   EnvironmentNotFound: "a fresh server has one environment, `prod`",
   Throttled: "the function is at its concurrency limit; retry later or raise `concurrency` in pave.yaml",
   NotReady: "the server is starting or stopping; retry in a moment",
+  SecretNotFound: "see `pave secret ls`",
+  KeyNotFound: "see `pave kv ls NAMESPACE`",
+  TopicNotFound: "see `pave topic ls`; create one with `pave topic create NAME`",
+  SecretUndecryptable: "the server's master key is not the one this secret was sealed with; see docs/secrets.md",
 };
 
 /** Codes whose message is a list of file:line issues, printed whole. */
