@@ -4,10 +4,11 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
-import Fastify, { type FastifyBaseLogger } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyReply } from "fastify";
 import { registerApi } from "./api/index.ts";
 import { Authenticator, createToken, SecretBox } from "./auth/index.ts";
 import { Deployer } from "./deploy/index.ts";
+import { PaveError, toErrorBody } from "./errors.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { Runtime } from "./runtime/index.ts";
@@ -93,6 +94,15 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     loggerInstance: logger.child({ component: "api" }, { level: "warn" }) as FastifyBaseLogger,
     // kv keys travel in the path: up to 512 bytes of UTF-8, so up to 1536 characters once percent-encoded.
     routerOptions: { maxParamLength: 2048 },
+    // A path whose percent-escapes are not UTF-8 (`%FF`) fails before routing; answer it in our error shape too.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body } = toErrorBody(
+        err.code === "FST_ERR_BAD_URL"
+          ? new PaveError("BadRequest", "the URL path has a percent-escape that is malformed or not UTF-8")
+          : new PaveError("BadRequest", err.message),
+      );
+      void (reply as FastifyReply).code(status).send(body);
+    },
     bodyLimit: options.maxApiBodyBytes ?? 32 * 1024 * 1024,
     serverFactory: (handler) => {
       // One port: the data plane goes straight to the gateway, everything else through fastify.
