@@ -25,6 +25,16 @@ export const errorCodes = {
   EnvironmentNotFound: { status: 404, user: true },
   /** Nothing is served at that path. */
   RouteNotFound: { status: 404, user: true },
+  /** No topic by that name in the environment. */
+  TopicNotFound: { status: 404, user: true },
+  /** No secret by that name in the environment. */
+  SecretNotFound: { status: 404, user: true },
+  /** No live kv entry by that key in the namespace (it never existed, was deleted or expired). */
+  KeyNotFound: { status: 404, user: true },
+  /** A kv key is empty, longer than 512 bytes of UTF-8, or not well-formed text. */
+  KvKeyInvalid: { status: 400, user: true },
+  /** A kv value is larger than 1 MiB. */
+  KvValueTooLarge: { status: 413, user: true },
   /** A manifest route is already taken by another function, or is reserved by Pave. */
   RouteConflict: { status: 409, user: true },
   /** The request body is larger than the limit. */
@@ -41,6 +51,10 @@ export const errorCodes = {
   Timeout: { status: 504, user: false },
   /** The node's memory budget has no room for another instance (nothing idle to evict), or for a deploy's minInstances. */
   CapacityExceeded: { status: 503, user: false },
+  /** A stored secret cannot be opened: sealed by another master key, or its bytes were altered. */
+  SecretUndecryptable: { status: 500, user: false },
+  /** The server's configuration is unusable (e.g. a malformed `PAVE_MASTER_KEY`); it refuses to start. */
+  InvalidConfig: { status: 500, user: false },
   /** The server is starting or stopping, or its store is unreachable. */
   NotReady: { status: 503, user: false },
   /** A bug in Pave. Details are in the server log, never in the response. */

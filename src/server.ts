@@ -4,10 +4,11 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
-import Fastify, { type FastifyBaseLogger } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyReply } from "fastify";
 import { registerApi } from "./api/index.ts";
-import { Authenticator, createToken } from "./auth/index.ts";
-import { Deployer } from "./deploy/index.ts";
+import { Authenticator, createToken, SecretBox } from "./auth/index.ts";
+import { Deployer, type Manifest } from "./deploy/index.ts";
+import { PaveError, toErrorBody } from "./errors.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
@@ -38,6 +39,10 @@ export interface ServerOptions {
    * @default half of the host's memory
    */
   memoryBudgetMb?: number;
+  /** The process environment the node reads its settings from (`PAVE_MASTER_KEY`). @default process.env */
+  env?: Record<string, string | undefined>;
+  /** How often expired kv entries are deleted. @default 60000 */
+  kvPurgeIntervalMs?: number;
 }
 
 export interface PaveServer {
@@ -50,6 +55,8 @@ export interface PaveServer {
   adminToken: string | undefined;
   store: Store;
   runtime: Runtime;
+  /** Seals and opens secret values under this node's master key; the runtime opens a function's secrets with it. */
+  secretBox: SecretBox;
   close(): Promise<void>;
 }
 
@@ -58,6 +65,13 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const dataDir = resolve(options.dataDir ?? ".pave");
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(options.store ?? `sqlite:${join(dataDir, "pave.db")}`);
+  let secretBox: SecretBox;
+  try {
+    secretBox = await SecretBox.load({ env: options.env ?? process.env, dataDir });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const adminTokenFile = join(dataDir, "admin-token");
   const adminToken = await ensureAdminToken(store, adminTokenFile, logger);
 
@@ -68,7 +82,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     kvPut: (...a) => store.kvPut(...a),
     kvDelete: (...a) => store.kvDelete(...a),
     kvList: (...a) => store.kvList(...a),
-    secrets: (env, names) => openSecrets(store, env, names),
+    secrets: (env, names) => openSecrets(store, secretBox, env, names),
     callService: (call) => invoker!.invokeService(call),
     publishEvents: (...a) => store.publishEvents(...a),
   };
@@ -109,6 +123,17 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const app = Fastify({
     // Per-request lines would drown the log; the API logs warnings and failures only.
     loggerInstance: logger.child({ component: "api" }, { level: "warn" }) as FastifyBaseLogger,
+    // kv keys travel in the path: up to 512 bytes of UTF-8, so up to 1536 characters once percent-encoded.
+    routerOptions: { maxParamLength: 2048 },
+    // A path whose percent-escapes are not UTF-8 (`%FF`) fails before routing; answer it in our error shape too.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body } = toErrorBody(
+        err.code === "FST_ERR_BAD_URL"
+          ? new PaveError("BadRequest", "the URL path has a percent-escape that is malformed or not UTF-8")
+          : new PaveError("BadRequest", err.message),
+      );
+      void (reply as FastifyReply).code(status).send(body);
+    },
     bodyLimit: options.maxApiBodyBytes ?? 32 * 1024 * 1024,
     serverFactory: (handler) => {
       // One port: the data plane goes straight to the gateway, everything else through fastify.
@@ -132,7 +157,23 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const shutdown = new AbortController();
   registerApi(
     app,
-    { store, deployer, invoker, onRemoved: (env, name) => forget(env, name), shutdown: shutdown.signal },
+    {
+      store,
+      secretBox,
+      deployer,
+      invoker,
+      onRemoved: (env, name) => forget(env, name),
+      onSecretChanged: async (env, secret) => {
+        for (const fn of await store.listFunctions(env)) {
+          const secrets = fn.manifest && (JSON.parse(fn.manifest) as Manifest).bindings.secrets;
+          if (!secrets?.includes(secret)) continue;
+          // Every instance holds the old value: drain them all, then warm the provisioned ones up again.
+          runtime.retire(env, fn.name);
+          await provision(env, fn.name);
+        }
+      },
+      shutdown: shutdown.signal,
+    },
     new Authenticator(store),
     logger,
     VERSION,
@@ -144,7 +185,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const port = (app.server.address() as AddressInfo).port;
   ready = true;
   const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
-  logger.info({ url, dataDir, store: store.kind }, "pave is up");
+  logger.info({ url, dataDir, store: store.kind, masterKey: secretBox.source, keyId: secretBox.keyId }, "pave is up");
+  const purger = startKvPurger(store, logger, options.kvPurgeIntervalMs ?? 60_000);
 
   let closing: Promise<void> | undefined;
   return {
@@ -155,6 +197,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     adminToken,
     store,
     runtime,
+    secretBox,
     close: () => {
       closing ??= (async () => {
         ready = false;
@@ -165,6 +208,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         await app.close();
         await invoker.drain();
         await recorder.close();
+        await purger.stop();
         runtime.close();
         await store.close();
       })();
@@ -183,6 +227,30 @@ async function provisionAll(store: Store, provision: (env: string, name: string)
   }
 }
 
+/** Deletes expired kv entries now and then (reads already hide them); an unref'd timer never holds the process open. */
+function startKvPurger(store: Store, logger: Logger, intervalMs: number): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = store
+      .purgeExpiredKv(Date.now())
+      .then((purged) => {
+        if (purged > 0) logger.debug({ purged }, "purged expired kv entries");
+      })
+      .catch((err: unknown) => logger.warn({ err }, "purging expired kv entries failed; retrying on the next tick"))
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 /** On first start, creates the admin token and writes it (0600) for the local CLI; later starts read it back. */
 async function ensureAdminToken(store: Store, file: string, logger: Logger): Promise<string | undefined> {
   if ((await store.countTokens()) === 0) {
@@ -198,7 +266,8 @@ async function ensureAdminToken(store: Store, file: string, logger: Logger): Pro
   }
 }
 
-/** TEMPORARY until the secret box lands: secrets cannot be opened yet. */
-async function openSecrets(_store: Store, _env: string, _names: string[]): Promise<Map<string, string>> {
-  throw new Error("secrets are not available yet");
+/** The named secrets of an environment, decrypted, for a new instance of a function that lists them. */
+async function openSecrets(store: Store, box: SecretBox, env: string, names: string[]): Promise<Map<string, string>> {
+  const sealed = await store.getSecrets(env, names);
+  return new Map([...sealed].map(([name, s]) => [name, box.open(env, name, s)]));
 }

@@ -1,12 +1,13 @@
 // The control API domain: registers the declared routes on fastify under /api/v1 with bearer auth, zod
 // validation and one error shape, and serves the OpenAPI document generated from them.
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import type { Authenticator } from "../auth/index.ts";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Role } from "../store/index.ts";
 import { openApiDocument } from "./openapi.ts";
+import type { RouteSpec } from "./route.ts";
 import { type ApiDeps, apiRoutes } from "./routes.ts";
 
 export { type ApiDeps, apiRoutes, openApiDocument };
@@ -29,25 +30,43 @@ export function registerApi(
   const doc = openApiDocument(routes, version);
   app.get("/api/v1/openapi.json", async () => doc);
 
-  for (const spec of routes) {
-    app.route({
-      method: spec.method,
-      url: `/api/v1${spec.path}`,
-      handler: async (request, reply) => {
-        const token = await auth.verify(request.headers.authorization);
-        if (ROLE_RANK[token.role] < ROLE_RANK[spec.role]) {
-          throw new PaveError("Forbidden", `this needs the ${spec.role} role; the token has ${token.role}`);
-        }
-        const params = parse(spec.params, request.params, "path");
-        const query = parse(spec.query, request.query, "query");
-        const body = parse(spec.body, request.body, "body");
-        const result = await spec.handler({ params, query, body, token, request, reply });
-        if (reply.sent) return reply;
-        reply.code(reply.statusCode === 200 ? (spec.status ?? 200) : reply.statusCode);
-        return result;
-      },
-    });
+  const handlerOf =
+    (spec: RouteSpec) =>
+    async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      const token = await auth.verify(request.headers.authorization);
+      if (ROLE_RANK[token.role] < ROLE_RANK[spec.role]) {
+        throw new PaveError("Forbidden", `this needs the ${spec.role} role; the token has ${token.role}`);
+      }
+      const params = parse(spec.params, request.params, "path");
+      const query = parse(spec.query, request.query, "query");
+      const body = spec.rawBody
+        ? ((request.body as Buffer | undefined) ?? Buffer.alloc(0))
+        : parse(spec.body, request.body, "body");
+      const result = await spec.handler({ params, query, body: body as never, token, request, reply });
+      if (reply.sent) return reply;
+      reply.code(reply.statusCode === 200 ? (spec.status ?? 200) : reply.statusCode);
+      return result;
+    };
+
+  for (const spec of routes.filter((r) => !r.rawBody)) {
+    app.route({ method: spec.method, url: `/api/v1${spec.path}`, handler: handlerOf(spec) });
   }
+  // Routes whose body is bytes (kv values) live in a context of their own: any content type arrives as a Buffer
+  // there, while every other route keeps fastify's JSON parsing.
+  void app.register(async (raw) => {
+    raw.removeAllContentTypeParsers();
+    raw.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+    for (const spec of routes.filter((r) => r.rawBody)) {
+      const limits = spec.rawBody as NonNullable<RouteSpec["rawBody"]>;
+      raw.route({
+        method: spec.method,
+        url: `/api/v1${spec.path}`,
+        bodyLimit: limits.maxBytes,
+        config: { tooLarge: limits },
+        handler: handlerOf(spec),
+      });
+    }
+  });
 
   app.setNotFoundHandler((request, reply) => {
     const { status, body } = toErrorBody(
@@ -57,7 +76,7 @@ export function registerApi(
   });
 
   app.setErrorHandler((err, request, reply) => {
-    const error = fromFastify(err);
+    const error = fromFastify(err, request);
     if (!(error instanceof PaveError) || error.code === "Internal")
       logger.error({ err, url: request.url }, "control API request failed");
     const { status, body } = toErrorBody(error);
@@ -75,12 +94,15 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: string): ne
   });
 }
 
-/** Fastify's own errors (bad JSON, body too large, …) mapped to our codes. */
-function fromFastify(err: unknown): unknown {
+/** Fastify's own errors (bad JSON, body too large, …) mapped to our codes; a raw-body route names its own limit. */
+function fromFastify(err: unknown, request: FastifyRequest): unknown {
   if (err instanceof PaveError) return err;
   const e = err as { code?: string; statusCode?: number; message?: string };
-  if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE")
+  if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    const own = (request.routeOptions.config as { tooLarge?: RouteSpec["rawBody"] }).tooLarge;
+    if (own) return new PaveError(own.tooLarge, own.message);
     return new PaveError("PayloadTooLarge", e.message ?? "request body too large");
+  }
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
     return new PaveError(e.statusCode === 413 ? "PayloadTooLarge" : "BadRequest", e.message ?? "bad request");
   }

@@ -14,7 +14,9 @@ export function openApiDocument(routes: RouteSpec[], version: string): object {
       "x-pave-role": r.role,
       parameters,
       responses: {
-        [String(r.status ?? 200)]: { description: "OK" },
+        [String(r.status ?? 200)]: r.produces
+          ? { description: "OK", content: { [r.produces]: { schema: { type: "string", format: "binary" } } } }
+          : { description: "OK" },
         default: {
           description: "Error",
           content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
@@ -23,6 +25,9 @@ export function openApiDocument(routes: RouteSpec[], version: string): object {
     };
     if (r.body) {
       op.requestBody = { required: true, content: { "application/json": { schema: jsonSchema(r.body, "input") } } };
+    } else if (r.rawBody) {
+      const schema = { type: "string", format: "binary", maxLength: r.rawBody.maxBytes };
+      op.requestBody = { required: true, content: { "application/octet-stream": { schema } } };
     }
     paths[path] ??= {};
     (paths[path] as Record<string, unknown>)[r.method.toLowerCase()] = op;

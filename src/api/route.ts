@@ -2,6 +2,7 @@
 // The same declaration drives validation, the TypeScript types of the handler and the OpenAPI document.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
+import type { ErrorCode } from "../errors.ts";
 import type { Role, TokenRecord } from "../store/index.ts";
 
 export interface RouteContext<P, Q, B> {
@@ -27,6 +28,13 @@ export interface RouteSpec<
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * The body is raw bytes of any content type, handed to the handler as a Buffer (empty when absent) instead of
+   * parsed JSON; a body over `maxBytes` is refused with `tooLarge` and `message`.
+   */
+  rawBody?: { maxBytes: number; tooLarge: ErrorCode; message: string };
+  /** The media type of a successful answer that is not JSON (the handler returns a Buffer). */
+  produces?: string;
   /** Status of a successful answer. @default 200 */
   status?: number;
   handler: (ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;

@@ -1,24 +1,32 @@
-// The control API's routes (v1): functions, versions, invocations, activations and logs.
-// Each handler is thin: validate (done by the schemas), call the domain, shape the answer.
+// The control API's routes (v1): functions, versions, invocations, activations and logs here; secrets, kv and
+// topics in their own files. Each handler is thin: validate (done by the schemas), call the domain, shape the answer.
 import { z } from "zod";
+import type { SecretBox } from "../auth/index.ts";
 import type { Deployer } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds } from "../gateway/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { followLogs } from "./follow.ts";
+import { kvRoutes } from "./kv.ts";
+import { envQuery } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
+import { secretRoutes } from "./secrets.ts";
+import { topicRoutes } from "./topics.ts";
 
 export interface ApiDeps {
   store: Store;
+  /** Seals secret values before they reach the store. */
+  secretBox: SecretBox;
   deployer: Deployer;
   invoker: Invoker;
   onRemoved: (env: string, name: string) => void;
+  /** A secret was set or removed: instances holding its old value must go. */
+  onSecretChanged: (env: string, name: string) => Promise<void>;
   /** Aborted when the server stops, so long-lived streams (log following) end and let it close. */
   shutdown: AbortSignal;
 }
 
 const fnName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "a function name");
-const envQuery = z.object({ env: z.string().min(1).default("prod") });
 const nameParams = z.object({ name: fnName });
 const level = z.enum(["debug", "info", "warn", "error"]);
 
@@ -249,6 +257,9 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
         return undefined;
       },
     }),
+    ...secretRoutes(deps),
+    ...kvRoutes(deps),
+    ...topicRoutes(deps),
   ];
 }
 

@@ -29,6 +29,10 @@ const HINTS: Record<string, string> = {
   NotReady: "the server is starting or stopping; retry in a moment",
   CapacityExceeded:
     "the server's memory budget is full; retry later, lower `memory` or `minInstances`, or raise `pave up --memory-budget`",
+  SecretNotFound: "see `pave secret ls`",
+  KeyNotFound: "see `pave kv ls NAMESPACE`",
+  TopicNotFound: "see `pave topic ls`; create one with `pave topic create NAME`",
+  SecretUndecryptable: "the server's master key is not the one this secret was sealed with; see docs/secrets.md",
 };
 
 /** Codes whose message is a list of file:line issues, printed whole. */

@@ -6,7 +6,10 @@ import { registerDeploy } from "./deploy.ts";
 import { EXIT, reportError } from "./errors.ts";
 import { registerFunctions } from "./functions.ts";
 import { registerInvoke } from "./invoke.ts";
+import { registerKv } from "./kv.ts";
 import { registerLogs } from "./logs.ts";
+import { registerSecrets } from "./secrets.ts";
+import { registerTopics } from "./topics.ts";
 import { registerUp } from "./up.ts";
 
 const program = new Command()
@@ -25,6 +28,9 @@ registerInvoke(program);
 registerFunctions(program);
 registerActivations(program);
 registerLogs(program);
+registerSecrets(program);
+registerKv(program);
+registerTopics(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -6,7 +6,6 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { configPath, PaveClient } from "../client/index.ts";
-import { startServer } from "../server.ts";
 import { parseDuration, parseMemorySize } from "./options.ts";
 
 const DEMO_DIR = fileURLToPath(new URL("../../examples/hello", import.meta.url));
@@ -42,7 +41,10 @@ export function registerUp(program: Command): void {
         idleTtl?: number;
         memoryBudget?: number;
       }) => {
+        // Loaded here, not at the top: the server's module graph (runtime, fastify, esbuild) would otherwise slow
+        // down the start of every other command by about a second.
         const { createLogger } = await import("../logger.ts");
+        const { startServer } = await import("../server.ts");
         const env = process.env;
         const server = await startServer({
           host: opts.host,

@@ -2,7 +2,7 @@
 // as ApiError with the server's stable code; nothing here imports server internals.
 import { resolve } from "node:path";
 import { packageFunction } from "../deploy/index.ts";
-import type { Activation, LogLine } from "../store/index.ts";
+import type { Activation, KvListPage, LogLine, SecretInfo, TopicRecord } from "../store/index.ts";
 
 export { type ClientConfig, configPath, DEFAULT_URL, resolveClientConfig } from "./config.ts";
 
@@ -63,6 +63,15 @@ export interface LogFilter {
   grep?: string;
   after?: number;
   limit?: number;
+}
+
+export interface KvPutAnswer {
+  namespace: string;
+  key: string;
+  env: string;
+  bytes: number;
+  /** Epoch ms, or null when the entry does not expire. */
+  expiresAt: number | null;
 }
 
 export class PaveClient {
@@ -168,17 +177,95 @@ export class PaveClient {
     }
   }
 
+  /** Sets a secret; the server seals it at once. `created` is false when an existing secret was replaced. */
+  setSecret(
+    name: string,
+    value: string,
+    env = "prod",
+  ): Promise<{ name: string; env: string; created: boolean; updatedAt: number }> {
+    return this.#call("PUT", `/secrets/${enc(name)}`, { env }, { value });
+  }
+
+  /** Secret names with their times; values never leave the server. */
+  listSecrets(env = "prod"): Promise<{ secrets: SecretInfo[] }> {
+    return this.#call("GET", "/secrets", { env });
+  }
+
+  deleteSecret(name: string, env = "prod"): Promise<{ deleted: boolean; name: string; env: string }> {
+    return this.#call("DELETE", `/secrets/${enc(name)}`, { env });
+  }
+
+  /** One page of a kv namespace's live keys; pass the answer's `cursor` back for the next page. */
+  listKvKeys(
+    namespace: string,
+    q: { env?: string; prefix?: string; cursor?: string; limit?: number } = {},
+  ): Promise<KvListPage> {
+    return this.#call("GET", `/kv/${enc(namespace)}/keys`, q);
+  }
+
+  /** One kv value as bytes, with its expiry. */
+  async getKvValue(
+    namespace: string,
+    key: string,
+    env = "prod",
+  ): Promise<{ value: Uint8Array; expiresAt: number | null }> {
+    const res = await this.#send("GET", kvPath(namespace, key), { env }, { headers: this.#headers() });
+    const expires = res.headers.get("x-pave-expires-at");
+    return { value: new Uint8Array(await res.arrayBuffer()), expiresAt: expires === null ? null : Number(expires) };
+  }
+
+  /** Writes one kv value (text is sent as UTF-8); `ttl` in seconds makes it expire. */
+  async putKvValue(
+    namespace: string,
+    key: string,
+    value: Uint8Array | string,
+    opts: { env?: string; ttl?: number } = {},
+  ): Promise<KvPutAnswer> {
+    const body = typeof value === "string" ? new TextEncoder().encode(value) : value;
+    const headers = { ...this.#headers(), "content-type": "application/octet-stream" };
+    const res = await this.#send(
+      "PUT",
+      kvPath(namespace, key),
+      { env: opts.env ?? "prod", ttl: opts.ttl },
+      { headers, body },
+    );
+    return (await res.json()) as KvPutAnswer;
+  }
+
+  deleteKvValue(
+    namespace: string,
+    key: string,
+    env = "prod",
+  ): Promise<{ deleted: boolean; namespace: string; key: string; env: string }> {
+    return this.#call("DELETE", kvPath(namespace, key), { env });
+  }
+
+  /** Creates a topic; `created` is false when it already existed. */
+  createTopic(name: string, env = "prod"): Promise<{ created: boolean; topic: TopicRecord }> {
+    return this.#call("POST", "/topics", { env }, { name });
+  }
+
+  listTopics(env = "prod"): Promise<{ topics: TopicRecord[] }> {
+    return this.#call("GET", "/topics", { env });
+  }
+
   async health(): Promise<{ status: string; version: string }> {
     const res = await this.#fetch(`${this.url}/healthz`, { method: "GET" });
     return (await res.json()) as { status: string; version: string };
   }
 
   async #call<T>(method: string, path: string, query?: object, body?: unknown): Promise<T> {
-    const init: RequestInit = { method, headers: this.#headers(body !== undefined) };
+    const init: RequestInit = { headers: this.#headers(body !== undefined) };
     if (body !== undefined) init.body = JSON.stringify(body);
-    const res = await this.#fetch(this.#url(path, query), init);
-    if (!res.ok) throw await toApiError(res);
+    const res = await this.#send(method, path, query, init);
     return (await res.json()) as T;
+  }
+
+  /** Sends a request to the API and returns the response when it is a success, or throws its ApiError. */
+  async #send(method: string, path: string, query: object | undefined, init: RequestInit): Promise<Response> {
+    const res = await this.#fetch(this.#url(path, query), { ...init, method });
+    if (!res.ok) throw await toApiError(res);
+    return res;
   }
 
   async #fetch(url: string, init: RequestInit): Promise<Response> {
@@ -221,4 +308,15 @@ async function toApiError(res: Response): Promise<ApiError> {
 
 function enc(s: string): string {
   return encodeURIComponent(s);
+}
+
+/**
+ * The path of one kv entry. URLs resolve `.` and `..` segments (even percent-encoded), so those two keys cannot be
+ * named in a path: refused here with the server's code rather than sent somewhere else.
+ */
+function kvPath(namespace: string, key: string): string {
+  if (key === "." || key === "..") {
+    throw new ApiError("KvKeyInvalid", `the kv key ${JSON.stringify(key)} cannot be addressed over HTTP`, 400);
+  }
+  return `/kv/${enc(namespace)}/values/${enc(key)}`;
 }

@@ -5,7 +5,7 @@ import { PaveError } from "../errors.ts";
 import { openSqliteStore } from "./sqlite/index.ts";
 import type { Store } from "./types.ts";
 
-export { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES } from "./kv-limits.ts";
+export { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, kvKeyProblem } from "./kv-limits.ts";
 export type * from "./types.ts";
 
 /**

@@ -1,19 +1,30 @@
 // The Store over Kysely: one set of adapter-neutral queries that SQLite and PostgreSQL both run.
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
 import { type Kysely, type Selectable, sql } from "kysely";
+import * as bindings from "./kysely-bindings.ts";
 import type { Database } from "./schema.ts";
 import type {
   Activation,
   ActivationQuery,
   ActivationStatus,
   DeployResult,
+  EgressCall,
+  EventQuery,
+  EventRecord,
   FunctionRecord,
+  KvEntry,
+  KvListPage,
+  KvListQuery,
   LogLevel,
   LogLine,
   LogQuery,
+  NewEvent,
   Role,
+  SealedSecret,
+  SecretInfo,
   Store,
   TokenRecord,
+  TopicRecord,
   Trigger,
   VersionRecord,
 } from "./types.ts";
@@ -248,6 +259,62 @@ export class KyselyStore implements Store {
     }));
   }
 
+  kvGet(env: string, namespace: string, key: string, now: number): Promise<KvEntry | undefined> {
+    return bindings.kvGet(this.db, env, namespace, key, now);
+  }
+
+  kvPut(env: string, namespace: string, key: string, entry: KvEntry): Promise<void> {
+    return bindings.kvPut(this.db, env, namespace, key, entry);
+  }
+
+  kvDelete(env: string, namespace: string, key: string): Promise<boolean> {
+    return bindings.kvDelete(this.db, env, namespace, key);
+  }
+
+  kvList(env: string, namespace: string, query: KvListQuery, now: number): Promise<KvListPage> {
+    return bindings.kvList(this.db, env, namespace, query, now);
+  }
+
+  purgeExpiredKv(now: number): Promise<number> {
+    return bindings.purgeExpiredKv(this.db, now);
+  }
+
+  putSecret(env: string, name: string, sealed: SealedSecret, now: number): Promise<void> {
+    return bindings.putSecret(this.db, env, name, sealed, now);
+  }
+
+  getSecrets(env: string, names: string[]): Promise<Map<string, SealedSecret>> {
+    return bindings.getSecrets(this.db, env, names);
+  }
+
+  listSecrets(env: string): Promise<SecretInfo[]> {
+    return bindings.listSecrets(this.db, env);
+  }
+
+  deleteSecret(env: string, name: string): Promise<boolean> {
+    return bindings.deleteSecret(this.db, env, name);
+  }
+
+  createTopic(env: string, name: string, now: number): Promise<boolean> {
+    return bindings.createTopic(this.db, env, name, now);
+  }
+
+  getTopic(env: string, name: string): Promise<TopicRecord | undefined> {
+    return bindings.getTopic(this.db, env, name);
+  }
+
+  listTopics(env: string): Promise<TopicRecord[]> {
+    return bindings.listTopics(this.db, env);
+  }
+
+  publishEvents(env: string, topic: string, events: NewEvent[]): Promise<void> {
+    return bindings.publishEvents(this.db, env, topic, events);
+  }
+
+  listEvents(env: string, topic: string, query: EventQuery): Promise<EventRecord[]> {
+    return bindings.listEvents(this.db, env, topic, query);
+  }
+
   async insertToken(t: TokenRecord): Promise<void> {
     await this.db
       .insertInto("tokens")
@@ -338,6 +405,9 @@ export function fromActivation(a: Activation): Database["activations"] {
     trace_id: a.traceId,
     correlation_id: a.correlationId,
     logs_dropped: a.logsDropped,
+    cpu_ms: a.cpuMs,
+    gb_seconds: a.gbSeconds,
+    egress: JSON.stringify(a.egress),
   };
 }
 
@@ -360,5 +430,8 @@ function toActivation(r: Selectable<Database["activations"]>): Activation {
     traceId: r.trace_id,
     correlationId: r.correlation_id,
     logsDropped: Number(r.logs_dropped),
+    cpuMs: r.cpu_ms === null ? null : Number(r.cpu_ms),
+    gbSeconds: Number(r.gb_seconds),
+    egress: JSON.parse(r.egress) as EgressCall[],
   };
 }

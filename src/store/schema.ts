@@ -35,6 +35,10 @@ export interface Database {
     trace_id: string;
     correlation_id: string;
     logs_dropped: number;
+    cpu_ms: number | null;
+    gb_seconds: number;
+    /** JSON text of `EgressCall[]`. */
+    egress: string;
   };
   logs: {
     id: Generated<number>;
@@ -45,6 +49,36 @@ export interface Database {
     ts: number;
     level: string;
     message: string;
+  };
+  /** Values are bytes (blob / bytea); drivers hand back Buffers, which the store copies into plain Uint8Arrays. */
+  kv: {
+    env: string;
+    namespace: string;
+    key: string;
+    value: Uint8Array;
+    expires_at: number | null;
+    updated_at: number;
+  };
+  secrets: {
+    env: string;
+    name: string;
+    key_id: string;
+    iv: Uint8Array;
+    ciphertext: Uint8Array;
+    tag: Uint8Array;
+    created_at: number;
+    updated_at: number;
+  };
+  topics: { env: string; name: string; created_at: number };
+  events: {
+    id: string;
+    env: string;
+    topic: string;
+    payload: string;
+    correlation_id: string;
+    trace_id: string;
+    source: string;
+    published_at: number;
   };
   tokens: {
     id: string;

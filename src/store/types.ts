@@ -128,6 +128,18 @@ export interface NewEvent {
   publishedAt: number;
 }
 
+/** A published event as stored, read back in publish (id) order. */
+export interface EventRecord extends NewEvent {
+  env: string;
+  topic: string;
+}
+
+export interface EventQuery {
+  /** Only events with an id above this one (the last id of the previous page). */
+  after?: string;
+  limit: number;
+}
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface LogLine {
@@ -229,6 +241,8 @@ export interface Store {
   listTopics(env: string): Promise<TopicRecord[]>;
   /** Appends events durably, in one transaction: when this resolves they are committed. Throws TopicNotFound. */
   publishEvents(env: string, topic: string, events: NewEvent[]): Promise<void>;
+  /** A topic's events in publish (id) order. */
+  listEvents(env: string, topic: string, query: EventQuery): Promise<EventRecord[]>;
 
   insertToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;

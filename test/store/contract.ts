@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { v7 } from "uuid";
-import type { Activation, LogLine, Store, TokenRecord, VersionRecord } from "../../src/store/index.ts";
+import type { Activation, EgressCall, LogLine, Store, TokenRecord, VersionRecord } from "../../src/store/index.ts";
+import { bindingsContract } from "./contract-bindings.ts";
 
 const ENV = "prod";
 const T0 = 1_700_000_000_000;
@@ -42,8 +43,37 @@ function activations(count: number, fn: (i: number) => string): Activation[] {
       traceId: `trace-${i}`,
       correlationId: `corr-${i}`,
       logsDropped: i % 7,
+      cpuMs: i % 4 === 0 ? null : 0.25 + i / 3,
+      gbSeconds: (128 / 1024) * ((i + 1) / 1000),
+      egress: egressOf(i),
     };
   });
+}
+
+/** None, one allowed call, or an allowed and a denied one (which has no status and an error code). */
+function egressOf(i: number): EgressCall[] {
+  if (i % 3 === 0) return [];
+  const ok: EgressCall = {
+    host: "api.example.com",
+    method: "GET",
+    status: 200,
+    bytesOut: 0,
+    bytesIn: 12 + i,
+    durationMs: 1.5,
+  };
+  if (i % 2 === 0) return [ok];
+  return [
+    ok,
+    {
+      host: "bücher.example",
+      method: "POST",
+      status: null,
+      bytesOut: 3,
+      bytesIn: 0,
+      durationMs: 0,
+      error: "EgressDenied",
+    },
+  ];
 }
 
 function log(a: Activation, level: LogLine["level"], message: string, ts = a.startedAt): LogLine {
@@ -258,6 +288,25 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         await store.insertActivations([], []);
       });
 
+      test("cpu time, GB-seconds and egress calls round-trip, including their absence", async (store) => {
+        const [a, b, c] = activations(3, fnOf);
+        assert.ok(a && b && c);
+        const none = { ...a, cpuMs: null, gbSeconds: 0, egress: [] };
+        const denied = { ...b, cpuMs: 0.125, gbSeconds: 0.000_125, egress: egressOf(1) };
+        const many = {
+          ...c,
+          cpuMs: 12.5,
+          gbSeconds: 2.5,
+          egress: Array.from({ length: 40 }, (_, i) => egressOf(i + 1)).flat(),
+        };
+        await store.insertActivations([none, denied, many], []);
+        assert.deepEqual(await store.getActivation(none.id), none);
+        assert.deepEqual(await store.getActivation(denied.id), denied);
+        assert.equal((await store.getActivation(denied.id))?.egress[1]?.error, "EgressDenied");
+        assert.deepEqual(await store.getActivation(many.id), many);
+        assert.deepEqual(await store.listActivations({ env: ENV, limit: 10 }), [many, denied, none]);
+      });
+
       test("listActivations filters by function and status, newest first", async (store) => {
         const acts = activations(30, fnOf);
         await store.insertActivations(acts, []);
@@ -391,6 +440,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.deepEqual(await store.listLogs({ env: ENV, after: last, limit: 5 }), []);
       });
     });
+
+    bindingsContract(test);
 
     describe("tokens", () => {
       test("insert, find by hash, count", async (store) => {

@@ -2,9 +2,11 @@
 // Never edit a migration that has shipped: add the next one.
 import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./001-initial.ts";
+import { bindings } from "./002-bindings.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
+  "002-bindings": bindings,
 };
 
 export const migrationProvider: MigrationProvider = {

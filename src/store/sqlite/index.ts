@@ -26,6 +26,9 @@ const ACTIVATION_COLUMNS = [
   "trace_id",
   "correlation_id",
   "logs_dropped",
+  "cpu_ms",
+  "gb_seconds",
+  "egress",
 ] as const;
 
 const ACTIVATION_SQL = `INSERT INTO activations (${ACTIVATION_COLUMNS.join(", ")}) VALUES (${ACTIVATION_COLUMNS.map(() => "?").join(", ")})`;

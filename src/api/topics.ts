@@ -1,0 +1,34 @@
+// Topics over the control API: create one (idempotent) and list them. Publishing and subscriptions belong to the
+// functions' bindings and the triggers.
+import { z } from "zod";
+import { envQuery, lowerName } from "./params.ts";
+import { type RouteSpec, route } from "./route.ts";
+import type { ApiDeps } from "./routes.ts";
+
+export function topicRoutes(deps: ApiDeps): RouteSpec[] {
+  const { store } = deps;
+  return [
+    route({
+      method: "POST",
+      path: "/topics",
+      summary: "Create a topic (201 when created, 200 when it already existed)",
+      role: "operator",
+      query: envQuery,
+      body: z.object({ name: lowerName("a topic name") }),
+      handler: async ({ query, body, reply }) => {
+        const created = await store.createTopic(query.env, body.name, Date.now());
+        const topic = await store.getTopic(query.env, body.name);
+        reply.code(created ? 201 : 200);
+        return { created, topic };
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/topics",
+      summary: "List topics",
+      role: "viewer",
+      query: envQuery,
+      handler: async ({ query }) => ({ topics: await store.listTopics(query.env) }),
+    }),
+  ];
+}
