@@ -125,3 +125,216 @@ describe("service bindings", () => {
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, "FunctionNotFound");
   });
 });
+
+describe("kv, secrets and topics bindings", () => {
+  let t: TestServer;
+  const get = (path: string, init: RequestInit = {}) => fetch(`${t.server.url}/fn/${path}`, init);
+  const text = async (path: string, init: RequestInit = {}) => {
+    const res = await get(path, init);
+    return { status: res.status, body: await res.text(), id: res.headers.get("x-pave-activation-id") ?? "" };
+  };
+  const STRIPE = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
+
+  before(async () => {
+    t = await startTestServer();
+    await t.client.putKvValue("prices", "apple", "3");
+    await t.client.setSecret("STRIPE_KEY", STRIPE);
+    await t.client.setSecret("OTHER_KEY", "not-for-you-1234");
+    await t.client.createTopic("orders");
+    await deploySource(
+      t.client,
+      "carts",
+      `export default {
+        async fetch(request, env) {
+          const url = new URL(request.url);
+          const op = url.pathname.slice(1);
+          try {
+            if (op === "roundtrip") {
+              await env.CARTS.put("cart:1", JSON.stringify({ items: 2 }));
+              await env.CARTS.put("bytes", new Uint8Array([0, 1, 255]));
+              const bytes = new Uint8Array(await env.CARTS.get("bytes", "arrayBuffer"));
+              return Response.json({ json: await env.CARTS.get("cart:1", "json"), text: await env.CARTS.get("cart:1"),
+                bytes: [...bytes], missing: await env.CARTS.get("nope"), price: await env.PRICES.get("apple") });
+            }
+            if (op === "list") {
+              for (let i = 0; i < 5; i++) await env.CARTS.put("l:" + i, "v");
+              const first = await env.CARTS.list({ prefix: "l:", limit: 2 });
+              const rest = await env.CARTS.list({ prefix: "l:", cursor: first.cursor });
+              return Response.json({ first, rest });
+            }
+            if (op === "readonly") await env.PRICES.put("apple", "0");
+            if (op === "toolarge") await env.CARTS.put("big", "x".repeat(1024 * 1024 + 1));
+            if (op === "badkey") await env.CARTS.get("");
+            if (op === "delete") { await env.CARTS.put("gone", "1"); await env.CARTS.delete("gone"); return new Response(String(await env.CARTS.get("gone"))); }
+            if (op === "ttl") { await env.CARTS.put("short", "1", { expirationTtl: 1 }); return new Response("ok"); }
+            return new Response("unknown op", { status: 400 });
+          } catch (e) {
+            return new Response(e.message, { status: 418 });
+          }
+        },
+      };`,
+      { bindings: bindings("kv:\n  CARTS: { namespace: carts }\n  PRICES: { namespace: prices, access: read }") },
+    );
+    await deploySource(
+      t.client,
+      "nosy",
+      `export default { async fetch(request, env) { return Response.json({ keys: Object.keys(env), processEnv: Object.keys(process.env) }); } };`,
+    );
+    await deploySource(
+      t.client,
+      "payer",
+      `export default {
+        async fetch(request, env) {
+          const op = new URL(request.url).pathname.slice(1);
+          console.log("charging with", env.STRIPE_KEY);
+          if (op === "throw") throw new Error("bad key " + env.STRIPE_KEY);
+          return Response.json({ key: env.STRIPE_KEY, other: env.OTHER_KEY ?? null, fromProcess: process.env.STRIPE_KEY });
+        },
+      };`,
+      { bindings: bindings("secrets: [STRIPE_KEY, MISSING_KEY]") },
+    );
+    await deploySource(
+      t.client,
+      "lambda-payer",
+      `export const handler = async () => ({ key: process.env.STRIPE_KEY, missing: process.env.MISSING_KEY ?? null });`,
+      { bindings: bindings("secrets: [STRIPE_KEY, MISSING_KEY]") },
+    );
+    await deploySource(
+      t.client,
+      "publisher",
+      `export default {
+        async fetch(request, env) {
+          const op = new URL(request.url).pathname.slice(1);
+          try {
+            if (op === "one") return Response.json(await env.ORDERS.publish({ order: 1 }));
+            if (op === "missing") return Response.json(await env.NOWHERE.publish({ order: 2 }));
+            if (op === "big") return Response.json(await env.ORDERS.publish("x".repeat(300 * 1024)));
+          } catch (e) {
+            return new Response(e.message, { status: 418 });
+          }
+          return new Response("?", { status: 400 });
+        },
+      };`,
+      { bindings: bindings("topics:\n  ORDERS: orders\n  NOWHERE: not-created") },
+    );
+  });
+
+  after(async () => {
+    await t.close();
+    await removeFunctionDirs();
+  });
+
+  it("reads and writes text, JSON and bytes in a granted namespace", async () => {
+    const r = await text("carts/roundtrip");
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(JSON.parse(r.body), {
+      json: { items: 2 },
+      text: '{"items":2}',
+      bytes: [0, 1, 255],
+      missing: null,
+      price: "3",
+    });
+    // The operator sees the same data through the control API.
+    const seen = await t.client.getKvValue("carts", "cart:1");
+    assert.equal(Buffer.from(seen.value).toString(), '{"items":2}');
+  });
+
+  it("lists keys in order by prefix, a page at a time", async () => {
+    const r = JSON.parse((await text("carts/list")).body) as {
+      first: { keys: { name: string }[]; list_complete: boolean; cursor: string };
+      rest: { keys: { name: string }[]; list_complete: boolean };
+    };
+    assert.deepEqual(
+      r.first.keys.map((k) => k.name),
+      ["l:0", "l:1"],
+    );
+    assert.equal(r.first.list_complete, false);
+    assert.deepEqual(
+      r.rest.keys.map((k) => k.name),
+      ["l:2", "l:3", "l:4"],
+    );
+    assert.equal(r.rest.list_complete, true);
+  });
+
+  it("refuses writes to a read-only namespace, oversized values and bad keys, each with its code", async () => {
+    assert.deepEqual(await text("carts/readonly").then((r) => [r.status, r.body]), [
+      418,
+      "BindingDenied: the kv binding PRICES is read-only (access: read)",
+    ]);
+    assert.match(
+      (await text("carts/toolarge")).body,
+      /^KvValueTooLarge: the value is 1048577 bytes; a kv value may be at most 1048576$/,
+    );
+    assert.match((await text("carts/badkey")).body, /^KvKeyInvalid: /);
+    assert.equal((await text("carts/delete")).body, "null");
+    assert.equal(Buffer.from((await t.client.getKvValue("prices", "apple")).value).toString(), "3");
+  });
+
+  it("expires a value after its TTL", async () => {
+    assert.equal((await text("carts/ttl")).body, "ok");
+    assert.ok((await t.client.listKvKeys("carts", { prefix: "short" })).keys.length === 1);
+    await eventually(
+      async () => assert.equal((await t.client.listKvKeys("carts", { prefix: "short" })).keys.length, 0),
+      4000,
+      200,
+    );
+  });
+
+  it("gives a function without grants an empty env and no secrets", async () => {
+    assert.deepEqual(JSON.parse((await text("nosy/")).body), { keys: [], processEnv: [] });
+  });
+
+  it("hands a function only the secrets it lists, in env and process.env", async () => {
+    const r = JSON.parse((await text("payer/")).body);
+    assert.deepEqual(r, { key: STRIPE, other: null, fromProcess: STRIPE });
+    const lambda = await t.client.invoke("lambda-payer", {});
+    assert.deepEqual(lambda.result, { key: STRIPE, missing: null });
+  });
+
+  it("keeps secret values out of logs and error messages", async () => {
+    const ok = await text("payer/");
+    const act = await activation(t.client, ok.id);
+    const logs = act.logs.map((l) => l.message);
+    assert.deepEqual(logs, ["charging with [secret STRIPE_KEY]"]);
+    assert.equal(act.status, "success");
+    const failed = await text("payer/throw");
+    assert.equal(failed.status, 500);
+    assert.ok(!failed.body.includes(STRIPE), failed.body);
+    const failedAct = await activation(t.client, failed.id);
+    assert.match(failedAct.errorMessage ?? "", /bad key \[secret STRIPE_KEY\]/);
+  });
+
+  it("gives new values to functions once a secret changes", async () => {
+    await t.client.setSecret("STRIPE_KEY", "sk_test_rotated_0000");
+    assert.equal(JSON.parse((await text("payer/")).body).key, "sk_test_rotated_0000");
+    await t.client.setSecret("STRIPE_KEY", STRIPE);
+  });
+
+  it("publishes durable events with the caller's correlation id", async () => {
+    const r = await text("publisher/one", { headers: { "x-correlation-id": "order-99" } });
+    assert.equal(r.status, 200, r.body);
+    const { id } = JSON.parse(r.body) as { id: string };
+    const events = await t.server.store.listEvents("prod", "orders", { limit: 10 });
+    const event = events.find((e) => e.id === id);
+    assert.ok(event, "committed before publish resolved");
+    assert.equal(event.payload, '{"order":1}');
+    assert.equal(event.correlationId, "order-99");
+    assert.equal(event.source, "function:publisher");
+    assert.match((await text("publisher/missing")).body, /^TopicNotFound: /);
+    assert.match(
+      (await text("publisher/big")).body,
+      /^PayloadTooLarge: the message is \d+ bytes of JSON; the limit is 262144$/,
+    );
+  });
+
+  it("records GB-seconds and the isolate's CPU time on the activation", async () => {
+    const r = await text("nosy/");
+    const act = await activation(t.client, r.id);
+    assert.equal(act.gbSeconds, (128 / 1024) * (act.billedMs / 1000));
+    assert.equal(typeof act.cpuMs, "number");
+    assert.ok(
+      (act.cpuMs ?? -1) >= 0 && (act.cpuMs ?? 0) <= act.durationMs + 1,
+      `cpu ${act.cpuMs} of ${act.durationMs} ms`,
+    );
+  });
+});
