@@ -61,13 +61,21 @@ export function registerActivations(program: Command): void {
         ["status", status],
         ["started", formatTime(a.startedAt)],
         ["duration", formatDuration(a.durationMs)],
-        ["billed", `${a.billedMs}ms`],
+        ["cpu", a.cpuMs === null ? "(shared with queued invocations)" : formatDuration(a.cpuMs)],
+        ["billed", `${a.billedMs}ms · ${a.gbSeconds.toPrecision(3)} GB-s`],
         ["memory limit", formatMemory(a.memoryMb)],
         ["cold start", a.cold ? "yes" : "no"],
         ["trace id", a.traceId],
         ["correlation id", a.correlationId],
       ];
       const lines = fields.map(([k, v]) => `${`${k}:`.padEnd(16)}${v}`);
+      if (a.egress.length > 0) lines.push("egress:");
+      for (const e of a.egress) {
+        const outcome = e.error ?? String(e.status);
+        lines.push(
+          `  ${e.method} ${e.host} → ${outcome}  ${formatDuration(e.durationMs)}  ${e.bytesOut} B out, ${e.bytesIn} B in`,
+        );
+      }
       lines.push(a.logs.length === 0 && a.logsDropped === 0 ? "logs:           (none)" : "logs:");
       for (const l of a.logs) lines.push(`  ${formatClock(l.ts)} ${l.level.toUpperCase().padEnd(5)} ${l.message}`);
       if (a.logsDropped > 0) lines.push(`  (${a.logsDropped} lines dropped)`);
