@@ -2,6 +2,7 @@
 // time, but the host may queue a few behind it (see pool.ts). Timeouts and out-of-memory dispose the isolate.
 import ivm from "isolated-vm";
 import { PaveError } from "../errors.ts";
+import { webBridges } from "./host-bridges.ts";
 import type { HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "./protocol.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 
@@ -122,6 +123,7 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
         new ivm.Callback(parseUrl),
         // Asynchronous: the isolate goes on with the next invocation instead of waiting for the host to take this one.
         new ivm.Callback(done, { ignored: true }),
+        ...webBridges(),
       ],
       { result: { reference: true } },
     )) as ivm.Reference<() => unknown>;

@@ -1,30 +1,27 @@
-// The sandbox: evaluated once into the V8 snapshot every instance starts from. It installs the Web globals,
-// then waits for the host to call `__pave_setup` with its bridges, which it hides from function code.
+// The sandbox: evaluated in every new isolate. It installs the Web globals (globals.ts), then waits for the host
+// to call `__pave_setup` with its bridges, which it hides from function code.
 import type { HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "../protocol.ts";
-import { makeConsole } from "./console.ts";
+import {
+  COPY_BOTH_WAYS,
+  connect,
+  type ExternalCopyClass,
+  type HostCryptoCall,
+  type HostCryptoReply,
+  type HostFetchReply,
+  type HostFetchRequest,
+} from "./bridges.ts";
+import { makeConsole, reportError } from "./console.ts";
 import { dispatchLambda, dispatchWeb } from "./dispatch.ts";
-import { TextDecoder, TextEncoder } from "./encoding.ts";
-import { Request, Response } from "./fetch-api.ts";
-import { Headers } from "./headers.ts";
+import { installGlobals } from "./globals.ts";
 import { makeTimers } from "./timers.ts";
-import { setUrlParser, URL, URLSearchParams } from "./url.ts";
+import { setUrlParser } from "./url.ts";
 
 const global = globalThis as unknown as Record<string, unknown>;
 
 /** The global a function bundle assigns its exports to (see deploy/bundle.ts). */
 const MODULE_GLOBAL = "__pave_module";
 
-Object.assign(global, {
-  URL,
-  URLSearchParams,
-  TextEncoder,
-  TextDecoder,
-  Headers,
-  Request,
-  Response,
-  queueMicrotask: (fn: () => void) => void Promise.resolve().then(fn),
-  self: global,
-});
+installGlobals(global, reportError);
 
 type Respond = (id: string, result: SandboxResult) => void;
 
@@ -84,20 +81,24 @@ global.__pave_setup = (
   respond: Respond,
   parseUrl: (input: string, base?: string) => string[] | null,
   done: Done,
+  randomBytes: (n: number) => Uint8Array,
+  hostCrypto: HostReference<[HostCryptoCall], HostCryptoReply>,
+  hostFetch: HostReference<[HostFetchRequest], HostFetchReply>,
+  ExternalCopy: ExternalCopyClass,
 ) => {
   delete global.__pave_setup;
   setUrlParser(parseUrl);
+  connect(randomBytes, hostCrypto, hostFetch, ExternalCopy);
   // The invocation running now: log lines carry its id ("" while the module loads).
   let current = "";
   const onStart = (id: string) => {
     current = id;
   };
-  Object.assign(global, {
-    console: makeConsole((level, message) => log(current, level, message)),
-    ...makeTimers((ms) =>
-      sleep.apply(undefined, [ms], { arguments: { copy: true }, result: { promise: true, copy: true } }),
-    ),
-  });
+  const timers = makeTimers((ms) => sleep.apply(undefined, [ms], COPY_BOTH_WAYS), reportError);
+  const console = makeConsole((level, message) => log(current, level, message));
+  for (const [name, value] of Object.entries({ console, ...timers })) {
+    Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+  }
 
   return (): [HandlerStyle, (invs: Invocation[]) => Promise<null>] | string => {
     const mod = global[MODULE_GLOBAL] as Record<string, unknown> | undefined;

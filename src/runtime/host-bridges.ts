@@ -1,0 +1,61 @@
+// The host facilities the sandbox's Web APIs need beyond logs and timers: entropy, Web Crypto, fetch and V8's
+// structured clone. Handed over once per isolate as the last arguments of `__pave_setup`; all copy, both ways.
+import { getRandomValues } from "node:crypto";
+import ivm from "isolated-vm";
+import { egressFetch } from "./egress.ts";
+import { cryptoCall } from "./host-crypto.ts";
+
+/** The Web Crypto limit for one getRandomValues call, and so for one bridge call. */
+const MAX_RANDOM_BYTES = 65536;
+
+/** Random bytes for crypto.getRandomValues / randomUUID; the sandbox pools them (4 KiB per call). */
+function randomBytes(n: unknown): Uint8Array {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_RANDOM_BYTES) {
+    throw new RangeError(`randomBytes: ${String(n)} is not a byte count from 1 to ${MAX_RANDOM_BYTES}`);
+  }
+  // Its own buffer, exactly n bytes: never a view into a shared pool that would copy more into the isolate.
+  return getRandomValues(new Uint8Array(n));
+}
+
+export type FetchReply = { ok: true; response: import("./egress.ts").EgressResponse } | { ok: false; message: string };
+
+/**
+ * fetch() for the sandbox. Never rejects (isolated-vm would surface a rejected host promise as an unhandled
+ * rejection on the host): a refusal comes back as `{ ok: false, message }`, which the sandbox turns into a TypeError.
+ */
+export async function fetchBridge(request: unknown): Promise<FetchReply> {
+  const r = request as Record<string, unknown> | null;
+  const valid =
+    r !== null &&
+    typeof r === "object" &&
+    typeof r.url === "string" &&
+    typeof r.method === "string" &&
+    Array.isArray(r.headers) &&
+    r.headers.every((h) => Array.isArray(h) && h.length === 2 && h.every((s) => typeof s === "string")) &&
+    (r.body === null || typeof r.body === "string" || r.body instanceof Uint8Array);
+  if (!valid) return { ok: false, message: "fetch failed: the request is malformed" };
+  try {
+    const response = await egressFetch(r as unknown as import("./egress.ts").EgressRequest);
+    return { ok: true, response };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, message: typeof code === "string" ? `${code}: ${message}` : `fetch failed: ${message}` };
+  }
+}
+
+/**
+ * The bridges, in the order `__pave_setup` takes them after its first five parameters:
+ * `randomBytes(n) → Uint8Array` (blocking), `hostCrypto(call) → Promise<CryptoReply>`,
+ * `hostFetch(request) → Promise<FetchReply>` (References applied with copied arguments and results), and
+ * isolated-vm's `ExternalCopy` class for structuredClone.
+ */
+export function webBridges(): ivm.Transferable[] {
+  return [
+    new ivm.Callback(randomBytes),
+    new ivm.Reference(cryptoCall),
+    new ivm.Reference(fetchBridge),
+    // The class itself crosses (isolated-vm's classes are transferable; its type declarations do not say so).
+    ivm.ExternalCopy as unknown as ivm.Transferable,
+  ];
+}

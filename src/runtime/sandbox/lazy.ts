@@ -1,0 +1,41 @@
+// What most functions never touch is evaluated on first use, not in every cold start: esbuild turns each
+// require() below into a module initialised when first called, and globals are getters that load them.
+
+/** Resolved by esbuild at build time (sandbox-script.ts); nothing named `require` exists in the isolate. */
+declare function require(id: string): unknown;
+
+// Modules that import this one load through lazy-forms.ts instead, which keeps the imports free of cycles.
+
+/** A module loaded on first `get()`; `loaded()` says whether it was, without loading it. */
+export function lazyModule<T>(load: () => T): { get: () => T; loaded: () => T | undefined } {
+  let mod: T | undefined;
+  return { get: () => (mod ??= load()), loaded: () => mod };
+}
+
+export const streams = lazyModule(() => require("./streams.ts") as typeof import("./streams.ts"));
+export const events = lazyModule(() => require("./events.ts") as typeof import("./events.ts"));
+export const subtle = lazyModule(() => require("./subtle.ts") as typeof import("./subtle.ts"));
+
+/**
+ * Defines `name` on `target` as WebIDL does (writable, configurable, not enumerable), built on first access: a
+ * getter that replaces itself with a plain data property. Assigning first simply sets the value.
+ */
+export function defineLazy(target: object, name: string, build: () => unknown): void {
+  const settle = (value: unknown) =>
+    Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(target, name, {
+    configurable: true,
+    enumerable: false,
+    get() {
+      const value = build();
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
+}
+
+/** Defines `name` on `target` as a plain WebIDL-style data property. */
+export function defineValue(target: object, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
+}
