@@ -48,14 +48,15 @@ export async function fetchBridge(request: unknown): Promise<FetchReply> {
  * The bridges, in the order `__pave_setup` takes them after its first five parameters:
  * `randomBytes(n) → Uint8Array` (blocking), `hostCrypto(call) → Promise<CryptoReply>`,
  * `hostFetch(request) → Promise<FetchReply>` (References applied with copied arguments and results), and
- * isolated-vm's `ExternalCopy` class for structuredClone.
+ * isolated-vm's module itself, of which the sandbox keeps only `ExternalCopy` (structuredClone).
  */
 export function webBridges(): ivm.Transferable[] {
   return [
     new ivm.Callback(randomBytes),
     new ivm.Reference(cryptoCall),
     new ivm.Reference(fetchBridge),
-    // The class itself crosses (isolated-vm's classes are transferable; its type declarations do not say so).
-    ivm.ExternalCopy as unknown as ivm.Transferable,
+    // The module crosses as a module of the isolate's own (its type declarations do not say it can), and its
+    // ExternalCopy then serialises on the isolate's thread; a class transferred alone arrives unconstructible.
+    ivm as unknown as ivm.Transferable,
   ];
 }

@@ -1,9 +1,10 @@
 // atob and btoa (HTML), over the Infra standard's forgiving-base64: whitespace is ignored, padding is optional,
 // and anything else that is not base64 is an InvalidCharacterError.
-import { DOMException } from "./dom-exception.ts";
+import { domException } from "./lazy.ts";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const VALUES = new Map([...ALPHABET].map((c, i) => [c, i]));
+/** Each base64 character's value, built on first decode (boot time is every cold start). */
+let values: Map<string, number> | undefined;
 
 /** Base64 of bytes (each a number 0–255), with padding. */
 export function encodeBase64(bytes: ArrayLike<number>): string {
@@ -26,10 +27,11 @@ export function decodeBase64(input: string): number[] | null {
   if (data.length % 4 === 0) data = data.replace(/==?$/, "");
   if (data.length % 4 === 1) return null;
   const out: number[] = [];
+  values ??= new Map([...ALPHABET].map((c, i) => [c, i]));
   let buffer = 0;
   let bits = 0;
   for (const ch of data) {
-    const value = VALUES.get(ch);
+    const value = values.get(ch);
     if (value === undefined) return null;
     buffer = ((buffer << 6) | value) & 0xffffff;
     bits += 6;
@@ -46,8 +48,7 @@ export function atob(data: unknown): string {
   // biome-ignore lint/complexity/noArguments: WebIDL tells a missing argument (TypeError) from an undefined one.
   if (arguments.length === 0) throw new TypeError("atob requires 1 argument");
   const bytes = decodeBase64(String(data));
-  if (bytes === null)
-    throw new DOMException("The string to be decoded is not correctly encoded.", "InvalidCharacterError");
+  if (bytes === null) throw domException("The string to be decoded is not correctly encoded.", "InvalidCharacterError");
   let out = "";
   for (const b of bytes) out += String.fromCharCode(b);
   return out;
@@ -61,7 +62,7 @@ export function btoa(data: unknown): string {
   for (let i = 0; i < s.length; i++) {
     const code = s.charCodeAt(i);
     if (code > 0xff) {
-      throw new DOMException(
+      throw domException(
         "The string to be encoded contains characters outside of the Latin1 range.",
         "InvalidCharacterError",
       );

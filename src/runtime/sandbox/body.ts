@@ -4,7 +4,7 @@ import type { ReadableStream } from "web-streams-polyfill";
 import { TextDecoder, TextEncoder } from "./encoding.ts";
 import type { Headers } from "./headers.ts";
 import { streams } from "./lazy.ts";
-import { blobs, forms } from "./lazy-forms.ts";
+import { forms } from "./lazy-forms.ts";
 import { URLSearchParams } from "./url.ts";
 
 export type BodyInit = unknown;
@@ -35,9 +35,8 @@ export function extractBody(init: unknown): Extracted {
     return { source: String(init), stream: null, contentType: "application/x-www-form-urlencoded;charset=UTF-8" };
   }
   // Blob, FormData and ReadableStream values can only exist once their module was loaded.
-  const b = blobs.loaded();
-  if (b?.isBlob(init)) return { source: b.bytesOf(init), stream: null, contentType: init.type || null };
   const f = forms.loaded();
+  if (f?.isBlob(init)) return { source: f.bytesOf(init), stream: null, contentType: init.type || null };
   if (f && init instanceof f.FormData) {
     const { bytes, contentType } = f.encodeMultipart(init);
     return { source: bytes, stream: null, contentType };
@@ -142,7 +141,7 @@ export abstract class Body {
 
   async blob(): Promise<unknown> {
     const bytes = toBytes(await this.#consume());
-    return new (blobs.get().Blob)([bytes], { type: this.headers.get("content-type") ?? "" });
+    return new (forms.get().Blob)([bytes], { type: this.headers.get("content-type") ?? "" });
   }
 
   /** Parses multipart/form-data or application/x-www-form-urlencoded; anything else is a TypeError. */

@@ -79,10 +79,11 @@ export function connect(
   randomBytes: (n: number) => Uint8Array,
   crypto: HostReference<[HostCryptoCall], HostCryptoReply>,
   fetch: HostReference<[HostFetchRequest], HostFetchReply>,
-  ExternalCopy: ExternalCopyClass,
+  ivm: { ExternalCopy: ExternalCopyClass },
 ): void {
   host.randomBytes = randomBytes;
   host.crypto = (call) => crypto.apply(undefined, [call], COPY_BOTH_WAYS);
   host.fetch = (request) => fetch.apply(undefined, [request], COPY_BOTH_WAYS);
-  host.ExternalCopy = ExternalCopy;
+  // Only the class is kept: nothing else of isolated-vm's module stays reachable, even from here.
+  host.ExternalCopy = ivm.ExternalCopy;
 }

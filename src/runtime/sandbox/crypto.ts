@@ -1,8 +1,7 @@
 // `crypto`: getRandomValues and randomUUID from host entropy fetched in 4 KiB chunks (one blocking host call
 // per chunk, not per call), and `subtle`, built on first access (subtle.ts).
 import { host } from "./bridges.ts";
-import { DOMException } from "./dom-exception.ts";
-import { subtle } from "./lazy.ts";
+import { domException, subtle } from "./lazy.ts";
 
 const CHUNK = 4096;
 /** The Web Crypto limit for one getRandomValues call. */
@@ -53,10 +52,10 @@ export function getRandomValues<T extends ArrayBufferView>(array: T): T {
   }
   const kind = Object.prototype.toString.call(array).slice(8, -1);
   if (!INTEGER_ARRAYS.has(kind)) {
-    throw new DOMException(`getRandomValues: ${kind} is not an integer array`, "TypeMismatchError");
+    throw domException(`getRandomValues: ${kind} is not an integer array`, "TypeMismatchError");
   }
   if (array.byteLength > MAX_BYTES) {
-    throw new DOMException(
+    throw domException(
       `getRandomValues: ${array.byteLength} bytes requested; the limit is ${MAX_BYTES}`,
       "QuotaExceededError",
     );
@@ -65,10 +64,12 @@ export function getRandomValues<T extends ArrayBufferView>(array: T): T {
   return array;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** Two hex digits for each byte value, built on first use (boot time is every cold start). */
+let hex: string[] | undefined;
 
 /** A version 4 UUID (RFC 9562): 122 random bits, version and variant bits set. */
 export function randomUUID(): string {
+  hex ??= Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
   const b = new Uint8Array(16);
   fillRandom(b);
   b[6] = ((b[6] as number) & 0x0f) | 0x40;
@@ -76,7 +77,7 @@ export function randomUUID(): string {
   let s = "";
   for (let i = 0; i < 16; i++) {
     if (i === 4 || i === 6 || i === 8 || i === 10) s += "-";
-    s += HEX[b[i] as number];
+    s += hex[b[i] as number];
   }
   return s;
 }

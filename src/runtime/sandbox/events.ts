@@ -1,21 +1,40 @@
 // Event, EventTarget (event-target-shim, a DOM-standard implementation), and AbortController / AbortSignal over
 // them, loaded on first use. Listener exceptions are reported to the console, as a browser reports them.
-import {
-  getEventAttributeValue,
-  Event as ShimEvent,
-  EventTarget as ShimEventTarget,
-  setErrorHandler,
-  setEventAttributeValue,
-  setWarningHandler,
-} from "event-target-shim";
 import { DOMException } from "./dom-exception.ts";
 import { now } from "./performance.ts";
+
+/** Resolved by esbuild at build time (sandbox-script.ts); nothing named `require` exists in the isolate. */
+declare function require(id: string): unknown;
+
+/**
+ * Runs `load` with the named globals removed, then puts them back. A library that adopts existing globals while it
+ * loads (event-target-shim does) would otherwise find the lazy getters that are loading it, and recurse.
+ */
+function withoutGlobals<T>(names: string[], load: () => T): T {
+  const g = globalThis as Record<string, unknown>;
+  const saved = names.map((name) => [name, Object.getOwnPropertyDescriptor(g, name)] as const);
+  for (const name of names) delete g[name];
+  try {
+    return load();
+  } finally {
+    for (const [name, descriptor] of saved) if (descriptor) Object.defineProperty(g, name, descriptor);
+  }
+}
+
+// The CommonJS build, kept inside one lazily called closure (see streams.ts). Loaded without our own Event and
+// EventTarget globals in sight: the shim would adopt them as prototypes, and they are what is loading it.
+const { getEventAttributeValue, setErrorHandler, setEventAttributeValue, setWarningHandler, ...shim } = withoutGlobals(
+  ["Event", "EventTarget"],
+  () => require("event-target-shim") as typeof import("event-target-shim"),
+);
+const ShimEvent = shim.Event;
+const ShimEventTarget = shim.EventTarget;
 
 setErrorHandler((error) => console.error("Uncaught", error));
 // The shim warns about misuse a browser accepts silently (say, adding a listener twice); so do we.
 setWarningHandler(() => {});
 
-export class Event extends ShimEvent {
+class Event extends ShimEvent {
   #timeStamp = now();
 
   /** Milliseconds since the time origin, as performance.now() counts them (the shim uses the wall clock). */
@@ -24,17 +43,17 @@ export class Event extends ShimEvent {
   }
 }
 
-export class EventTarget extends ShimEventTarget {}
+class EventTarget extends ShimEventTarget {}
 
 /** Marks the callers allowed to construct an AbortSignal (the constructor is not public). */
 const INTERNAL = Symbol("internal");
 
 /** Runs `algorithm` when `signal` aborts, before its abort event (function code cannot stop it); returns an undo. */
-export let followSignal: (signal: AbortSignal, algorithm: (reason: unknown) => void) => () => void;
+let followSignal: (signal: AbortSignal, algorithm: (reason: unknown) => void) => () => void;
 /** The standard's "signal abort": sets the reason, runs the followers, fires `abort`. */
 let signalAbort: (signal: AbortSignal, reason: unknown) => void;
 
-export class AbortSignal extends EventTarget {
+class AbortSignal extends EventTarget {
   #aborted = false;
   #reason: unknown = undefined;
   /** Abort algorithms: dependants and fetches following this signal, run before the event fires. */
@@ -124,7 +143,7 @@ function abortError(): DOMException {
   return new DOMException("This operation was aborted", "AbortError");
 }
 
-export class AbortController {
+class AbortController {
   readonly #signal = new AbortSignal(INTERNAL);
 
   get signal(): AbortSignal {
@@ -141,6 +160,11 @@ export class AbortController {
 }
 
 /** A signal that aborts when `parent` does (a request's own signal following the one it was given). */
-export function dependentSignal(parent: AbortSignal): AbortSignal {
+function dependentSignal(parent: AbortSignal): AbortSignal {
   return AbortSignal.any([parent]);
 }
+
+export type { AbortSignal };
+
+/** Everything this module offers, as one object (see lazy.ts). */
+export const Events = { Event, EventTarget, AbortController, AbortSignal, followSignal, dependentSignal };

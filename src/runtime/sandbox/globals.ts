@@ -2,13 +2,12 @@
 // their module on first access (lazy.ts). docs/runtime-apis.md documents each; console and timers come at setup.
 import { atob, btoa } from "./base64.ts";
 import { Crypto, crypto } from "./crypto.ts";
-import { DOMException } from "./dom-exception.ts";
 import { TextDecoder, TextEncoder } from "./encoding.ts";
 import { fetch } from "./fetch.ts";
 import { Request, Response } from "./fetch-api.ts";
 import { Headers } from "./headers.ts";
-import { defineLazy, defineValue, events, streams, subtle } from "./lazy.ts";
-import { blobs, forms } from "./lazy-forms.ts";
+import { defineLazy, defineValue, domExceptions, events, streams, subtle } from "./lazy.ts";
+import { forms } from "./lazy-forms.ts";
 import { Performance, performance } from "./performance.ts";
 import { structuredClone } from "./structured-clone.ts";
 import { URL, URLSearchParams } from "./url.ts";
@@ -44,7 +43,6 @@ export function installGlobals(g: object, report: (error: unknown) => void): voi
     fetch,
     atob,
     btoa,
-    DOMException,
     crypto,
     Crypto,
     performance,
@@ -56,8 +54,9 @@ export function installGlobals(g: object, report: (error: unknown) => void): voi
   for (const name of Object.keys(plain)) defineValue(g, name, plain[name]);
   for (const name of STREAMS) defineLazy(g, name, () => streams.get()[name]);
   for (const name of EVENTS) defineLazy(g, name, () => events.get()[name]);
-  defineLazy(g, "Blob", () => blobs.get().Blob);
-  defineLazy(g, "File", () => blobs.get().File);
+  defineLazy(g, "DOMException", () => domExceptions.get());
+  defineLazy(g, "Blob", () => forms.get().Blob);
+  defineLazy(g, "File", () => forms.get().File);
   defineLazy(g, "FormData", () => forms.get().FormData);
   defineLazy(g, "SubtleCrypto", () => subtle.get().SubtleCrypto);
   defineLazy(g, "CryptoKey", () => subtle.get().CryptoKey);

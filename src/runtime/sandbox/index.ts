@@ -84,11 +84,11 @@ global.__pave_setup = (
   randomBytes: (n: number) => Uint8Array,
   hostCrypto: HostReference<[HostCryptoCall], HostCryptoReply>,
   hostFetch: HostReference<[HostFetchRequest], HostFetchReply>,
-  ExternalCopy: ExternalCopyClass,
+  ivm: { ExternalCopy: ExternalCopyClass },
 ) => {
   delete global.__pave_setup;
   setUrlParser(parseUrl);
-  connect(randomBytes, hostCrypto, hostFetch, ExternalCopy);
+  connect(randomBytes, hostCrypto, hostFetch, ivm);
   // The invocation running now: log lines carry its id ("" while the module loads).
   let current = "";
   const onStart = (id: string) => {

@@ -5,6 +5,5 @@ import { lazyModule } from "./lazy.ts";
 /** Resolved by esbuild at build time (sandbox-script.ts); nothing named `require` exists in the isolate. */
 declare function require(id: string): unknown;
 
-export const blobs = lazyModule(() => require("./blob.ts") as typeof import("./blob.ts"));
-/** FormData with its multipart encoding and parsing. */
-export const forms = lazyModule(() => require("./multipart.ts") as typeof import("./multipart.ts"));
+/** Blob, File and FormData with its multipart encoding and parsing, in one object (see lazy.ts). */
+export const forms = lazyModule(() => (require("./multipart.ts") as typeof import("./multipart.ts")).Forms);

@@ -12,9 +12,18 @@ export function lazyModule<T>(load: () => T): { get: () => T; loaded: () => T | 
   return { get: () => (mod ??= load()), loaded: () => mod };
 }
 
-export const streams = lazyModule(() => require("./streams.ts") as typeof import("./streams.ts"));
-export const events = lazyModule(() => require("./events.ts") as typeof import("./events.ts"));
-export const subtle = lazyModule(() => require("./subtle.ts") as typeof import("./subtle.ts"));
+// Each module exports one object: esbuild gives a required module an exports object at load, one property per export.
+export const streams = lazyModule(() => (require("./streams.ts") as typeof import("./streams.ts")).Streams);
+export const events = lazyModule(() => (require("./events.ts") as typeof import("./events.ts")).Events);
+export const subtle = lazyModule(() => (require("./subtle.ts") as typeof import("./subtle.ts")).Subtle);
+export const domExceptions = lazyModule(
+  () => (require("./dom-exception.ts") as typeof import("./dom-exception.ts")).DOMException,
+);
+
+/** A DOMException; only error paths need one, so its class (and its 50 constants) load on first use. */
+export function domException(message: string, name: string): Error {
+  return new (domExceptions.get())(message, name);
+}
 
 /**
  * Defines `name` on `target` as WebIDL does (writable, configurable, not enumerable), built on first access: a

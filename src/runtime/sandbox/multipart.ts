@@ -1,11 +1,9 @@
 // multipart/form-data, both ways: the HTML standard's encoding of a FormData for a body, and the parser of the
 // multipart/form-data draft standard (as undici and browsers implement it) for request.formData().
-import { bytesOf, File } from "./blob.ts";
+import { Blob, bytesOf, File, isBlob } from "./blob.ts";
 import { fillRandom } from "./crypto.ts";
 import { TextDecoder, TextEncoder } from "./encoding.ts";
 import { FormData } from "./form-data.ts";
-
-export { FormData } from "./form-data.ts";
 
 const encoder = new TextEncoder();
 
@@ -15,7 +13,7 @@ const escapeName = (s: string): string => s.replace(/\n/g, "%0A").replace(/\r/g,
 const crlf = (s: string): string => s.replace(/\r\n|\r(?!\n)|\n/g, "\r\n");
 
 /** A boundary that cannot occur by chance in the content: 16 random alphanumerics after a fixed prefix. */
-export function newBoundary(): string {
+function newBoundary(): string {
   const chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   const random = new Uint8Array(16);
   fillRandom(random);
@@ -25,7 +23,7 @@ export function newBoundary(): string {
 }
 
 /** The body bytes and content type of a FormData sent as a body. */
-export function encodeMultipart(form: FormData): { bytes: Uint8Array; contentType: string } {
+function encodeMultipart(form: FormData): { bytes: Uint8Array; contentType: string } {
   const boundary = newBoundary();
   const chunks: Uint8Array[] = [];
   for (const [name, value] of form) {
@@ -111,7 +109,7 @@ function parseHeaders(block: string): PartHeaders {
 }
 
 /** Parses a multipart/form-data body delimited by `boundary` into a FormData. Throws a TypeError if malformed. */
-export function parseMultipart(body: Uint8Array, boundary: string): FormData {
+function parseMultipart(body: Uint8Array, boundary: string): FormData {
   const form = new FormData();
   const delimiter = encoder.encode(`--${boundary}`);
   const next = encoder.encode(`\r\n--${boundary}`);
@@ -144,7 +142,10 @@ export function parseMultipart(body: Uint8Array, boundary: string): FormData {
 }
 
 /** The boundary parameter of a multipart/form-data content type, or null. */
-export function boundaryOf(contentType: string): string | null {
+function boundaryOf(contentType: string): string | null {
   const m = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]+))/i.exec(contentType);
   return m ? (m[1] ?? m[2] ?? null) : null;
 }
+
+/** Blob, File, FormData and the multipart code, as one object (see lazy-forms.ts). */
+export const Forms = { Blob, File, FormData, isBlob, bytesOf, encodeMultipart, parseMultipart, boundaryOf };

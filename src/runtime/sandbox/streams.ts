@@ -1,8 +1,13 @@
 // The WHATWG Streams (web-streams-polyfill's ponyfill, a port of the reference implementation), loaded on first
 // use, and what bodies need from them: a stream over bytes, reading one to its end, whether one was read.
-import { ReadableStream } from "web-streams-polyfill";
+/** Resolved by esbuild at build time (sandbox-script.ts); nothing named `require` exists in the isolate. */
+declare function require(id: string): unknown;
 
-export {
+// The CommonJS build, so esbuild keeps the polyfill inside one lazily called closure; its ESM build's hundreds of
+// top-level functions would be hoisted into the sandbox's top level and created in every isolate at boot.
+const ponyfill = require("web-streams-polyfill") as typeof import("web-streams-polyfill");
+
+const {
   ByteLengthQueuingStrategy,
   CountQueuingStrategy,
   ReadableByteStreamController,
@@ -16,10 +21,13 @@ export {
   WritableStream,
   WritableStreamDefaultController,
   WritableStreamDefaultWriter,
-} from "web-streams-polyfill";
+} = ponyfill;
+type ReadableStream<R> = import("web-streams-polyfill").ReadableStream<R>;
+
+export type { ReadableStream };
 
 /** A byte stream (BYOB readers work, as on a fetch body) that yields `bytes` as one chunk when first read. */
-export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({
     type: "bytes",
     pull(controller) {
@@ -31,7 +39,7 @@ export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
 }
 
 /** Reads a body stream to its end; chunks must be Uint8Array, as the Fetch standard requires. */
-export async function readAll(stream: ReadableStream<unknown>): Promise<Uint8Array> {
+async function readAll(stream: ReadableStream<unknown>): Promise<Uint8Array> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -57,10 +65,31 @@ export async function readAll(stream: ReadableStream<unknown>): Promise<Uint8Arr
 }
 
 /** Whether the stream was ever read from or cancelled (the polyfill keeps the standard's [[disturbed]] flag). */
-export function isDisturbed(stream: ReadableStream<unknown>): boolean {
+function isDisturbed(stream: ReadableStream<unknown>): boolean {
   return (stream as unknown as { _disturbed?: boolean })._disturbed === true;
 }
 
-export function isReadableStream(value: unknown): value is ReadableStream<unknown> {
+function isReadableStream(value: unknown): value is ReadableStream<unknown> {
   return value instanceof ReadableStream;
 }
+
+/** Everything this module offers, as one object (see lazy.ts). */
+export const Streams = {
+  ByteLengthQueuingStrategy,
+  CountQueuingStrategy,
+  ReadableByteStreamController,
+  ReadableStream,
+  ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest,
+  ReadableStreamDefaultController,
+  ReadableStreamDefaultReader,
+  TransformStream,
+  TransformStreamDefaultController,
+  WritableStream,
+  WritableStreamDefaultController,
+  WritableStreamDefaultWriter,
+  streamOf,
+  readAll,
+  isDisturbed,
+  isReadableStream,
+};

@@ -1,7 +1,7 @@
 // structuredClone() by V8's own serialiser (the HTML standard's algorithm as Chrome implements it), reached through
 // isolated-vm's ExternalCopy on the isolate's own thread: no host round trip and no polyfill in every isolate.
 import { host } from "./bridges.ts";
-import { DOMException } from "./dom-exception.ts";
+import { domException } from "./lazy.ts";
 
 /** What V8's serialiser throws for values the standard cannot clone (functions, symbols, WeakMaps, promises …). */
 const UNCLONEABLE = /could not be cloned|Unsupported type/;
@@ -12,12 +12,12 @@ export function structuredClone(value: unknown, options?: { transfer?: unknown[]
   const ExternalCopy = host.ExternalCopy;
   if (!ExternalCopy) throw new Error("the sandbox is not set up");
   if (typeof value === "function" || typeof value === "symbol") {
-    throw new DOMException(`${String(value)} could not be cloned.`, "DataCloneError");
+    throw domException(`${String(value)} could not be cloned.`, "DataCloneError");
   }
   const transfer = options?.transfer === undefined ? [] : [...options.transfer];
   for (const t of transfer) {
     if (!(t instanceof ArrayBuffer)) {
-      throw new DOMException("structuredClone: only ArrayBuffers can be transferred", "DataCloneError");
+      throw domException("structuredClone: only ArrayBuffers can be transferred", "DataCloneError");
     }
   }
   try {
@@ -25,8 +25,7 @@ export function structuredClone(value: unknown, options?: { transfer?: unknown[]
       release: true,
     });
   } catch (err) {
-    if (err instanceof TypeError && UNCLONEABLE.test(err.message))
-      throw new DOMException(err.message, "DataCloneError");
+    if (err instanceof TypeError && UNCLONEABLE.test(err.message)) throw domException(err.message, "DataCloneError");
     throw err;
   }
 }

@@ -72,7 +72,7 @@ interface KeyParts {
 /** The key's material and algorithm as the host needs them; null for anything that is not a CryptoKey. */
 let partsOf: (key: unknown) => KeyParts | null;
 
-export class CryptoKey {
+class CryptoKey {
   #extractable: boolean;
   #parts: KeyParts;
   /** What `algorithm` and `usages` return: copies, so function code changing them changes nothing inside. */
@@ -138,7 +138,7 @@ function usableKey(key: unknown, algorithm: Record<string, unknown>, usage: stri
 
 const keyForHost = (parts: KeyParts) => ({ raw: parts.raw, algorithm: parts.algorithm });
 
-export class SubtleCrypto {
+class SubtleCrypto {
   constructor(key?: unknown) {
     if (key !== SubtleCrypto) throw new TypeError("Illegal constructor");
   }
@@ -252,4 +252,5 @@ export class SubtleCrypto {
   }
 }
 
-export const subtle = new SubtleCrypto(SubtleCrypto);
+/** Everything this module offers, as one object (see lazy.ts). */
+export const Subtle = { SubtleCrypto, CryptoKey, subtle: new SubtleCrypto(SubtleCrypto) };
