@@ -1,5 +1,6 @@
 // Event, EventTarget (event-target-shim, a DOM-standard implementation), and AbortController / AbortSignal over
 // them, loaded on first use. Listener exceptions are reported to the console, as a browser reports them.
+import { reportError } from "./console.ts";
 import { DOMException } from "./dom-exception.ts";
 import { now } from "./performance.ts";
 
@@ -30,7 +31,7 @@ const { getEventAttributeValue, setErrorHandler, setEventAttributeValue, setWarn
 const ShimEvent = shim.Event;
 const ShimEventTarget = shim.EventTarget;
 
-setErrorHandler((error) => console.error("Uncaught", error));
+setErrorHandler(reportError);
 // The shim warns about misuse a browser accepts silently (say, adding a listener twice); so do we.
 setWarningHandler(() => {});
 

@@ -43,7 +43,12 @@ export function fetch(input: unknown, init?: RequestInit): Promise<Response> {
           return;
         }
         const r = reply.response;
-        resolve(responseFromNetwork({ ...r, url: r.url ?? request.url, redirected: r.redirected ?? false }));
+        try {
+          resolve(responseFromNetwork({ ...r, url: r.url ?? request.url, redirected: r.redirected ?? false }));
+        } catch (err) {
+          // A response the Fetch standard cannot represent (a bad header, say) is a network error.
+          reject(new TypeError(`fetch failed: ${err instanceof Error ? err.message : String(err)}`));
+        }
       },
       (err: unknown) => {
         unfollow();

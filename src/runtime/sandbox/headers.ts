@@ -46,7 +46,7 @@ export class Headers {
         if (item === null || typeof item !== "object" || !(Symbol.iterator in item)) {
           throw new TypeError("Each header pair must be an iterable [name, value]");
         }
-        const pair = [...item];
+        const pair = Array.isArray(item) ? item : [...item];
         if (pair.length !== 2) throw new TypeError("Header pairs must have exactly two items");
         this.append(pair[0] as string, pair[1] as string);
       }
