@@ -72,8 +72,9 @@ function batched(run: (inv: Invocation) => Promise<SandboxResult | null>, onStar
 }
 
 /**
- * Called once per instance by the host, before function code runs. Returns `init`, which the host calls after
- * evaluating the bundle; `init` returns the handler style and the dispatch function.
+ * Called once per instance by the host (boot() in instance.ts, and with inert stand-ins by the warm-up in
+ * sandbox-script.ts, which needs one for each new parameter), before function code runs. Returns `init`, which the
+ * host calls after evaluating the bundle; `init` returns the handler style and the dispatch function.
  */
 global.__pave_setup = (
   log: (id: string, level: SandboxLogLevel, message: string) => void,
