@@ -123,6 +123,18 @@ describe("timers and microtasks", () => {
     );
   });
 
+  it("fires many equal-delay timers in creation order, however the host's wake-ups arrive", async () => {
+    assert.equal(
+      await run(`
+        const fired = [];
+        for (let i = 0; i < 300; i++) setTimeout(() => fired.push(i), i % 3);
+        await new Promise((r) => setTimeout(r, 60));
+        const byDelay = [0, 1, 2].map((d) => fired.filter((i) => i % 3 === d));
+        return fired.length === 300 && byDelay.every((l) => l.every((v, k) => k === 0 || l[k - 1] < v));`),
+      true,
+    );
+  });
+
   it("orders timers by delay", async () => {
     assert.deepEqual(
       await run(`
