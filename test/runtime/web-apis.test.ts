@@ -152,14 +152,18 @@ describe("timers and microtasks", () => {
     assert.deepEqual(
       await run(`
         let ticks = 0;
-        const id = setInterval(() => { ticks++; if (ticks === 3) clearInterval(id); }, 5);
+        let third;
+        const thirdTick = new Promise((r) => { third = r; });
+        const id = setInterval(() => { ticks++; if (ticks === 3) { clearInterval(id); third(); } }, 5);
         let fired = false;
         const t = setTimeout(() => { fired = true; }, 5);
         clearTimeout(t);
         clearTimeout(123456); clearTimeout(undefined); clearInterval("nope");
         const ids = [setTimeout(() => {}, 1), setInterval(() => {}, 1000)];
         clearInterval(ids[1]);
-        await new Promise((r) => setTimeout(r, 80));
+        await thirdTick;
+        // Cleared from its own callback: no fourth tick comes.
+        await new Promise((r) => setTimeout(r, 40));
         return { ticks, fired, ids: ids.every((i) => Number.isInteger(i) && i > 0) && ids[0] !== ids[1], str: caught(() => setTimeout("1 + 1", 0)) };`),
       { ticks: 3, fired: false, ids: true, str: "TypeError" },
     );
