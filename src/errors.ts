@@ -39,6 +39,8 @@ export const errorCodes = {
   RouteConflict: { status: 409, user: true },
   /** The request body is larger than the limit. */
   PayloadTooLarge: { status: 413, user: true },
+  /** The function fetched a host it holds no egress grant for (its fetch() rejects with a TypeError saying so). */
+  EgressDenied: { status: 403, user: true },
   /** The function is at its concurrency limit. */
   Throttled: { status: 429, user: true },
   /** The function threw (or rejected) while handling the invocation. */

@@ -3,7 +3,16 @@
 import ivm from "isolated-vm";
 import { PaveError } from "../errors.ts";
 import type { EgressCall } from "../store/index.ts";
-import { type CallContext, type Grants, type InstanceBindings, redactSecrets } from "./bindings/index.ts";
+import {
+  type CallContext,
+  EgressError,
+  type EgressRequest,
+  type EgressResponse,
+  type Grants,
+  type InstanceBindings,
+  redactSecrets,
+} from "./bindings/index.ts";
+import { webBridges } from "./host-bridges.ts";
 import type { HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "./protocol.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 
@@ -116,9 +125,13 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
     const text = secrets && secrets.size > 0 ? redactSecrets(message, secrets) : message;
     appendLog(sink.byId.get(id) ?? sink.load, limits, level, text);
   };
-  const hostCall = (id: string, op: string, args: unknown[]): Promise<unknown> => {
-    if (!sink.bindings) return Promise.reject(new Error("BindingDenied: no function is loaded"));
-    return sink.bindings.handle(sink.byId.get(id)?.ctx, op, args);
+  // Never rejects: isolated-vm would surface a rejected host promise as an unhandled rejection on the host.
+  const hostCall = (id: string, op: string, args: unknown[]): Promise<HostReply> => {
+    if (!sink.bindings) return Promise.resolve({ ok: false, message: "BindingDenied: no function is loaded" });
+    return sink.bindings.handle(sink.byId.get(id)?.ctx, op, args).then(
+      (value) => ({ ok: true, value }),
+      (err: unknown) => ({ ok: false, message: err instanceof Error ? err.message : String(err) }),
+    );
   };
   const done = (id: string, result: SandboxResult | null) => sink.byId.get(id)?.onDone?.(result);
   const respond = (id: string, result: SandboxResult) => {
@@ -148,6 +161,7 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
         new ivm.Callback(parseUrl),
         // Asynchronous: the isolate goes on with the next invocation instead of waiting for the host to take this one.
         new ivm.Callback(done, { ignored: true }),
+        ...webBridges((request, id) => fetchFor(sink, request, id)),
         new ivm.Reference(hostCall),
       ],
       { result: { reference: true } },
@@ -354,6 +368,14 @@ export class Instance {
     }
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
   }
+}
+
+type HostReply = { ok: true; value: unknown } | { ok: false; message: string };
+
+/** A function's fetch, for the invocation `id`: through its egress grants (see bindings/egress.ts). */
+function fetchFor(sink: Sink, request: EgressRequest, id: string): Promise<EgressResponse> {
+  if (!sink.bindings) return Promise.reject(new EgressError("EgressDenied", "no function is loaded"));
+  return sink.bindings.handle(sink.byId.get(id)?.ctx, "fetch", [request]) as Promise<EgressResponse>;
 }
 
 /** isolated-vm's types omit the code-cache fields that compileScript sets on the script. */

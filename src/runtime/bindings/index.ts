@@ -6,7 +6,7 @@ import type { BindingSpec, HttpResponse, InvocationMeta } from "../protocol.ts";
 import { type EgressLimits, type EgressRequest, egressFetch, parseEgressGrants } from "./egress.ts";
 import { checkKvKey, checkKvValue, expiryOf, KV_LIST_MAX } from "./kv.ts";
 
-export { EgressError, type EgressLimits } from "./egress.ts";
+export { EgressError, type EgressLimits, type EgressRequest, type EgressResponse } from "./egress.ts";
 
 /** A version's grants, as `pave.yaml` declares them under `bindings:`. */
 export interface Grants {
@@ -63,8 +63,8 @@ export const MAX_CALL_DEPTH = 16;
 export const MAX_EVENT_BYTES = 256 * 1024;
 
 /** A refusal the sandbox sees as an Error whose message starts with the code. */
-function refuse(code: string, message: string): Error {
-  return new Error(`${code}: ${message}`);
+function refuse(code: string, message: string): Error & { code: string } {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
 }
 
 export async function instanceBindings(

@@ -1,6 +1,7 @@
 // The `env` a function receives: one object per granted binding and nothing else. Each object only forwards to
 // the host, which checks the grant again — these are conveniences, the host is the boundary.
 import type { BindingSpec } from "../protocol.ts";
+import { drainBody } from "./body.ts";
 import { TextDecoder, TextEncoder } from "./encoding.ts";
 import { Request, type RequestInit, Response } from "./fetch-api.ts";
 
@@ -77,7 +78,7 @@ class Service {
     const target =
       typeof input === "string" && input.startsWith("/") ? `http://${this.#binding.toLowerCase()}${input}` : input;
     const req = new Request(target as string, init);
-    const raw = req.peekRaw();
+    const raw = await drainBody(req);
     const res = (await this.#call("service", [
       this.#binding,
       { method: req.method, url: req.url, headers: [...req.headers], body: raw },

@@ -6,6 +6,13 @@ const MAX_LINE = 8192;
 
 export type Level = "debug" | "info" | "warn" | "error";
 
+let report: (error: unknown) => void = () => {};
+
+/** Reports an error nothing caught (a timer callback's, an event listener's) at error level, as a browser does. */
+export function reportError(error: unknown): void {
+  report(error);
+}
+
 export function makeConsole(emit: (level: Level, message: string) => void) {
   const write =
     (level: Level) =>
@@ -14,13 +21,15 @@ export function makeConsole(emit: (level: Level, message: string) => void) {
       if (line.length > MAX_LINE) line = `${line.slice(0, MAX_LINE)}… [truncated ${line.length - MAX_LINE} chars]`;
       emit(level, line);
     };
+  const error = write("error");
+  report = (e) => error("Uncaught", e);
   return {
     log: write("info"),
     info: write("info"),
     debug: write("debug"),
     trace: write("debug"),
     warn: write("warn"),
-    error: write("error"),
+    error,
   };
 }
 

@@ -2,6 +2,7 @@
 // no extra round trip to the host — unless ctx.waitUntil work is pending: then it goes out early through `respond`
 // and the promise settles (with null) only after that work, which keeps the instance busy until then.
 import type { EventInvocation, FetchInvocation, Invocation, SandboxResult } from "../protocol.ts";
+import { drainBody } from "./body.ts";
 import { HOST_URL, Request, Response } from "./fetch-api.ts";
 
 type Respond = (result: SandboxResult) => void;
@@ -37,7 +38,7 @@ export async function dispatchWeb(
             : typeof response;
       result = { kind: "error", code: "InvalidResponse", message: `fetch() must return a Response, got ${got}` };
     } else {
-      result = { kind: "response", status: response.status, headers: [...response.headers], body: response.peekRaw() };
+      result = await responseResult(response);
     }
   } catch (err) {
     result = errorResult(err);
@@ -46,6 +47,18 @@ export async function dispatchWeb(
   respond(result);
   await settle(pending);
   return null;
+}
+
+/** The Response as it leaves the isolate: its body read to the end (bodies are buffered, never streamed). */
+async function responseResult(response: Response): Promise<SandboxResult> {
+  let body: Awaited<ReturnType<typeof drainBody>>;
+  try {
+    body = await drainBody(response);
+  } catch (err) {
+    const message = `the Response body cannot be sent: ${err instanceof Error ? err.message : String(err)}`;
+    return { kind: "error", code: "InvalidResponse", message };
+  }
+  return { kind: "response", status: response.status, headers: [...response.headers], body };
 }
 
 export async function dispatchLambda(handler: Function, env: object, inv: Invocation): Promise<SandboxResult> {

@@ -1,16 +1,21 @@
 // Request and Response as the Fetch standard shapes them, over the Body in body.ts.
-import { Body, type BodyInit, toRawBody } from "./body.ts";
-import { Headers, type HeadersInit } from "./headers.ts";
+import { Body, cloneBody, type Extracted, extractBody, takeBody } from "./body.ts";
+import { freezeHeaders, Headers, type HeadersInit } from "./headers.ts";
+import { events } from "./lazy.ts";
 
-declare const URL: new (url: string, base?: string) => { href: string };
+declare const URL: new (url: string, base?: string) => { href: string; username: string; password: string };
+
+type AbortSignal = import("./events.ts").AbortSignal;
 
 export interface RequestInit {
   method?: string;
   headers?: HeadersInit;
-  body?: BodyInit;
+  body?: unknown;
+  signal?: AbortSignal | null;
+  redirect?: string;
+  duplex?: string;
+  [INTERNAL]?: Internal;
 }
-
-const FORBIDDEN_BODY = new Set(["GET", "HEAD"]);
 
 /**
  * Marks a URL the host already parsed and serialised (Node's WHATWG parser), so building the incoming Request
@@ -19,34 +24,155 @@ const FORBIDDEN_BODY = new Set(["GET", "HEAD"]);
  */
 export const HOST_URL: unique symbol = Symbol("pave.hostUrl");
 
-export class Request extends Body {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: Headers;
+/** Module-private init members: a body already extracted (clone), or a response's internal fields. */
+const INTERNAL: unique symbol = Symbol("pave.internal");
+interface Internal {
+  body?: Extracted;
+  status?: number;
+  type?: string;
+  url?: string;
+  redirected?: boolean;
+  immutable?: boolean;
+}
 
-  constructor(input: string | Request | { href: string } | { [HOST_URL]: string }, init: RequestInit = {}) {
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const NORMALISED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+const REDIRECT_MODES = new Set(["follow", "error", "manual"]);
+
+function normaliseMethod(method: unknown): string {
+  const m = String(method);
+  if (!TOKEN.test(m)) throw new TypeError(`'${m}' is not a valid HTTP method`);
+  const upper = m.toUpperCase();
+  if (FORBIDDEN_METHODS.has(upper)) throw new TypeError(`'${m}' HTTP method is unsupported`);
+  return NORMALISED_METHODS.has(upper) ? upper : m;
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  // No AbortSignal can exist before its module was loaded.
+  const e = events.loaded();
+  return e !== undefined && value instanceof e.AbortSignal;
+}
+
+/** The signal a request was given (not its own, which follows it); set in Request's static block. */
+export let givenSignal: (request: Request) => AbortSignal | null;
+
+export class Request extends Body {
+  readonly #method: string;
+  readonly #url: string;
+  readonly #headers: Headers;
+  readonly #redirect: string;
+  readonly #given: AbortSignal | null;
+  #signal: AbortSignal | undefined;
+
+  constructor(input: unknown, init: RequestInit = {}) {
     const source = input instanceof Request ? input : undefined;
-    const fromHost = typeof input === "object" && HOST_URL in input ? input[HOST_URL] : undefined;
-    const method = (init.method ?? source?.method ?? "GET").toUpperCase();
-    let raw = source ? source.peekRaw() : null;
-    const headers = new Headers(init.headers ?? source?.headers);
-    if (init.body !== undefined && init.body !== null) {
-      if (FORBIDDEN_BODY.has(method)) throw new TypeError("Request with GET/HEAD method cannot have body.");
-      const converted = toRawBody(init.body);
-      raw = converted.raw;
-      if (converted.contentType && !headers.has("content-type")) headers.set("content-type", converted.contentType);
+    const fromHost = typeof input === "object" && input !== null && HOST_URL in input;
+    let url: string;
+    if (source) url = source.#url;
+    else if (fromHost) url = (input as { [HOST_URL]: string })[HOST_URL];
+    else {
+      const parsed = new URL(String(input));
+      if (parsed.username || parsed.password) {
+        throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${parsed.href}`);
+      }
+      url = parsed.href;
     }
-    super(raw);
-    this.method = method;
-    this.url = source
-      ? source.url
-      : (fromHost ?? new URL(typeof input === "string" ? input : (input as { href: string }).href).href);
-    this.headers = headers;
+    const method = init.method !== undefined ? normaliseMethod(init.method) : source ? source.#method : "GET";
+    const headers = new Headers(init.headers !== undefined ? init.headers : source ? source.#headers : undefined);
+    const redirect = String(init.redirect ?? (source ? source.#redirect : "follow"));
+    if (!REDIRECT_MODES.has(redirect)) throw new TypeError(`'${redirect}' is not a valid redirect mode`);
+    const signal = init.signal !== undefined ? init.signal : source ? source.#given : null;
+    if (signal !== null && !isAbortSignal(signal)) throw new TypeError("signal is not an AbortSignal");
+
+    const internal = init[INTERNAL];
+    const hasInitBody = init.body !== undefined && init.body !== null;
+    let body: Extracted = { source: null, stream: null, contentType: null };
+    if (internal?.body) body = internal.body;
+    else if (hasInitBody) body = extractBody(init.body);
+    else if (source) body = takeBody(source);
+    if ((body.source !== null || body.stream !== null) && (method === "GET" || method === "HEAD")) {
+      throw new TypeError("Request with GET/HEAD method cannot have body.");
+    }
+    if (hasInitBody && body.stream !== null && init.duplex !== "half") {
+      throw new TypeError("RequestInit: duplex 'half' is required when the body is a ReadableStream");
+    }
+    if (body.contentType !== null && !headers.has("content-type")) headers.set("content-type", body.contentType);
+    super(body);
+    this.#method = method;
+    this.#url = url;
+    this.#headers = headers;
+    this.#redirect = redirect;
+    this.#given = signal;
+  }
+
+  static {
+    givenSignal = (r) => r.#given;
+  }
+
+  get method(): string {
+    return this.#method;
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  get headers(): Headers {
+    return this.#headers;
+  }
+
+  get redirect(): string {
+    return this.#redirect;
+  }
+
+  /** The request's own signal, made on first access: it aborts when the signal the request was given does. */
+  get signal(): AbortSignal {
+    const e = events.get();
+    this.#signal ??= this.#given ? e.dependentSignal(this.#given) : new e.AbortController().signal;
+    return this.#signal;
+  }
+
+  get cache(): string {
+    return "default";
+  }
+
+  get credentials(): string {
+    return "same-origin";
+  }
+
+  get mode(): string {
+    return "cors";
+  }
+
+  get destination(): string {
+    return "";
+  }
+
+  get referrer(): string {
+    return "about:client";
+  }
+
+  get referrerPolicy(): string {
+    return "";
+  }
+
+  get integrity(): string {
+    return "";
+  }
+
+  get keepalive(): boolean {
+    return false;
+  }
+
+  get duplex(): string {
+    return "half";
   }
 
   clone(): Request {
     if (this.bodyUsed) throw new TypeError("Cannot clone a Request whose body has been used.");
-    return new Request(this);
+    const internal: Internal = { body: cloneBody(this) };
+    return new Request(this, { [INTERNAL]: internal });
   }
 
   get [Symbol.toStringTag]() {
@@ -58,39 +184,95 @@ export interface ResponseInit {
   status?: number;
   statusText?: string;
   headers?: HeadersInit;
+  [INTERNAL]?: Internal;
 }
 
-export class Response extends Body {
-  readonly status: number;
-  readonly statusText: string;
-  readonly headers: Headers;
-  readonly type: string = "default";
-  readonly url: string = "";
-  readonly redirected = false;
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+/** HTTP's reason-phrase: tabs, spaces, visible ASCII and obs-text. */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-  constructor(body: BodyInit = null, init: ResponseInit = {}) {
-    const status = init.status ?? 200;
-    if (!Number.isInteger(status) || status < 200 || status > 599) {
-      throw new RangeError(`Response status must be an integer from 200 to 599, got ${status}`);
+export class Response extends Body {
+  readonly #status: number;
+  readonly #statusText: string;
+  readonly #headers: Headers;
+  readonly #type: string;
+  readonly #url: string;
+  readonly #redirected: boolean;
+  readonly #immutable: boolean;
+
+  constructor(body: unknown = null, init: ResponseInit = {}) {
+    const internal = init?.[INTERNAL];
+    const status = internal?.status ?? (init?.status === undefined ? 200 : Number(init.status));
+    if (!internal && (!Number.isInteger(status) || status < 200 || status > 599)) {
+      throw new RangeError(`Response status must be an integer from 200 to 599, got ${String(init.status)}`);
     }
-    const { raw, contentType } = toRawBody(body);
-    if (raw !== null && (status === 204 || status === 205 || status === 304)) {
+    const statusText = init?.statusText === undefined ? "" : String(init.statusText);
+    if (!REASON_PHRASE.test(statusText)) throw new TypeError(`Invalid statusText: "${statusText}"`);
+    const headers = new Headers(init?.headers);
+    const extracted = internal?.body ?? extractBody(body);
+    const hasBody = extracted.source !== null || extracted.stream !== null;
+    if (hasBody && NULL_BODY_STATUS.has(status) && !internal) {
       throw new TypeError(`Response with null body status ${status} cannot have body`);
     }
-    super(raw);
-    this.status = status;
-    this.statusText = init.statusText ?? "";
-    this.headers = new Headers(init.headers);
-    if (contentType && !this.headers.has("content-type")) this.headers.set("content-type", contentType);
+    if (extracted.contentType !== null && !headers.has("content-type")) {
+      headers.set("content-type", extracted.contentType);
+    }
+    if (internal?.immutable) freezeHeaders(headers);
+    super(extracted);
+    this.#status = status;
+    this.#statusText = statusText;
+    this.#headers = headers;
+    this.#type = internal?.type ?? "default";
+    this.#url = internal?.url ?? "";
+    this.#redirected = internal?.redirected ?? false;
+    this.#immutable = internal?.immutable ?? false;
+  }
+
+  get status(): number {
+    return this.#status;
   }
 
   get ok(): boolean {
-    return this.status >= 200 && this.status < 300;
+    return this.#status >= 200 && this.#status < 300;
+  }
+
+  get statusText(): string {
+    return this.#statusText;
+  }
+
+  get headers(): Headers {
+    return this.#headers;
+  }
+
+  get type(): string {
+    return this.#type;
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  get redirected(): boolean {
+    return this.#redirected;
   }
 
   clone(): Response {
     if (this.bodyUsed) throw new TypeError("Cannot clone a Response whose body has been used.");
-    return new Response(this.peekRaw(), { status: this.status, statusText: this.statusText, headers: this.headers });
+    const internal: Internal = {
+      body: cloneBody(this),
+      status: this.#status,
+      type: this.#type,
+      url: this.#url,
+      redirected: this.#redirected,
+      immutable: this.#immutable,
+    };
+    return new Response(null, { statusText: this.#statusText, headers: this.#headers, [INTERNAL]: internal });
+  }
+
+  static error(): Response {
+    const internal: Internal = { status: 0, type: "error", immutable: true };
+    return new Response(null, { [INTERNAL]: internal });
   }
 
   static json(data: unknown, init: ResponseInit = {}): Response {
@@ -101,12 +283,34 @@ export class Response extends Body {
     return new Response(text, { ...init, headers });
   }
 
-  static redirect(url: string, status = 302): Response {
-    if (![301, 302, 303, 307, 308].includes(status)) throw new RangeError(`Invalid redirect status ${status}`);
-    return new Response(null, { status, headers: { location: new URL(url).href } });
+  static redirect(url: unknown, status = 302): Response {
+    const location = new URL(String(url)).href;
+    if (!REDIRECT_STATUS.has(status)) throw new RangeError(`Invalid redirect status ${status}`);
+    const internal: Internal = { status, immutable: true };
+    return new Response(null, { headers: { location }, [INTERNAL]: internal });
   }
 
   get [Symbol.toStringTag]() {
     return "Response";
   }
+}
+
+/** A Response for what a fetch brought back: any status the network gives, headers immutable. */
+export function responseFromNetwork(r: {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: Uint8Array;
+  url: string;
+  redirected: boolean;
+}): Response {
+  const nullBody = NULL_BODY_STATUS.has(r.status);
+  const internal: Internal = {
+    status: r.status,
+    url: r.url,
+    redirected: r.redirected,
+    immutable: true,
+    body: { source: nullBody ? null : r.body, stream: null, contentType: null },
+  };
+  return new Response(null, { statusText: r.statusText, headers: r.headers, [INTERNAL]: internal });
 }

@@ -1,7 +1,7 @@
 // The Fetch standard's Headers: case-insensitive names, values combined with ", ", iteration sorted by name,
-// and Set-Cookie kept apart (getSetCookie) because it cannot be combined.
+// Set-Cookie kept apart (getSetCookie) because it cannot be combined, and immutable ones (fetch responses).
 
-export type HeadersInit = Headers | [string, string][] | Record<string, string>;
+export type HeadersInit = Headers | Iterable<Iterable<string>> | Record<string, string>;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -13,13 +13,28 @@ function normaliseName(name: string): string {
 
 function normaliseValue(value: string): string {
   const v = String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
-  if (/[\0\r\n]/.test(v)) throw new TypeError(`Invalid header value: "${v}"`);
+  // A ByteString (no code points above U+00FF) without NUL, CR or LF.
+  if (/[\0\r\n]|[^\0-\xff]/.test(v)) throw new TypeError(`Invalid header value: "${v}"`);
   return v;
 }
+
+/** Makes headers immutable (a fetch response's, a redirect's); set in Headers' static block. */
+export let freezeHeaders: (headers: Headers) => void;
 
 export class Headers {
   #map = new Map<string, string>();
   #cookies: string[] = [];
+  #immutable = false;
+
+  static {
+    freezeHeaders = (h) => {
+      h.#immutable = true;
+    };
+  }
+
+  #check(): void {
+    if (this.#immutable) throw new TypeError("Headers are immutable");
+  }
 
   constructor(init?: HeadersInit) {
     if (init === undefined || init === null) return;
@@ -27,7 +42,11 @@ export class Headers {
       for (const [k, v] of init.#map) this.#map.set(k, v);
       this.#cookies = [...init.#cookies];
     } else if (Array.isArray(init) || Symbol.iterator in Object(init)) {
-      for (const pair of init as Iterable<string[]>) {
+      for (const item of init as Iterable<Iterable<string>>) {
+        if (item === null || typeof item !== "object" || !(Symbol.iterator in item)) {
+          throw new TypeError("Each header pair must be an iterable [name, value]");
+        }
+        const pair = Array.isArray(item) ? item : [...item];
         if (pair.length !== 2) throw new TypeError("Header pairs must have exactly two items");
         this.append(pair[0] as string, pair[1] as string);
       }
@@ -37,6 +56,7 @@ export class Headers {
   }
 
   append(name: string, value: string): void {
+    this.#check();
     const n = normaliseName(name);
     const v = normaliseValue(value);
     if (n === "set-cookie") {
@@ -48,6 +68,7 @@ export class Headers {
   }
 
   set(name: string, value: string): void {
+    this.#check();
     const n = normaliseName(name);
     const v = normaliseValue(value);
     if (n === "set-cookie") this.#cookies = [v];
@@ -70,6 +91,7 @@ export class Headers {
   }
 
   delete(name: string): void {
+    this.#check();
     const n = normaliseName(name);
     if (n === "set-cookie") this.#cookies = [];
     else this.#map.delete(n);

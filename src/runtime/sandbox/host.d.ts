@@ -11,3 +11,7 @@ interface HostReference<A extends unknown[], R> {
 
 /** Installed by index.ts at setup (console.ts); declared here because the sandbox has no DOM lib. */
 declare const console: Record<"log" | "info" | "debug" | "warn" | "error", (...args: unknown[]) => void>;
+
+/** Installed by index.ts at setup (timers.ts). */
+declare function setTimeout(callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]): number;
+declare function clearTimeout(id?: number): void;

@@ -1,36 +1,36 @@
-// The sandbox: evaluated once into the V8 snapshot every instance starts from. It installs the Web globals,
-// then waits for the host to call `__pave_setup` with its bridges, which it hides from function code.
+// The sandbox: evaluated in every new isolate. It installs the Web globals (globals.ts), then waits for the host
+// to call `__pave_setup` with its bridges, which it hides from function code.
 import type { BindingSpec, HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "../protocol.ts";
 import { makeEnv } from "./bindings.ts";
-import { makeConsole } from "./console.ts";
+import {
+  COPY_BOTH_WAYS,
+  connect,
+  type ExternalCopyClass,
+  type HostCryptoCall,
+  type HostCryptoReply,
+  type HostFetchReply,
+  type HostFetchRequest,
+} from "./bridges.ts";
+import { makeConsole, reportError } from "./console.ts";
 import { dispatchLambda, dispatchWeb } from "./dispatch.ts";
-import { TextDecoder, TextEncoder } from "./encoding.ts";
-import { Request, Response } from "./fetch-api.ts";
-import { Headers } from "./headers.ts";
+import { installGlobals } from "./globals.ts";
 import { makeTimers } from "./timers.ts";
-import { setUrlParser, URL, URLSearchParams } from "./url.ts";
+import { setUrlParser } from "./url.ts";
 
 const global = globalThis as unknown as Record<string, unknown>;
 
 /** The global a function bundle assigns its exports to (see deploy/bundle.ts). */
 const MODULE_GLOBAL = "__pave_module";
 
-Object.assign(global, {
-  URL,
-  URLSearchParams,
-  TextEncoder,
-  TextDecoder,
-  Headers,
-  Request,
-  Response,
-  queueMicrotask: (fn: () => void) => void Promise.resolve().then(fn),
-  self: global,
-  // Not Node's process: only `env`, where a function finds its secrets (as Lambda code expects, and as npm packages
-  // probing process.env.NODE_ENV do). Filled by `bind` before the function's module runs.
-  process: Object.freeze({ env: Object.freeze({}) }),
-});
+installGlobals(global, reportError);
+// Not Node's process: only `env`, where a function finds its secrets (as Lambda code expects, and as npm packages
+// probing process.env.NODE_ENV do). Filled by `bind` before the function's module runs.
+global.process = Object.freeze({ env: Object.freeze({}) });
 
 type Respond = (id: string, result: SandboxResult) => void;
+
+/** A binding call's answer: the host never rejects (see host-bridges.ts), it says why it refused. */
+type HostCallReply = { ok: true; value: unknown } | { ok: false; message: string };
 
 type Done = (id: string, result: SandboxResult | null) => void;
 
@@ -79,9 +79,10 @@ function batched(run: (inv: Invocation) => Promise<SandboxResult | null>, onStar
 }
 
 /**
- * Called once per instance by the host, before function code runs. Returns `[bind, init]`: the host calls `bind`
- * with the version's bindings before evaluating the bundle (skipped when there are none), and `init` after it;
- * `init` returns the handler style and the dispatch function.
+ * Called once per instance by the host (boot() in instance.ts, and with inert stand-ins by the warm-up in
+ * sandbox-script.ts, which needs one for each new parameter), before function code runs. Returns `[bind, init]`: the
+ * host calls `bind` with the version's bindings before evaluating the bundle (skipped when there are none), and
+ * `init` after it; `init` returns the handler style and the dispatch function.
  */
 global.__pave_setup = (
   log: (id: string, level: SandboxLogLevel, message: string) => void,
@@ -89,29 +90,35 @@ global.__pave_setup = (
   respond: Respond,
   parseUrl: (input: string, base?: string) => string[] | null,
   done: Done,
-  hostCall: HostReference<[string, string, unknown[]], unknown>,
+  randomBytes: (n: number) => Uint8Array,
+  hostCrypto: HostReference<[HostCryptoCall], HostCryptoReply>,
+  hostFetch: HostReference<[HostFetchRequest, string], HostFetchReply>,
+  ivm: { ExternalCopy: ExternalCopyClass },
+  hostCall: HostReference<[string, string, unknown[]], HostCallReply>,
 ) => {
   delete global.__pave_setup;
   setUrlParser(parseUrl);
-  // The invocation running now: log lines carry its id ("" while the module loads).
+  // The invocation running now: log lines, fetches and binding calls act for it ("" while the module loads).
   let current = "";
   const onStart = (id: string) => {
     current = id;
   };
-  Object.assign(global, {
-    console: makeConsole((level, message) => log(current, level, message)),
-    ...makeTimers((ms) =>
-      sleep.apply(undefined, [ms], { arguments: { copy: true }, result: { promise: true, copy: true } }),
-    ),
-  });
+  const fetchFor: HostReference<[HostFetchRequest], HostFetchReply> = {
+    apply: (receiver, [request], options) => hostFetch.apply(receiver, [request, current], options),
+  };
+  connect(randomBytes, hostCrypto, fetchFor, ivm);
+  const timers = makeTimers((ms) => sleep.apply(undefined, [ms], COPY_BOTH_WAYS), reportError);
+  const console = makeConsole((level, message) => log(current, level, message));
+  for (const [name, value] of Object.entries({ console, ...timers })) {
+    Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
+  }
 
   let env: object = Object.freeze({});
   const bind = (spec: BindingSpec) => {
     env = makeEnv(spec, (op, args) =>
-      hostCall.apply(undefined, [current, op, args], {
-        arguments: { copy: true },
-        result: { promise: true, copy: true },
-      }),
+      hostCall
+        .apply(undefined, [current, op, args], COPY_BOTH_WAYS)
+        .then((reply) => (reply.ok ? reply.value : Promise.reject(new Error(reply.message)))),
     );
     global.process = Object.freeze({ env: Object.freeze({ ...spec.secrets }) });
   };
