@@ -1,5 +1,8 @@
 // Bindings end to end on a real server: what a function's `env` can reach, and that it reaches nothing else.
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { PaveClient } from "../../src/client/index.ts";
 import { deploySource, eventually, removeFunctionDirs, startTestServer, type TestServer } from "./helpers.ts";
@@ -336,5 +339,74 @@ describe("kv, secrets and topics bindings", () => {
       (act.cpuMs ?? -1) >= 0 && (act.cpuMs ?? 0) <= act.durationMs + 1,
       `cpu ${act.cpuMs} of ${act.durationMs} ms`,
     );
+  });
+});
+
+describe("egress from a function", () => {
+  let t: TestServer;
+  let upstream: Server;
+  let upstreamPort = 0;
+
+  before(async () => {
+    upstream = createServer((req, res) =>
+      res.writeHead(200, { "content-type": "text/plain" }).end(`upstream saw ${req.method} ${req.url}`),
+    );
+    upstream.listen(0, "127.0.0.1");
+    await once(upstream, "listening");
+    upstreamPort = (upstream.address() as AddressInfo).port;
+    t = await startTestServer();
+    const source = `export default {
+      async fetch(request) {
+        const target = new URL(request.url).searchParams.get("to");
+        try {
+          const res = await fetch(target, { method: "POST", body: "ping" });
+          return new Response(await res.text(), { status: res.status });
+        } catch (e) {
+          return new Response(e.constructor.name + ": " + e.message, { status: 502 });
+        }
+      },
+    };`;
+    await deploySource(t.client, "caller", source, { bindings: bindings(`egress: ["127.0.0.1:${upstreamPort}"]`) });
+    await deploySource(t.client, "closed", source);
+  });
+
+  after(async () => {
+    await t.close();
+    upstream.close();
+    await removeFunctionDirs();
+  });
+
+  const call = async (fn: string, to: string) => {
+    const res = await fetch(`${t.server.url}/fn/${fn}/?to=${encodeURIComponent(to)}`);
+    return { status: res.status, body: await res.text(), id: res.headers.get("x-pave-activation-id") ?? "" };
+  };
+
+  it("reaches an explicitly granted host and records the call on the activation", async () => {
+    const r = await call("caller", `http://127.0.0.1:${upstreamPort}/orders`);
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.body, "upstream saw POST /orders");
+    const act = await activation(t.client, r.id);
+    assert.equal(act.egress.length, 1);
+    const { durationMs, ...recorded } = act.egress[0]!;
+    assert.deepEqual(recorded, {
+      host: `127.0.0.1:${upstreamPort}`,
+      method: "POST",
+      status: 200,
+      bytesOut: 4,
+      bytesIn: 25,
+    });
+    assert.ok(durationMs >= 0);
+  });
+
+  it("refuses the Pave server itself and any host not granted, and records the refusal", async () => {
+    const self = await call("caller", `${t.server.url}/api/v1/functions`);
+    assert.equal(self.status, 502);
+    assert.match(self.body, /^TypeError: EgressDenied: 127\.0\.0\.1:\d+ is not in this function's egress list/);
+    const act = await activation(t.client, self.id);
+    assert.equal(act.egress[0]?.error, "EgressDenied");
+    const ungranted = await call("closed", `http://127.0.0.1:${upstreamPort}/`);
+    assert.match(ungranted.body, /^TypeError: EgressDenied: /);
+    const metadata = await call("closed", "http://169.254.169.254/latest/meta-data/");
+    assert.match(metadata.body, /^TypeError: EgressDenied: 169\.254\.169\.254 is not in this function's egress list/);
   });
 });
