@@ -590,6 +590,49 @@ describe("limits", () => {
     assert.equal((await run(rt, spinner)).report.cold, true, "the timed-out instance was discarded");
   });
 
+  it("a handler that throws something that is not an Error gives FunctionError naming the value", async () => {
+    for (const [thrown, expected] of [
+      ['"plain string"', "Uncaught plain string"],
+      ["{ code: 42 }", "Uncaught [object Object]"],
+      ["null", "Uncaught null"],
+      ["undefined", "Uncaught undefined"],
+    ] as const) {
+      const v = await deploy(`export default { async fetch() { throw ${thrown}; } };`);
+      const { result } = await run(rt, v);
+      assertError(result, "FunctionError");
+      assert.equal((result as { message: string }).message, expected);
+    }
+  });
+
+  it("cancels the timers an invocation leaves pending, so they never run in a later one", async () => {
+    const v = await deploy(`
+      let fired = 0;
+      export default {
+        async fetch(request, env, ctx) {
+          const op = new URL(request.url).pathname;
+          if (op === "/leak") {
+            setTimeout(() => { fired++; console.log("leaked timer fired"); }, 20);
+            setInterval(() => { fired++; }, 5);
+          }
+          if (op === "/kept") ctx.waitUntil(new Promise((r) => setTimeout(() => { console.log("kept alive"); r(); }, 20)));
+          return new Response(String(fired));
+        },
+      };`);
+    const leak = await run(rt, v, httpInput({ path: "/leak" }));
+    assert.equal(asResponse(leak.result).body, "0");
+    await new Promise((r) => setTimeout(r, 80));
+    const later = await run(rt, v, httpInput({ path: "/later" }));
+    assert.equal(later.report.cold, false, "the same instance");
+    assert.equal(asResponse(later.result).body, "0", "no timer of the ended invocation ran");
+    assert.deepEqual(later.report.logs, []);
+    // Work kept alive with waitUntil still runs its timers to the end.
+    const kept = await run(rt, v, httpInput({ path: "/kept" }));
+    assert.deepEqual(
+      kept.report.logs.map((l) => l.message),
+      ["kept alive"],
+    );
+  });
+
   it("a handler that never resolves times out", async () => {
     const v = await deploy(`export const handler = async () => { await new Promise(() => {}); };`);
     const started = Date.now();

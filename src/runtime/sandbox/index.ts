@@ -41,7 +41,12 @@ const promiseAll = Promise.all.bind(Promise);
  * thread hand-off) and runs them strictly one after another, each to its end (waitUntil included), so every log
  * line belongs to the invocation that wrote it. Each reports through `done` as it finishes, not at the batch's end.
  */
-function batched(run: (inv: Invocation) => Promise<SandboxResult | null>, onStart: (id: string) => void, done: Done) {
+function batched(
+  run: (inv: Invocation) => Promise<SandboxResult | null>,
+  onStart: (id: string) => void,
+  onEnd: (id: string) => void,
+  done: Done,
+) {
   let chain: Promise<unknown> = Promise.resolve();
   const report = (id: string, result: SandboxResult | null) => {
     try {
@@ -65,8 +70,14 @@ function batched(run: (inv: Invocation) => Promise<SandboxResult | null>, onStar
       () => {},
     );
     return next.then(
-      (r) => report(inv.meta.id, r),
-      (err: unknown) => report(inv.meta.id, { kind: "error", code: "FunctionError", message: String(err) }),
+      (r) => {
+        onEnd(inv.meta.id);
+        report(inv.meta.id, r);
+      },
+      (err: unknown) => {
+        onEnd(inv.meta.id);
+        report(inv.meta.id, { kind: "error", code: "FunctionError", message: String(err) });
+      },
     );
   };
   return async (invs: Invocation[]): Promise<null> => {
@@ -107,9 +118,13 @@ global.__pave_setup = (
     apply: (receiver, [request], options) => hostFetch.apply(receiver, [request, current], options),
   };
   connect(randomBytes, hostCrypto, fetchFor, ivm);
-  const timers = makeTimers((ms) => sleep.apply(undefined, [ms], COPY_BOTH_WAYS), reportError);
+  const timers = makeTimers(
+    (ms) => sleep.apply(undefined, [ms], COPY_BOTH_WAYS),
+    reportError,
+    () => current,
+  );
   const console = makeConsole((level, message) => log(current, level, message));
-  for (const [name, value] of Object.entries({ console, ...timers })) {
+  for (const [name, value] of Object.entries({ console, ...timers.globals })) {
     Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
   }
 
@@ -131,12 +146,17 @@ global.__pave_setup = (
       const fetchHandler = web as { fetch: Function };
       return [
         "web",
-        batched((inv) => dispatchWeb(fetchHandler, env, inv, (r) => respond(inv.meta.id, r)), onStart, done),
+        batched(
+          (inv) => dispatchWeb(fetchHandler, env, inv, (r) => respond(inv.meta.id, r)),
+          onStart,
+          timers.cancelOwnedBy,
+          done,
+        ),
       ];
     }
     if (mod && typeof mod.handler === "function") {
       const handler = mod.handler as Function;
-      return ["lambda", batched((inv) => dispatchLambda(handler, env, inv), onStart, done)];
+      return ["lambda", batched((inv) => dispatchLambda(handler, env, inv), onStart, timers.cancelOwnedBy, done)];
     }
     const found = mod ? Object.keys(mod).join(", ") || "nothing" : "nothing";
     return `the entry must export default { fetch(request, env, ctx) } or export a handler(event, context); it exports ${found}`;

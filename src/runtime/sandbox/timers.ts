@@ -17,6 +17,8 @@ interface Timer {
   /** When it is due (performance.now() milliseconds), then the order it was armed in: the firing order. */
   due: number;
   seq: number;
+  /** The invocation that set it ("" for the module's load): its timers end with it. */
+  owner: string;
 }
 
 /**
@@ -24,7 +26,7 @@ interface Timer {
  * so microtasks queued by one run before the next. An id is shared by timeouts and intervals, and clearing an
  * unknown one is a no-op. A throwing callback is reported, as a browser reports it.
  */
-export function makeTimers(sleep: Sleep, report: (error: unknown) => void) {
+export function makeTimers(sleep: Sleep, report: (error: unknown) => void, currentOwner: () => string) {
   let nextId = 1;
   let nextSeq = 0;
   const live = new Map<number, Timer>();
@@ -65,7 +67,16 @@ export function makeTimers(sleep: Sleep, report: (error: unknown) => void) {
       throw new TypeError("The callback must be a function (string callbacks are not evaluated)");
     }
     const id = nextId++;
-    const timer: Timer = { id, fn: fn as Timer["fn"], args, delay: delayOf(ms), repeat, due: 0, seq: 0 };
+    const timer: Timer = {
+      id,
+      fn: fn as Timer["fn"],
+      args,
+      delay: delayOf(ms),
+      repeat,
+      due: 0,
+      seq: 0,
+      owner: currentOwner(),
+    };
     live.set(id, timer);
     arm(timer);
     return id;
@@ -73,9 +84,18 @@ export function makeTimers(sleep: Sleep, report: (error: unknown) => void) {
   const clear = (id: unknown) => void live.delete(Number(id) | 0);
 
   return {
-    setTimeout: (fn: unknown, ms?: unknown, ...args: unknown[]) => schedule(fn, ms, args, false),
-    setInterval: (fn: unknown, ms?: unknown, ...args: unknown[]) => schedule(fn, ms, args, true),
-    clearTimeout: clear,
-    clearInterval: clear,
+    globals: {
+      setTimeout: (fn: unknown, ms?: unknown, ...args: unknown[]) => schedule(fn, ms, args, false),
+      setInterval: (fn: unknown, ms?: unknown, ...args: unknown[]) => schedule(fn, ms, args, true),
+      clearTimeout: clear,
+      clearInterval: clear,
+    },
+    /**
+     * Cancels the timers an invocation left pending when it ended (after its waitUntil work): they would otherwise
+     * fire during a later invocation, run its code for no one, and log under its id. Keep work alive with waitUntil.
+     */
+    cancelOwnedBy(owner: string): void {
+      for (const [id, t] of live) if (t.owner === owner) live.delete(id);
+    },
   };
 }
