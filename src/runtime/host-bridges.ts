@@ -49,16 +49,23 @@ export async function fetchBridge(perform: PerformFetch, request: unknown, id: u
 }
 
 /**
- * The bridges, in the order `__pave_setup` takes them after its first five parameters:
+ * The bridges, in the order `__pave_setup` takes them after its first five parameters (`onAsync` hears of each
+ * asynchronous call, which ends the isolate's inline runs: see Instance):
  * `randomBytes(n) → Uint8Array` (blocking), `hostCrypto(call) → Promise<CryptoReply>`,
  * `hostFetch(request) → Promise<FetchReply>` (References applied with copied arguments and results), and
  * isolated-vm's module itself, of which the sandbox keeps only `ExternalCopy` (structuredClone).
  */
-export function webBridges(perform: PerformFetch): ivm.Transferable[] {
+export function webBridges(perform: PerformFetch, onAsync: () => void): ivm.Transferable[] {
   return [
     new ivm.Callback(randomBytes),
-    new ivm.Reference(cryptoCall),
-    new ivm.Reference((request: unknown, id: unknown) => fetchBridge(perform, request, id)),
+    new ivm.Reference((call: unknown) => {
+      onAsync();
+      return cryptoCall(call);
+    }),
+    new ivm.Reference((request: unknown, id: unknown) => {
+      onAsync();
+      return fetchBridge(perform, request, id);
+    }),
     // The module crosses as a module of the isolate's own (its type declarations do not say it can), and its
     // ExternalCopy then serialises on the isolate's thread; a class transferred alone arrives unconstructible.
     ivm as unknown as ivm.Transferable,

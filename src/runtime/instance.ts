@@ -29,6 +29,8 @@ export interface VersionCode {
   /** Instances kept warm while this version is its function's provisioned one (`Runtime.provision`). @default 0 */
   minInstances?: number;
   bundle: string;
+  /** Set by the runtime once an inline run of this version was slow: its invocations then always go to a thread. */
+  inlineOff?: boolean;
   /** V8 code cache for the bundle, filled by the first compile of this version in this process. */
   cachedData?: ivm.ExternalCopy<ArrayBuffer>;
 }
@@ -86,6 +88,13 @@ interface Sink {
   byId: Map<string, Running>;
   /** The version's bindings, once one is loaded; they also scrub its secrets from log lines. */
   bindings?: InstanceBindings;
+  /**
+   * Set the first time the isolate asks the host for something asynchronous (a timer, a binding, fetch, Web Crypto).
+   * From then on its code may resume on isolated-vm's threads at any moment, so it is never run inline again.
+   */
+  asyncUsed?: boolean;
+  /** Set when an inline attempt was cut short: host calls it queued must not act (its invocation runs again). */
+  aborted?: boolean;
 }
 
 function freshRunning(): Running {
@@ -127,7 +136,10 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
   };
   // Never rejects: isolated-vm would surface a rejected host promise as an unhandled rejection on the host.
   const hostCall = (id: string, op: string, args: unknown[]): Promise<HostReply> => {
-    if (!sink.bindings) return Promise.resolve({ ok: false, message: "BindingDenied: no function is loaded" });
+    sink.asyncUsed = true;
+    if (!sink.bindings || sink.aborted) {
+      return Promise.resolve({ ok: false, message: "BindingDenied: no function is loaded" });
+    }
     return sink.bindings.handle(sink.byId.get(id)?.ctx, op, args).then(
       (value) => ({ ok: true, value }),
       (err: unknown) => ({ ok: false, message: err instanceof Error ? err.message : String(err) }),
@@ -156,12 +168,20 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
       undefined,
       [
         new ivm.Callback(log),
-        new ivm.Reference((ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())),
+        new ivm.Reference((ms: number) => {
+          sink.asyncUsed = true;
+          return new Promise((resolve) => setTimeout(resolve, ms).unref());
+        }),
         new ivm.Callback(respond),
         new ivm.Callback(parseUrl),
         // Asynchronous: the isolate goes on with the next invocation instead of waiting for the host to take this one.
         new ivm.Callback(done, { ignored: true }),
-        ...webBridges((request, id) => fetchFor(sink, request, id)),
+        ...webBridges(
+          (request, id) => fetchFor(sink, request, id),
+          () => {
+            sink.asyncUsed = true;
+          },
+        ),
         new ivm.Reference(hostCall),
       ],
       { result: { reference: true } },
@@ -184,6 +204,8 @@ export class Instance {
   readonly #sink: Sink;
   /** Invocations handed over and not settled, in the order the sandbox runs them; the first is running. */
   readonly #queue: Queued[] = [];
+  /** Calls into the isolate on isolated-vm's threads that have not returned. */
+  #asyncCalls = 0;
   /** Invocations not yet sent into the isolate; sent together at the end of this turn of the event loop. */
   #outbox: Invocation[] = [];
   /** When the running invocation started (host clock), so the pool queues only behind fresh ones. */
@@ -277,7 +299,7 @@ export class Instance {
       returned = await new Promise<SandboxResult | null>((resolve, reject) => {
         running.onDone = resolve;
         running.onFail = reject;
-        this.#send(inv);
+        this.#send(inv, entry);
       });
     } catch (err) {
       failure = classify(err, this.#isolate, entry.timedOut);
@@ -318,9 +340,56 @@ export class Instance {
     return { ...outcome, message: redactSecrets(outcome.message, secrets) };
   }
 
-  #send(inv: Invocation): void {
+  #send(inv: Invocation, entry: Queued): void {
+    if (this.#canInline()) {
+      this.#runInline(inv, entry);
+      return;
+    }
     this.#outbox.push(inv);
     if (this.#outbox.length === 1) setImmediate(() => this.#flush());
+  }
+
+  /**
+   * Inline: run on this thread, synchronously, instead of handing the call to isolated-vm's threads. For a quick
+   * handler that is most of the cost saved (a thread wake-up and hand-back each way). Only when nothing else can be
+   * running in the isolate: no other invocation here, no call in flight, and its code has never waited on the host.
+   */
+  #canInline(): boolean {
+    return (
+      this.#queue.length === 1 &&
+      this.#outbox.length === 0 &&
+      this.#asyncCalls === 0 &&
+      !this.#sink.asyncUsed &&
+      !this.version.inlineOff &&
+      !this.#isolate.isDisposed
+    );
+  }
+
+  /**
+   * The handler runs to its first wait (or its end) before this returns; its result comes back through `done` as on
+   * the threaded path. V8 stops it at INLINE_BUDGET_MS, so a slow or spinning handler holds the event loop that long
+   * at most: the isolate is then discarded (its state is unknown), host calls it queued are refused, and the
+   * invocation is reported lost — it runs again, threaded, on a fresh instance (nothing it did reached the world).
+   * A version whose inline runs are slow is moved to threads for good: CPU-heavy code runs better off this thread.
+   */
+  #runInline(inv: Invocation, entry: Queued): void {
+    const remaining = inv.meta.deadline - Date.now();
+    const budget = Math.max(1, Math.min(INLINE_BUDGET_MS, remaining));
+    const started = performance.now();
+    try {
+      this.#dispatch.applySync(undefined, [[inv]], { arguments: { copy: true }, timeout: budget });
+    } catch (err) {
+      const cutShort = /Script execution timed out/.test(err instanceof Error ? err.message : String(err));
+      if (cutShort && budget < remaining) {
+        this.version.inlineOff = true;
+        this.#sink.aborted = true;
+        entry.stranded = true;
+        this.dispose();
+      }
+      this.#sink.byId.get(inv.meta.id)?.onFail?.(err);
+      return;
+    }
+    if (performance.now() - started > INLINE_SLOW_MS) this.version.inlineOff = true;
   }
 
   /**
@@ -336,8 +405,10 @@ export class Instance {
       setImmediate(() => {
         for (const inv of batch) this.#sink.byId.get(inv.meta.id)?.onFail?.(err);
       });
+    this.#asyncCalls++;
     this.#dispatch
       .apply(undefined, [batch], { arguments: { copy: true }, result: { promise: true } })
+      .finally(() => this.#asyncCalls--)
       .then(() => failRest(new Error("the function finished without responding")), failRest);
   }
 
@@ -348,8 +419,12 @@ export class Instance {
     this.headSince = Date.now();
     head.cpuStart = this.#isolate.isDisposed ? 0n : this.#isolate.cpuTime;
     head.timer = setTimeout(() => {
-      head.timedOut = true;
+      // Already gone: V8 threw it out for its heap, in code no call of ours was waiting on (see #runInline).
+      head.timedOut = !this.#isolate.isDisposed;
       this.dispose();
+      // A threaded call fails by itself when its isolate goes; code that started inline has no call to fail.
+      const gone = new Error("Isolate was disposed");
+      for (const q of this.#queue) this.#sink.byId.get(q.id)?.onFail?.(gone);
     }, this.version.timeoutMs);
   }
 
@@ -374,9 +449,14 @@ type HostReply = { ok: true; value: unknown } | { ok: false; message: string };
 
 /** A function's fetch, for the invocation `id`: through its egress grants (see bindings/egress.ts). */
 function fetchFor(sink: Sink, request: EgressRequest, id: string): Promise<EgressResponse> {
-  if (!sink.bindings) return Promise.reject(new EgressError("EgressDenied", "no function is loaded"));
+  if (!sink.bindings || sink.aborted) return Promise.reject(new EgressError("EgressDenied", "no function is loaded"));
   return sink.bindings.handle(sink.byId.get(id)?.ctx, "fetch", [request]) as Promise<EgressResponse>;
 }
+
+/** Longest an inline run may hold the event loop before V8 stops it (it then runs again, threaded). */
+const INLINE_BUDGET_MS = 50;
+/** An inline run slower than this moves its version to threads. */
+const INLINE_SLOW_MS = 2;
 
 /** isolated-vm's types omit the code-cache fields that compileScript sets on the script. */
 type CachedScript = ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };

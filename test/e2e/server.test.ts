@@ -692,7 +692,7 @@ describe("clean shutdown", () => {
     return new Response("ok");
   },
 };\n`,
-        { concurrency: 1000, memory: 16 },
+        { concurrency: 1000, memory: 16, timeout: "10s" },
       );
       const responses = await Promise.all(Array.from({ length: 200 }, () => fetch(`${t.server.url}/fn/burst`)));
       const closed = t.server.close();
