@@ -12,7 +12,12 @@ const WARMUP = 20;
 async function probe(fnDir: string, count: number): Promise<InstanceFigures> {
   const bundle = await bundleEntry(fnDir, "index.ts");
   // Nothing may expire or be refused while the instances pile up: an hour of idle TTL, no per-version limit.
-  const rt = await Runtime.start({ idleTtlMs: 3_600_000, softInstanceLimit: count + WARMUP });
+  // The budget counts memory limits (128 MB each), not use: this bench measures what instances really take.
+  const rt = await Runtime.start({
+    idleTtlMs: 3_600_000,
+    softInstanceLimit: count + WARMUP,
+    memoryBudgetMb: (count + WARMUP) * 128,
+  });
   try {
     for (let i = 0; i < WARMUP; i++) await invokeHello(rt, helloVersion(bundle, `warmup-${i}`, "v1"));
     const before = await settled(rt);

@@ -39,6 +39,8 @@ export interface ServerOptions {
    * @default half of the host's memory
    */
   memoryBudgetMb?: number;
+  /** Where handlers run (see RuntimeOptions.inline). @default "auto" */
+  inline?: "auto" | "always" | "never";
   /** The process environment the node reads its settings from (`PAVE_MASTER_KEY`). @default process.env */
   env?: Record<string, string | undefined>;
   /** How often expired kv entries are deleted. @default 60000 */
@@ -89,6 +91,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const runtime = await Runtime.start({
     idleTtlMs: options.idleTtlMs ?? 300_000,
     ...(options.memoryBudgetMb !== undefined && { memoryBudgetMb: options.memoryBudgetMb }),
+    ...(options.inline !== undefined && { inline: options.inline }),
     bindings,
   });
   const recorder = new ActivationRecorder(store, logger);

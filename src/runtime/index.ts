@@ -4,7 +4,7 @@ import { availableParallelism, totalmem } from "node:os";
 import { PaveError } from "../errors.ts";
 import type { EgressCall } from "../store/index.ts";
 import { type BindingHost, type EgressLimits, instanceBindings } from "./bindings/index.ts";
-import type { Failure, Instance, LogEntry, LogLimits, Outcome, VersionCode } from "./instance.ts";
+import type { Failure, InlineMode, Instance, LogEntry, LogLimits, Outcome, VersionCode } from "./instance.ts";
 import { apiGatewayEvent, type HttpInput, lambdaResultToHttp } from "./lambda-http.ts";
 import { InstancePool } from "./pool.ts";
 import type { HandlerStyle, HttpResponse, Invocation, InvocationMeta } from "./protocol.ts";
@@ -35,6 +35,11 @@ export interface RuntimeOptions {
   maxQueue?: number;
   /** Queue behind a running invocation only if it started less than this long ago (it is probably quick). @default 10 */
   queueWindowMs?: number;
+  /**
+   * Whether handlers may run on the event loop's thread (see Instance.#runInline): `auto` while the loop has spare
+   * time, `always`, or `never` (always on isolated-vm's threads). @default "auto"
+   */
+  inline?: InlineMode;
   /** How long a request over `softInstanceLimit` waits for a busy instance before cold-starting anyway. @default 20 */
   maxWaitMs?: number;
   /** Spare isolates booted ahead per memory size, for fast cold starts. @default 2 */
@@ -106,6 +111,7 @@ export class Runtime {
       queueWindowMs: options.queueWindowMs ?? 10,
       memoryBudgetMb: options.memoryBudgetMb ?? defaultMemoryBudgetMb(),
       bindings: (version) => instanceBindings(options.bindings, version, egress),
+      inline: options.inline ?? "auto",
     });
     return new Runtime(pool, options.maxResponseBytes ?? 6 * 1024 * 1024);
   }

@@ -16,6 +16,9 @@ import { webBridges } from "./host-bridges.ts";
 import type { HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "./protocol.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 
+/** Where handlers run: see RuntimeOptions.inline. */
+export type InlineMode = "auto" | "always" | "never";
+
 /** A version as the runtime needs it. */
 export interface VersionCode {
   env: string;
@@ -176,6 +179,8 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
         new ivm.Callback(parseUrl),
         // Asynchronous: the isolate goes on with the next invocation instead of waiting for the host to take this one.
         new ivm.Callback(done, { ignored: true }),
+        // Synchronous, for results of inline runs: the host is on this very call's stack and takes them at once.
+        new ivm.Callback(done),
         ...webBridges(
           (request, id) => fetchFor(sink, request, id),
           () => {
@@ -201,6 +206,8 @@ export class Instance {
   lastUsed = 0;
   readonly #isolate: ivm.Isolate;
   readonly #dispatch: ivm.Reference<(invs: Invocation[]) => Promise<null>>;
+  readonly #inline: ivm.Reference<(inv: Invocation) => void>;
+  readonly #inlineMode: InlineMode;
   readonly #sink: Sink;
   /** Invocations handed over and not settled, in the order the sandbox runs them; the first is running. */
   readonly #queue: Queued[] = [];
@@ -217,12 +224,16 @@ export class Instance {
     isolate: ivm.Isolate,
     style: HandlerStyle,
     dispatch: ivm.Reference<(invs: Invocation[]) => Promise<null>>,
+    inline: ivm.Reference<(inv: Invocation) => void>,
+    inlineMode: InlineMode,
     sink: Sink,
   ) {
     this.version = version;
     this.#isolate = isolate;
     this.style = style;
     this.#dispatch = dispatch;
+    this.#inline = inline;
+    this.#inlineMode = inlineMode;
     // Lines logged by top-level code wait in sink.load and belong to the first (cold) invocation, as Lambda's INIT
     // lines do.
     this.#sink = sink;
@@ -232,7 +243,12 @@ export class Instance {
    * Loads a version into a booted isolate (see `boot`): evaluates the bundle and finds its handler.
    * Throws InvalidHandler, BuildError, FunctionError, Timeout or OutOfMemory; the isolate is disposed then.
    */
-  static async create(version: VersionCode, booted: Booted, bindings: InstanceBindings): Promise<Instance> {
+  static async create(
+    version: VersionCode,
+    booted: Booted,
+    bindings: InstanceBindings,
+    inlineMode: InlineMode = "auto",
+  ): Promise<Instance> {
     const { isolate, context, bind, init, sink } = booted;
     try {
       sink.bindings = bindings;
@@ -255,7 +271,8 @@ export class Instance {
       const dispatch = (await ready.get(1, { reference: true })) as ivm.Reference<
         (invs: Invocation[]) => Promise<null>
       >;
-      return new Instance(version, isolate, style, dispatch, sink);
+      const inline = (await ready.get(2, { reference: true })) as ivm.Reference<(inv: Invocation) => void>;
+      return new Instance(version, isolate, style, dispatch, inline, inlineMode, sink);
     } catch (err) {
       const failure = classify(err, isolate, false);
       if (!isolate.isDisposed) isolate.dispose();
@@ -361,13 +378,15 @@ export class Instance {
       this.#asyncCalls === 0 &&
       !this.#sink.asyncUsed &&
       !this.version.inlineOff &&
+      this.#inlineMode !== "never" &&
+      (this.#inlineMode === "always" || !loopIsBusy()) &&
       !this.#isolate.isDisposed
     );
   }
 
   /**
-   * The handler runs to its first wait (or its end) before this returns; its result comes back through `done` as on
-   * the threaded path. V8 stops it at INLINE_BUDGET_MS, so a slow or spinning handler holds the event loop that long
+   * The handler runs to its first wait (or its end) before this returns, its result handed over on the way (a
+   * synchronous `done`). V8 stops it at INLINE_BUDGET_MS, so a slow or spinning handler holds the event loop that long
    * at most: the isolate is then discarded (its state is unknown), host calls it queued are refused, and the
    * invocation is reported lost — it runs again, threaded, on a fresh instance (nothing it did reached the world).
    * A version whose inline runs are slow is moved to threads for good: CPU-heavy code runs better off this thread.
@@ -375,9 +394,9 @@ export class Instance {
   #runInline(inv: Invocation, entry: Queued): void {
     const remaining = inv.meta.deadline - Date.now();
     const budget = Math.max(1, Math.min(INLINE_BUDGET_MS, remaining));
-    const started = performance.now();
+    const cpuBefore = this.#isolate.cpuTime;
     try {
-      this.#dispatch.applySync(undefined, [[inv]], { arguments: { copy: true }, timeout: budget });
+      this.#inline.applySync(undefined, [inv], { arguments: { copy: true }, timeout: budget });
     } catch (err) {
       const cutShort = /Script execution timed out/.test(err instanceof Error ? err.message : String(err));
       if (cutShort && budget < remaining) {
@@ -389,7 +408,10 @@ export class Instance {
       this.#sink.byId.get(inv.meta.id)?.onFail?.(err);
       return;
     }
-    if (performance.now() - started > INLINE_SLOW_MS) this.version.inlineOff = true;
+    // CPU time, not wall time: a busy host or a GC pause must not count against the function.
+    if (!this.#isolate.isDisposed && Number(this.#isolate.cpuTime - cpuBefore) / 1e6 > INLINE_SLOW_MS) {
+      this.version.inlineOff = true;
+    }
   }
 
   /**
@@ -453,10 +475,28 @@ function fetchFor(sink: Sink, request: EgressRequest, id: string): Promise<Egres
   return sink.bindings.handle(sink.byId.get(id)?.ctx, "fetch", [request]) as Promise<EgressResponse>;
 }
 
+/**
+ * Whether the event loop has been nearly saturated lately. Inline runs save a thread hand-off but add the handler's
+ * time to this thread's; under load, the threaded path runs handlers in parallel with HTTP and wins throughput.
+ */
+function loopIsBusy(): boolean {
+  const now = performance.now();
+  if (now - loop.sampledAt >= LOOP_SAMPLE_MS) {
+    const elu = performance.eventLoopUtilization(loop.last);
+    loop.busy = elu.utilization > BUSY_LOOP_UTILIZATION;
+    loop.last = performance.eventLoopUtilization();
+    loop.sampledAt = now;
+  }
+  return loop.busy;
+}
+const LOOP_SAMPLE_MS = 50;
+const BUSY_LOOP_UTILIZATION = 0.7;
+const loop = { sampledAt: 0, busy: false, last: performance.eventLoopUtilization() };
+
 /** Longest an inline run may hold the event loop before V8 stops it (it then runs again, threaded). */
 const INLINE_BUDGET_MS = 50;
-/** An inline run slower than this moves its version to threads. */
-const INLINE_SLOW_MS = 2;
+/** An inline run that takes more CPU than this moves its version to threads (a quick handler takes well under 1 ms). */
+const INLINE_SLOW_MS = 10;
 
 /** isolated-vm's types omit the code-cache fields that compileScript sets on the script. */
 type CachedScript = ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };

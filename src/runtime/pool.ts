@@ -4,7 +4,7 @@ import { PaveError } from "../errors.ts";
 import type { InstanceBindings } from "./bindings/index.ts";
 import { Capacity } from "./capacity.ts";
 import { IdleInstances } from "./idle.ts";
-import { Instance, type LogLimits, type VersionCode } from "./instance.ts";
+import { type InlineMode, Instance, type LogLimits, type VersionCode } from "./instance.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 import { Spares } from "./spares.ts";
 import type { PoolStats, VersionStats } from "./stats.ts";
@@ -34,6 +34,8 @@ export interface PoolOptions {
   queueWindowMs: number;
   /** A version's bindings for a new instance (secrets are read then). */
   bindings: (version: VersionCode) => Promise<InstanceBindings>;
+  /** See RuntimeOptions.inline. */
+  inline: InlineMode;
   /**
    * The most memory live instances may hold, as the sum of their memory limits (spares excluded). A cold start that
    * would pass it first evicts idle instances, least recently used first; if that is not enough it fails with
@@ -212,7 +214,7 @@ export class InstancePool {
       const code = this.#codeFor(version);
       // Bindings first: if reading the secrets fails, no spare isolate has been taken.
       const bindings = await this.#options.bindings(code);
-      instance = await Instance.create(code, await this.#spares.take(version.memoryMb), bindings);
+      instance = await Instance.create(code, await this.#spares.take(version.memoryMb), bindings, this.#options.inline);
     } catch (err) {
       this.#capacity.remove(versionKey(version));
       throw err;

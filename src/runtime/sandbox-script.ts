@@ -73,6 +73,7 @@ async function warmUp(context: ivm.Context): Promise<void> {
       new ivm.Callback(none),
       new ivm.Callback(() => ["http://localhost/"]),
       new ivm.Callback(none),
+      new ivm.Callback(none),
       new ivm.Callback((n: number) => new Uint8Array(n)),
       new ivm.Reference(() => Promise.resolve({ ok: false, name: "Error", message: "warm-up", dom: false })),
       new ivm.Reference(() => Promise.resolve({ ok: false, message: "warm-up" })),

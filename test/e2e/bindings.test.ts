@@ -139,7 +139,8 @@ describe("kv, secrets and topics bindings", () => {
   const STRIPE = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
 
   before(async () => {
-    t = await startTestServer();
+    // Inline runs always, so that the handler cut short inline (below) is certain to be one.
+    t = await startTestServer({ inline: "always" });
     await t.client.putKvValue("prices", "apple", "3");
     await t.client.setSecret("STRIPE_KEY", STRIPE);
     await t.client.setSecret("OTHER_KEY", "not-for-you-1234");
@@ -328,6 +329,20 @@ describe("kv, secrets and topics bindings", () => {
       (await text("publisher/big")).body,
       /^PayloadTooLarge: the message is \d+ bytes of JSON; the limit is 262144$/,
     );
+  });
+
+  it("does not repeat what a handler cut short inline had asked for: its rerun publishes once", async () => {
+    await t.client.createTopic("spins");
+    await deploySource(
+      t.client,
+      "spinner",
+      `export default { fetch(request, env) { env.SPINS.publish({ at: "start" }); for (;;) {} } };`,
+      { bindings: bindings("topics:\n  SPINS: spins"), timeout: "300ms" },
+    );
+    const r = await text("spinner/");
+    assert.equal(r.status, 504);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await t.server.store.listEvents("prod", "spins", { limit: 10 })).length, 1);
   });
 
   it("records GB-seconds and the isolate's CPU time on the activation", async () => {

@@ -633,6 +633,32 @@ describe("limits", () => {
     );
   });
 
+  it("a handler that holds the CPU past the inline budget still completes, rerun off the event loop", async () => {
+    const v = await deploy(`
+      let runs = 0;
+      export default {
+        fetch() {
+          runs++;
+          const until = Date.now() + 120;
+          while (Date.now() < until) {}
+          return new Response("done after " + runs + " run(s) of this instance");
+        },
+      };`);
+    const inlineRt = await Runtime.start({ inline: "always" });
+    try {
+      const { result, report } = await run(inlineRt, v);
+      // The inline attempt was stopped at 50 ms and its isolate discarded; a fresh instance ran it to the end.
+      assert.equal(bodyText(asResponse(result)), "done after 1 run(s) of this instance");
+      assert.equal(report.cold, true);
+      assert.equal(inlineRt.stats().coldStarts, 2, "one instance for the cut-short attempt, one for the rerun");
+      // The version now runs threaded: a second call is not cut short (one more instance at most, none here).
+      assert.match(bodyText(asResponse((await run(inlineRt, v)).result)), /^done after/);
+      assert.equal(inlineRt.stats().coldStarts, 2);
+    } finally {
+      inlineRt.close();
+    }
+  });
+
   it("a handler that never resolves times out", async () => {
     const v = await deploy(`export const handler = async () => { await new Promise(() => {}); };`);
     const started = Date.now();

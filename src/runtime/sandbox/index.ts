@@ -46,14 +46,18 @@ function batched(
   onStart: (id: string) => void,
   onEnd: (id: string) => void,
   done: Done,
+  doneNow: Done,
 ) {
+  // Whether the host is inside a synchronous (inline) call: a result is then handed over at once, on its thread.
+  let inline = false;
   let chain: Promise<unknown> = Promise.resolve();
   const report = (id: string, result: SandboxResult | null) => {
+    const deliver = inline ? doneNow : done;
     try {
-      done(id, result);
+      deliver(id, result);
     } catch (err) {
       // The result could not be copied out (function code can put anything on a Response it tampers with).
-      done(id, {
+      deliver(id, {
         kind: "error",
         code: "InvalidResponse",
         message: `the result cannot leave the isolate: ${String(err)}`,
@@ -80,13 +84,24 @@ function batched(
       },
     );
   };
-  return async (invs: Invocation[]): Promise<null> => {
+  const threaded = async (invs: Invocation[]): Promise<null> => {
+    inline = false;
     // A plain loop and a Promise.all captured at load: function code may have replaced Array.prototype.map.
     const runs: Promise<void>[] = [];
     for (let i = 0; i < invs.length; i++) runs[i] = one(invs[i] as Invocation);
     await promiseAll(runs);
     return null;
   };
+  /**
+   * One invocation on the host's own thread (see Instance.#runInline): it runs to its end or its first wait on the
+   * host before the host's call returns, so its result is handed over then and there. A result that comes later (the
+   * code waited on the host) arrives the same way, from isolated-vm's thread, the next threaded call resetting it.
+   */
+  const inlineRun = (inv: Invocation): void => {
+    inline = true;
+    void one(inv);
+  };
+  return [threaded, inlineRun] as const;
 }
 
 /**
@@ -101,6 +116,7 @@ global.__pave_setup = (
   respond: Respond,
   parseUrl: (input: string, base?: string) => string[] | null,
   done: Done,
+  doneNow: Done,
   randomBytes: (n: number) => Uint8Array,
   hostCrypto: HostReference<[HostCryptoCall], HostCryptoReply>,
   hostFetch: HostReference<[HostFetchRequest, string], HostFetchReply>,
@@ -138,7 +154,7 @@ global.__pave_setup = (
     global.process = Object.freeze({ env: Object.freeze({ ...spec.secrets }) });
   };
 
-  const init = (): [HandlerStyle, (invs: Invocation[]) => Promise<null>] | string => {
+  const init = (): [HandlerStyle, (invs: Invocation[]) => Promise<null>, (inv: Invocation) => void] | string => {
     const mod = global[MODULE_GLOBAL] as Record<string, unknown> | undefined;
     global[MODULE_GLOBAL] = undefined;
     const web = mod?.default as { fetch?: unknown } | undefined;
@@ -146,17 +162,21 @@ global.__pave_setup = (
       const fetchHandler = web as { fetch: Function };
       return [
         "web",
-        batched(
+        ...batched(
           (inv) => dispatchWeb(fetchHandler, env, inv, (r) => respond(inv.meta.id, r)),
           onStart,
           timers.cancelOwnedBy,
           done,
+          doneNow,
         ),
       ];
     }
     if (mod && typeof mod.handler === "function") {
       const handler = mod.handler as Function;
-      return ["lambda", batched((inv) => dispatchLambda(handler, env, inv), onStart, timers.cancelOwnedBy, done)];
+      return [
+        "lambda",
+        ...batched((inv) => dispatchLambda(handler, env, inv), onStart, timers.cancelOwnedBy, done, doneNow),
+      ];
     }
     const found = mod ? Object.keys(mod).join(", ") || "nothing" : "nothing";
     return `the entry must export default { fetch(request, env, ctx) } or export a handler(event, context); it exports ${found}`;
