@@ -4,6 +4,7 @@ import { getRandomValues } from "node:crypto";
 import ivm from "isolated-vm";
 import type { EgressRequest, EgressResponse } from "./bindings/index.ts";
 import { cryptoCall } from "./host-crypto.ts";
+import type { FetchReply } from "./protocol.ts";
 
 /** The Web Crypto limit for one getRandomValues call, and so for one bridge call. */
 const MAX_RANDOM_BYTES = 65536;
@@ -16,8 +17,6 @@ function randomBytes(n: unknown): Uint8Array {
   // Its own buffer, exactly n bytes: never a view into a shared pool that would copy more into the isolate.
   return getRandomValues(new Uint8Array(n));
 }
-
-export type FetchReply = { ok: true; response: EgressResponse } | { ok: false; message: string };
 
 /** Performs a function's fetch for the invocation `id` (the instance knows its grants); rejects with a coded error. */
 export type PerformFetch = (request: EgressRequest, id: string) => Promise<EgressResponse>;

@@ -60,4 +60,27 @@ export type SandboxResult =
   | { kind: "value"; json: string }
   | { kind: "error"; code: "FunctionError" | "InvalidResponse"; message: string };
 
+/** A function's outbound `fetch` as it leaves the sandbox (buffered: the body was read to its end inside). */
+export interface FetchRequest {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  body: Uint8Array | string | null;
+  /** `follow` (the default), `manual` (return the 3xx) or `error`; the host follows, checking each hop. */
+  redirect?: string;
+}
+
+/** What the host's egress brings back; `url` and `redirected` describe the redirects it followed. */
+export interface FetchResponse {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: Uint8Array;
+  url: string;
+  redirected: boolean;
+}
+
+/** What the fetch bridge answers: the response, or why there is none (a message, never a thrown object). */
+export type FetchReply = { ok: true; response: FetchResponse } | { ok: false; message: string };
+
 export type SandboxLogLevel = "debug" | "info" | "warn" | "error";

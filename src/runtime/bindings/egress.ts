@@ -6,26 +6,11 @@ import { networkInterfaces } from "node:os";
 import ipaddr from "ipaddr.js";
 import { Agent, request } from "undici";
 import type { EgressCall } from "../../store/index.ts";
+import type { FetchRequest, FetchResponse } from "../protocol.ts";
 
-/** A request as it leaves the sandbox. */
-export interface EgressRequest {
-  url: string;
-  method: string;
-  headers: [string, string][];
-  body: Uint8Array | string | null;
-  /** `follow` (the default), `manual` (return the 3xx) or `error`. */
-  redirect?: string;
-}
-
-export interface EgressResponse {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: Uint8Array;
-  /** The URL of the final response, after redirects. */
-  url: string;
-  redirected: boolean;
-}
+/** A request as it leaves the sandbox, and the response the host brings back. */
+export type EgressRequest = FetchRequest;
+export type EgressResponse = FetchResponse;
 
 export interface EgressLimits {
   /** Largest response body read, in bytes. @default 6 MiB */

@@ -1,30 +1,11 @@
 // The host's bridges as the sandbox's own modules see them: handed over once by __pave_setup and kept in this
 // module's scope, which function code cannot reach. Everything crossing them is copied, both ways.
 
-/** What a bridged fetch sends out (see src/runtime/bindings/egress.ts). */
-export interface HostFetchRequest {
-  url: string;
-  method: string;
-  headers: [string, string][];
-  body: Uint8Array | string | null;
-  /** `follow`, `manual` or `error`: the host follows redirects, checking each hop against the grants. */
-  redirect: string;
-}
+import type { FetchReply, FetchRequest } from "../protocol.ts";
 
-/** What it gets back: the response, or why there is none (a message, never a thrown object). */
-export type HostFetchReply =
-  | {
-      ok: true;
-      response: {
-        status: number;
-        statusText: string;
-        headers: [string, string][];
-        body: Uint8Array;
-        url?: string;
-        redirected?: boolean;
-      };
-    }
-  | { ok: false; message: string };
+/** What a bridged fetch sends out, and what it gets back (see src/runtime/bindings/egress.ts). */
+export type HostFetchRequest = FetchRequest;
+export type HostFetchReply = FetchReply;
 
 /** A Web Crypto operation for the host (see src/runtime/host-crypto.ts); byte fields are Uint8Array copies. */
 export interface HostCryptoCall {

@@ -1,4 +1,5 @@
 // Request and Response as the Fetch standard shapes them, over the Body in body.ts.
+import type { FetchResponse } from "../protocol.ts";
 import { Body, cloneBody, type Extracted, extractBody, takeBody } from "./body.ts";
 import { freezeHeaders, Headers, type HeadersInit } from "./headers.ts";
 import { events } from "./lazy.ts";
@@ -296,14 +297,7 @@ export class Response extends Body {
 }
 
 /** A Response for what a fetch brought back: any status the network gives, headers immutable. */
-export function responseFromNetwork(r: {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: Uint8Array;
-  url: string;
-  redirected: boolean;
-}): Response {
+export function responseFromNetwork(r: FetchResponse): Response {
   const nullBody = NULL_BODY_STATUS.has(r.status);
   const internal: Internal = {
     status: r.status,

@@ -7,21 +7,23 @@ declare function require(id: string): unknown;
 // top-level functions would be hoisted into the sandbox's top level and created in every isolate at boot.
 const ponyfill = require("web-streams-polyfill") as typeof import("web-streams-polyfill");
 
-const {
-  ByteLengthQueuingStrategy,
-  CountQueuingStrategy,
-  ReadableByteStreamController,
-  ReadableStream,
-  ReadableStreamBYOBReader,
-  ReadableStreamBYOBRequest,
-  ReadableStreamDefaultController,
-  ReadableStreamDefaultReader,
-  TransformStream,
-  TransformStreamDefaultController,
-  WritableStream,
-  WritableStreamDefaultController,
-  WritableStreamDefaultWriter,
-} = ponyfill;
+/** The Streams standard's globals, every one the polyfill offers. */
+const GLOBALS = {
+  ByteLengthQueuingStrategy: ponyfill.ByteLengthQueuingStrategy,
+  CountQueuingStrategy: ponyfill.CountQueuingStrategy,
+  ReadableByteStreamController: ponyfill.ReadableByteStreamController,
+  ReadableStream: ponyfill.ReadableStream,
+  ReadableStreamBYOBReader: ponyfill.ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest: ponyfill.ReadableStreamBYOBRequest,
+  ReadableStreamDefaultController: ponyfill.ReadableStreamDefaultController,
+  ReadableStreamDefaultReader: ponyfill.ReadableStreamDefaultReader,
+  TransformStream: ponyfill.TransformStream,
+  TransformStreamDefaultController: ponyfill.TransformStreamDefaultController,
+  WritableStream: ponyfill.WritableStream,
+  WritableStreamDefaultController: ponyfill.WritableStreamDefaultController,
+  WritableStreamDefaultWriter: ponyfill.WritableStreamDefaultWriter,
+};
+const { ReadableStream } = GLOBALS;
 type ReadableStream<R> = import("web-streams-polyfill").ReadableStream<R>;
 
 export type { ReadableStream };
@@ -75,19 +77,7 @@ function isReadableStream(value: unknown): value is ReadableStream<unknown> {
 
 /** Everything this module offers, as one object (see lazy.ts). */
 export const Streams = {
-  ByteLengthQueuingStrategy,
-  CountQueuingStrategy,
-  ReadableByteStreamController,
-  ReadableStream,
-  ReadableStreamBYOBReader,
-  ReadableStreamBYOBRequest,
-  ReadableStreamDefaultController,
-  ReadableStreamDefaultReader,
-  TransformStream,
-  TransformStreamDefaultController,
-  WritableStream,
-  WritableStreamDefaultController,
-  WritableStreamDefaultWriter,
+  ...GLOBALS,
   streamOf,
   readAll,
   isDisturbed,
