@@ -255,23 +255,22 @@ export class Instance {
       const { spec } = bindings;
       // Most functions have no bindings: skip the extra call into the isolate (it is on the cold start's path).
       if (spec.kv.length + spec.services.length + spec.topics.length + Object.keys(spec.secrets).length > 0) {
-        await bind.apply(undefined, [spec], { arguments: { copy: true } });
+        bind.applySync(undefined, [spec], { arguments: { copy: true }, timeout: SETUP_BUDGET_MS });
       }
       const script = await compile(isolate, version);
       await script.run(context, { timeout: version.timeoutMs });
-      const ready = (await init.apply(undefined, [], { result: { reference: true } })) as ivm.Reference<
-        Record<number, unknown>
-      >;
-      // `init` returns [style, dispatch], or a string saying why the module has no handler.
-      if (ready.typeof !== "object") {
-        const reason = (await ready.copy()) as unknown;
-        throw new PaveError("InvalidHandler", String(reason));
-      }
-      const style = (await ready.get(0, { copy: true })) as HandlerStyle;
-      const dispatch = (await ready.get(1, { reference: true })) as ivm.Reference<
-        (invs: Invocation[]) => Promise<null>
-      >;
-      const inline = (await ready.get(2, { reference: true })) as ivm.Reference<(inv: Invocation) => void>;
+      // The module ran; what is left is ours and quick, so it runs on this thread: each asynchronous step would be
+      // a hand-off to isolated-vm's thread and back on the cold start's path. (Bounded all the same: reading the
+      // module's exports can run a getter the function defined.)
+      const ready = init.applySync(undefined, [], {
+        result: { reference: true },
+        timeout: SETUP_BUDGET_MS,
+      }) as ivm.Reference<Record<number, unknown>>;
+      // `init` returns [style, dispatch, inline], or a string saying why the module has no handler.
+      if (ready.typeof !== "object") throw new PaveError("InvalidHandler", String(ready.copySync()));
+      const style = ready.getSync(0, { copy: true }) as HandlerStyle;
+      const dispatch = ready.getSync(1, { reference: true }) as ivm.Reference<(invs: Invocation[]) => Promise<null>>;
+      const inline = ready.getSync(2, { reference: true }) as ivm.Reference<(inv: Invocation) => void>;
       return new Instance(version, isolate, style, dispatch, inline, inlineMode, sink);
     } catch (err) {
       const failure = classify(err, isolate, false);
@@ -493,6 +492,9 @@ const LOOP_SAMPLE_MS = 50;
 const BUSY_LOOP_UTILIZATION = 0.7;
 const loop = { sampledAt: 0, busy: false, last: performance.eventLoopUtilization() };
 
+/** Longest the sandbox's own steps of loading a function (bind, init) may take on this thread. */
+const SETUP_BUDGET_MS = 50;
+
 /** Longest an inline run may hold the event loop before V8 stops it (it then runs again, threaded). */
 const INLINE_BUDGET_MS = 50;
 /** An inline run that takes more CPU than this moves its version to threads (a quick handler takes well under 1 ms). */
@@ -505,7 +507,8 @@ async function compile(isolate: ivm.Isolate, version: VersionCode): Promise<ivm.
   const filename = `${version.function}@${version.id}.js`;
   try {
     if (version.cachedData) {
-      const script: CachedScript = await isolate.compileScript(version.bundle, {
+      // With the code cache, compiling is deserialising: quicker done here than handed to another thread.
+      const script: CachedScript = isolate.compileScriptSync(version.bundle, {
         filename,
         cachedData: version.cachedData,
       });

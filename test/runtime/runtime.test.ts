@@ -686,6 +686,13 @@ describe("limits", () => {
     assertError((await run(rt, v)).result, "Timeout");
   });
 
+  it("an export getter that spins is stopped while loading, without holding the event loop", async () => {
+    const v = await deploy(`export default { get fetch() { for (;;) {} } };`, { timeoutMs: 5000 });
+    const started = Date.now();
+    assertError((await run(rt, v)).result, "Timeout");
+    assert.ok(Date.now() - started < 2000, "stopped at the setup budget, not the function's 5 s timeout");
+  });
+
   it("an allocation bomb gives OutOfMemory and the next invocation gets a fresh instance", async () => {
     const v = await deploy(
       `
