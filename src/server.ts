@@ -13,7 +13,7 @@ import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts
 import { createLogger, type Logger } from "./logger.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
 import { openStore, type Store } from "./store/index.ts";
-import { ActivationRecorder } from "./telemetry/index.ts";
+import { ActivationRecorder, Metrics } from "./telemetry/index.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION };
@@ -95,7 +95,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     bindings,
   });
   const recorder = new ActivationRecorder(store, logger);
-  invoker = new Invoker({ store, runtime, recorder, logger });
+  const metrics = new Metrics(() => runtime.stats());
+  invoker = new Invoker({ store, runtime, recorder, logger, metrics });
   const forget = (env: string, name: string, keep?: string) => {
     invoker.invalidate(env, name);
     runtime.retire(env, name, keep);
@@ -176,6 +177,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         }
       },
       shutdown: shutdown.signal,
+      metrics,
     },
     new Authenticator(store),
     logger,

@@ -29,6 +29,12 @@ export function registerApi(
   const routes = apiRoutes(deps);
   const doc = openApiDocument(routes, version);
   app.get("/api/v1/openapi.json", async () => doc);
+  // Prometheus scrapes with a viewer token (`authorization: { credentials_file: … }` in its scrape config).
+  app.get("/metrics", async (request, reply) => {
+    await auth.verify(request.headers.authorization);
+    reply.header("content-type", deps.metrics.contentType);
+    return deps.metrics.render();
+  });
 
   const handlerOf =
     (spec: RouteSpec) =>

@@ -6,6 +6,7 @@ import type { Deployer } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds } from "../gateway/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
+import type { Metrics } from "../telemetry/index.ts";
 import { followLogs } from "./follow.ts";
 import { kvRoutes } from "./kv.ts";
 import { envQuery } from "./params.ts";
@@ -24,6 +25,8 @@ export interface ApiDeps {
   onSecretChanged: (env: string, name: string) => Promise<void>;
   /** Aborted when the server stops, so long-lived streams (log following) end and let it close. */
   shutdown: AbortSignal;
+  /** What GET /metrics serves. */
+  metrics: Metrics;
 }
 
 const fnName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "a function name");

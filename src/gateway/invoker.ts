@@ -9,13 +9,14 @@ import type {
   HttpInput,
   HttpResponse,
   Runtime,
+  RuntimeCall,
   RuntimeInput,
   RuntimeResult,
   ServiceCall,
   VersionCode,
 } from "../runtime/index.ts";
 import type { Activation, LogLine, Store, Trigger } from "../store/index.ts";
-import type { ActivationRecorder } from "../telemetry/index.ts";
+import type { ActivationRecorder, Metrics } from "../telemetry/index.ts";
 
 /** How long a resolved alias is served before it is re-checked (in the background) against the store. */
 const REVALIDATE_MS = 1000;
@@ -47,14 +48,22 @@ export class Invoker {
   readonly #recorder: ActivationRecorder;
   readonly #logger: Logger;
   readonly #resolved = new Map<string, Resolved>();
+  readonly #metrics: Metrics | undefined;
   /** Invocations whose activation is not yet handed to the recorder (they may outlive their response: waitUntil). */
   readonly #unrecorded = new Set<Promise<void>>();
 
-  constructor(deps: { store: Store; runtime: Runtime; recorder: ActivationRecorder; logger: Logger }) {
+  constructor(deps: {
+    store: Store;
+    runtime: Runtime;
+    recorder: ActivationRecorder;
+    logger: Logger;
+    metrics?: Metrics;
+  }) {
     this.#store = deps.store;
     this.#runtime = deps.runtime;
     this.#recorder = deps.recorder;
     this.#logger = deps.logger;
+    this.#metrics = deps.metrics;
   }
 
   /** Forgets what `live` pointed at, after a deploy or removal on this node. */
@@ -140,7 +149,40 @@ export class Invoker {
       correlationId: ids.correlationId,
       depth: ids.depth ?? 0,
     };
-    const call = await this.#runtime.invoke(code, input, meta);
+    let call: RuntimeCall;
+    try {
+      call = await this.#runtime.invoke(code, input, meta);
+    } catch (err) {
+      // Refused before anything ran (Throttled, CapacityExceeded): still on the record, at no cost.
+      if (err instanceof PaveError) {
+        this.#record(
+          {
+            id,
+            env,
+            function: name,
+            version: code.id,
+            trigger,
+            startedAt,
+            durationMs: 0,
+            billedMs: 0,
+            memoryMb: code.memoryMb,
+            status: "error",
+            errorCode: err.code,
+            errorMessage: err.message,
+            httpStatus: input.kind === "http" ? err.status : null,
+            cold: false,
+            traceId: ids.traceId,
+            correlationId: ids.correlationId,
+            logsDropped: 0,
+            cpuMs: null,
+            gbSeconds: 0,
+            egress: [],
+          },
+          [],
+        );
+      }
+      throw err;
+    }
     const result = await call.result;
     const recorded = call.report.then((report) => {
       const durationMs = performance.now() - t0;
@@ -178,13 +220,18 @@ export class Invoker {
         level: l.level,
         message: l.message,
       }));
-      this.#recorder.record(activation, logs);
+      this.#record(activation, logs);
     });
     const tracked = recorded
       .catch((err: unknown) => this.#logger.error({ err, activation: id }, "recording an activation failed"))
       .finally(() => this.#unrecorded.delete(tracked));
     this.#unrecorded.add(tracked);
     return { activationId: id, version: code.id, result };
+  }
+
+  #record(activation: Activation, logs: LogLine[]): void {
+    this.#metrics?.observe(activation);
+    this.#recorder.record(activation, logs);
   }
 
   /** Resolves once every invocation started so far has handed its activation to the recorder (for a clean shutdown). */

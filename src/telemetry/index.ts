@@ -1,2 +1,3 @@
-// The telemetry domain: how invocations are recorded (activations and their logs).
+// The telemetry domain: how invocations are recorded (activations and their logs) and counted (metrics).
+export { Metrics, type RuntimeGauges } from "./metrics.ts";
 export { ActivationRecorder, type RecorderOptions } from "./recorder.ts";

@@ -1,0 +1,118 @@
+// Pave's Prometheus metrics: counted from every activation as it is recorded, plus gauges read from the runtime at
+// scrape time. One registry per server (never prom-client's global one), served as text at GET /metrics.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Activation } from "../store/index.ts";
+
+/** What the runtime reports at scrape time (see Runtime.stats()). */
+export interface RuntimeGauges {
+  idle: number;
+  busy: number;
+  invocations: number;
+}
+
+/** Seconds; from a cached hello (~1 ms) to the 15-minute timeout limit. */
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #invocations: Counter<"env" | "function" | "version" | "status" | "trigger">;
+  readonly #duration: Histogram<"env" | "function" | "trigger">;
+  readonly #coldStarts: Counter<"env" | "function">;
+  readonly #throttles: Counter<"env" | "function">;
+  readonly #gbSeconds: Counter<"env" | "function">;
+  readonly #egress: Counter<"env" | "function" | "host" | "status">;
+
+  constructor(runtime: () => RuntimeGauges) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    // prom-client names these gauges `…_total`, a suffix Prometheus keeps for counters (promtool flags them); the
+    // active-resource counts they report are not worth a misleading name.
+    for (const name of [
+      "nodejs_active_handles_total",
+      "nodejs_active_requests_total",
+      "nodejs_active_resources_total",
+    ]) {
+      this.registry.removeSingleMetric(name);
+    }
+    this.#invocations = new Counter({
+      name: "pave_invocations_total",
+      help: "Invocations that ended, by outcome (status: success or error) and what started them (trigger).",
+      labelNames: ["env", "function", "version", "status", "trigger"],
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: "pave_invocation_duration_seconds",
+      help: "Wall-clock duration of invocations, from start to the end of their work (waitUntil included).",
+      labelNames: ["env", "function", "trigger"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#coldStarts = new Counter({
+      name: "pave_cold_starts_total",
+      help: "Invocations that had to start a new instance.",
+      labelNames: ["env", "function"],
+      registers,
+    });
+    this.#throttles = new Counter({
+      name: "pave_throttles_total",
+      help: "Invocations refused because the function was at its concurrency limit (429 Throttled).",
+      labelNames: ["env", "function"],
+      registers,
+    });
+    this.#gbSeconds = new Counter({
+      // Spelled out: Prometheus names carry whole units (promtool refuses "gb"). Lambda's "GB-seconds".
+      name: "pave_billed_gigabyte_seconds_total",
+      help: "Billed compute in GB-seconds: memory (GB) times billed duration (s), summed over invocations.",
+      labelNames: ["env", "function"],
+      registers,
+    });
+    this.#egress = new Counter({
+      name: "pave_egress_requests_total",
+      help: "Outbound fetch calls made by functions, by host and response status (or error code).",
+      labelNames: ["env", "function", "host", "status"],
+      registers,
+    });
+    new Gauge({
+      name: "pave_concurrent_invocations",
+      help: "Invocations in flight on this node.",
+      registers,
+      collect() {
+        this.set(runtime().invocations);
+      },
+    });
+    new Gauge({
+      name: "pave_instances",
+      help: "Instances (warm isolates holding a version) on this node, by state.",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        const r = runtime();
+        this.set({ state: "idle" }, r.idle);
+        this.set({ state: "busy" }, r.busy);
+      },
+    });
+  }
+
+  /** Counts one recorded activation. */
+  observe(a: Activation): void {
+    const fn = { env: a.env, function: a.function };
+    if (a.errorCode === "Throttled") {
+      this.#throttles.inc(fn);
+    }
+    this.#invocations.inc({ ...fn, version: a.version, status: a.status, trigger: a.trigger });
+    this.#duration.observe({ ...fn, trigger: a.trigger }, a.durationMs / 1000);
+    if (a.cold) this.#coldStarts.inc(fn);
+    if (a.gbSeconds > 0) this.#gbSeconds.inc(fn, a.gbSeconds);
+    for (const call of a.egress) {
+      this.#egress.inc({ ...fn, host: call.host, status: call.error ?? String(call.status) });
+    }
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
