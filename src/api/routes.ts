@@ -34,7 +34,7 @@ const nameParams = z.object({ name: fnName });
 const level = z.enum(["debug", "info", "warn", "error"]);
 
 /** `1h`, `30m`, `2d`, `45s` ago, or an ISO date / epoch ms → epoch ms. */
-const since = z.string().transform((v, ctx) => {
+const pointInTime = z.string().transform((v, ctx) => {
   const rel = v.match(/^(\d+)(s|m|h|d)$/);
   if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as "s"];
   const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
@@ -45,15 +45,17 @@ const since = z.string().transform((v, ctx) => {
   return t;
 });
 
-export const logsQuery = envQuery.extend({
-  function: fnName.optional(),
-  activation: z.string().optional(),
-  since: since.optional(),
-  level: level.optional(),
-  grep: z.string().min(1).optional(),
-  after: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+export const logsQuery = envQuery
+  .extend({
+    function: fnName.optional(),
+    activation: z.string().optional(),
+    since: pointInTime.optional(),
+    level: level.optional(),
+    grep: z.string().min(1).optional(),
+    after: z.coerce.number().int().min(0).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
 
 function functionView(f: FunctionRecord) {
   const m = f.manifest ? (JSON.parse(f.manifest) as Record<string, unknown>) : {};
@@ -200,18 +202,39 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       path: "/activations",
       summary: "List activations, newest first, with a cursor for the next page",
       role: "viewer",
-      query: envQuery.extend({
-        function: fnName.optional(),
-        status: z.enum(["success", "error"]).optional(),
-        before: z.string().optional(),
-        limit: z.coerce.number().int().min(1).max(1000).default(20),
-      }),
+      query: envQuery
+        .extend({
+          function: fnName.optional(),
+          status: z.enum(["success", "error"]).optional(),
+          version: z
+            .string()
+            .regex(/^[0-9a-f]{1,64}$/, "a version id (hex)")
+            .optional(),
+          trigger: z.enum(["http", "invoke", "service"]).optional(),
+          since: pointInTime.optional(),
+          until: pointInTime.optional(),
+          trace: z
+            .string()
+            .regex(/^[0-9a-f]{32}$/, "a W3C trace id: 32 lowercase hex digits")
+            .optional(),
+          correlation: z.string().min(1).max(128).optional(),
+          before: z.string().optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(20),
+        })
+        // An unknown filter is refused, not ignored: a typo must not silently widen the answer.
+        .strict(),
       handler: async ({ query }) => {
         const rows = await store.listActivations({
           env: query.env,
           limit: query.limit,
           ...(query.function && { function: query.function }),
           ...(query.status && { status: query.status }),
+          ...(query.version && { version: query.version }),
+          ...(query.trigger && { trigger: query.trigger }),
+          ...(query.since !== undefined && { since: query.since }),
+          ...(query.until !== undefined && { until: query.until }),
+          ...(query.trace && { traceId: query.trace }),
+          ...(query.correlation && { correlationId: query.correlation }),
           ...(query.before && { before: query.before }),
         });
         return { activations: rows, next: rows.length === query.limit ? (rows.at(-1) as Activation).id : null };

@@ -11,15 +11,33 @@ export function registerActivations(program: Command): void {
     .description("list recent activations, newest first")
     .argument("[fn]", "only this function's")
     .addOption(new Option("--status <status>", "only successes or only errors").choices(["success", "error"]))
+    .option("--version <id>", "only this version's")
+    .addOption(new Option("--trigger <trigger>", "only those started this way").choices(["http", "invoke", "service"]))
+    .option("--since <when>", "only those started since a duration ago (30s, 15m, 1h, 2d) or a date")
+    .option("--until <when>", "only those started before a duration ago or a date")
+    .option("--trace <id>", "only those in this W3C trace")
+    .option("--correlation <id>", "only those with this correlation id")
     .addOption(limitOption(1000, "activations").default(20))
     .addOption(envOption())
     .action(async (fn: string | undefined, _opts: unknown, cmd: Command) => {
-      const opts = optsOf<{ status?: string; limit: number; env: string }>(cmd);
+      const opts = optsOf<{
+        status?: string;
+        version?: string;
+        trigger?: string;
+        since?: string;
+        until?: string;
+        trace?: string;
+        correlation?: string;
+        limit: number;
+        env: string;
+      }>(cmd);
+      const { status, version, trigger, since, until, trace, correlation } = opts;
+      const filters = { status, version, trigger, since, until, trace, correlation };
       const q = {
         env: opts.env,
         limit: opts.limit,
         ...(fn && { function: fn }),
-        ...(opts.status && { status: opts.status }),
+        ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
       };
       const out = await clientFrom(opts).listActivations(q);
       if (opts.json) return printJson(out);

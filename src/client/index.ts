@@ -120,7 +120,20 @@ export class PaveClient {
   }
 
   listActivations(
-    q: { env?: string; function?: string; status?: string; before?: string; limit?: number } = {},
+    q: {
+      env?: string;
+      function?: string;
+      status?: string;
+      version?: string;
+      trigger?: string;
+      /** `1h`, `30m`, an ISO date or epoch ms. */
+      since?: string;
+      until?: string;
+      trace?: string;
+      correlation?: string;
+      before?: string;
+      limit?: number;
+    } = {},
   ): Promise<{ activations: Activation[]; next: string | null }> {
     return this.#call("GET", "/activations", q);
   }

@@ -224,6 +224,13 @@ export class KyselyStore implements Store {
     let query = this.db.selectFrom("activations").selectAll().where("env", "=", q.env);
     if (q.function !== undefined) query = query.where("function", "=", q.function);
     if (q.status !== undefined) query = query.where("status", "=", q.status);
+    if (q.version !== undefined) query = query.where("version", "=", q.version);
+    if (q.trigger !== undefined) query = query.where("trigger", "=", q.trigger);
+    if (q.traceId !== undefined) query = query.where("trace_id", "=", q.traceId);
+    if (q.correlationId !== undefined) query = query.where("correlation_id", "=", q.correlationId);
+    // Ids are UUIDv7, time-ordered: a time range is an id range, which the (env, function, id) index serves.
+    if (q.since !== undefined) query = query.where("id", ">=", uuidv7Floor(q.since));
+    if (q.until !== undefined) query = query.where("id", "<", uuidv7Floor(q.until));
     if (q.before !== undefined) query = query.where("id", "<", q.before);
     const rows = await query.orderBy("id", "desc").limit(q.limit).execute();
     return rows.map(toActivation);
@@ -434,4 +441,10 @@ function toActivation(r: Selectable<Database["activations"]>): Activation {
     gbSeconds: Number(r.gb_seconds),
     egress: JSON.parse(r.egress) as EgressCall[],
   };
+}
+
+/** The smallest UUIDv7 of millisecond `ms`: every id minted at `ms` or later sorts at or after it. */
+export function uuidv7Floor(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0").slice(-12);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
 }

@@ -171,6 +171,14 @@ export interface ActivationQuery {
   env: string;
   function?: string;
   status?: ActivationStatus;
+  version?: string;
+  trigger?: Trigger;
+  /** Started at or after this time (epoch ms). */
+  since?: number;
+  /** Started before this time (epoch ms). */
+  until?: number;
+  traceId?: string;
+  correlationId?: string;
   /** Only activations with an id below this one (the cursor of the previous page). */
   before?: string;
   limit: number;

@@ -105,6 +105,29 @@ describe("service bindings", () => {
     assert.equal(page.trigger, "service");
     assert.equal(page.traceId, caller.traceId);
     assert.equal(page.status, "success");
+    // One query finds everything the request touched, across functions: by trace id, or by correlation id.
+    const byTrace = await t.client.listActivations({ trace: caller.traceId });
+    assert.deepEqual(byTrace.activations.map((a) => a.function).sort(), ["inventory", "shop"]);
+    const byCorrelation = await t.client.listActivations({ correlation: "order-8", trigger: "service" });
+    assert.deepEqual(
+      byCorrelation.activations.map((a) => a.function),
+      ["inventory"],
+    );
+  });
+
+  it("refuses malformed activation filters with what was expected", async () => {
+    const bad = async (query: string) => {
+      const res = await fetch(`${t.server.url}/api/v1/activations?${query}`, {
+        headers: { authorization: `Bearer ${t.server.adminToken}` },
+      });
+      return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
+    };
+    const trace = await bad("trace=not-a-trace");
+    assert.equal(trace.status, 400);
+    assert.match(trace.body.error.message, /trace: .*32 lowercase hex digits/);
+    assert.match((await bad("since=yesterday-ish")).body.error.message, /since: .*a duration like 1h or a date/);
+    assert.match((await bad("trigger=cron")).body.error.message, /trigger/);
+    assert.match((await bad("colour=red")).body.error.message, /colour/);
   });
 
   it("serves Lambda-style handlers through context.env", async () => {

@@ -339,6 +339,41 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.equal((await store.listActivations({ env: ENV, limit: 5 })).length, 5);
       });
 
+      test("listActivations filters by version, trigger, time range, trace id and correlation id", async (store) => {
+        const acts = activations(30, fnOf);
+        await store.insertActivations(acts, []);
+        const ids = (q: Partial<Parameters<Store["listActivations"]>[0]>) =>
+          store.listActivations({ env: ENV, limit: 100, ...q }).then((rows) => rows.map((a) => a.id));
+        const expect = (keep: (a: Activation) => boolean) =>
+          acts
+            .filter(keep)
+            .map((a) => a.id)
+            .reverse();
+
+        assert.deepEqual(
+          await ids({ version: "v1" }),
+          expect((a) => a.version === "v1"),
+        );
+        assert.deepEqual(
+          await ids({ trigger: "invoke" }),
+          expect((a) => a.trigger === "invoke"),
+        );
+        // Since is inclusive, until exclusive, both by start time (ids are time-ordered).
+        assert.deepEqual(
+          await ids({ since: T0 + 10, until: T0 + 20 }),
+          expect((a) => a.startedAt >= T0 + 10 && a.startedAt < T0 + 20),
+        );
+        assert.deepEqual(await ids({ since: T0 + 29 }), [acts[29]?.id]);
+        assert.deepEqual(await ids({ until: T0 }), []);
+        assert.deepEqual(await ids({ traceId: "trace-7" }), [acts[7]?.id]);
+        assert.deepEqual(await ids({ correlationId: "corr-12" }), [acts[12]?.id]);
+        assert.deepEqual(await ids({ correlationId: "corr-12", status: "success" }), []);
+        assert.deepEqual(
+          await ids({ function: "even", version: "v2", trigger: "http" }),
+          expect((a) => a.function === "even" && a.version === "v2" && a.trigger === "http"),
+        );
+      });
+
       test("listActivations pages with the before cursor over all rows without overlap", async (store) => {
         const acts = activations(53, fnOf);
         await store.insertActivations(acts, []);
