@@ -43,7 +43,8 @@ export function registerActivations(program: Command): void {
       if (opts.json) return printJson(out);
       if (out.activations.length === 0) {
         const which = opts.status ? `${opts.status} activations` : "activations";
-        process.stdout.write(`no ${which}${fn ? ` of ${fn}` : ""} in ${opts.env}\n`);
+        const filtered = Object.keys(q).length > (fn ? 3 : 2) ? " matching the filters" : "";
+        process.stdout.write(`no ${which}${fn ? ` of ${fn}` : ""}${filtered} in ${opts.env}\n`);
         return;
       }
       const rows = out.activations.map((a) => [

@@ -1,6 +1,7 @@
 // The `pave` program: global options, every command group, and the one place where failures become an error
 // line (or a JSON error) and an exit code.
 import { Command, CommanderError } from "commander";
+import { VERSION } from "../client/index.ts";
 import { registerActivations } from "./activations.ts";
 import { registerDeploy } from "./deploy.ts";
 import { EXIT, reportError } from "./errors.ts";
@@ -14,7 +15,6 @@ import { registerUp } from "./up.ts";
 
 const program = new Command()
   .name("pave")
-  .version("0.1.0")
   .description("Pave: a self-hosted serverless platform for TypeScript and JavaScript functions")
   .option("--url <url>", "server URL (default: PAVE_URL, the config `pave up` wrote, or http://127.0.0.1:8700)")
   .option("--json", "machine-readable output with stable keys")
@@ -34,10 +34,16 @@ registerTopics(program);
 
 const argv = process.argv.slice(2);
 try {
-  await program.parseAsync(process.argv);
+  // `pave --version` by hand: commander's version option would also swallow `--version` after a subcommand, where
+  // `pave activations --version ID` means a function version.
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    process.stdout.write(`${VERSION}\n`);
+  } else {
+    await program.parseAsync(process.argv);
+  }
 } catch (err) {
   if (err instanceof CommanderError && err.exitCode === 0) {
-    process.exitCode = EXIT.ok; // --help, --version
+    process.exitCode = EXIT.ok; // --help
   } else if (err instanceof CommanderError && err.code === "commander.help") {
     process.exitCode = EXIT.usage; // no command given: commander printed the help
   } else {

@@ -1,5 +1,8 @@
 // The typed client of the control API, used by the CLI, the dashboard and tests. Errors from the server arrive
 // as ApiError with the server's stable code; nothing here imports server internals.
+/** The version of Pave this client belongs to (`pave --version`). */
+export { VERSION } from "../version.ts";
+
 import { resolve } from "node:path";
 import { packageFunction } from "../deploy/index.ts";
 import type { Activation, KvListPage, LogLine, SecretInfo, TopicRecord } from "../store/index.ts";
