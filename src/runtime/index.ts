@@ -195,7 +195,8 @@ export class Runtime {
         resolveResult(await failed.result);
         return failed.report;
       }
-      return this.#run(next, version, input, meta, resolveResult);
+      // It never started: its time starts now, on the instance that runs it.
+      return this.#run(next, version, input, { ...meta, deadline: Date.now() + version.timeoutMs }, resolveResult);
     }
     const lateFailure = settled.failure && !resultFailed ? settled.failure : undefined;
     return {

@@ -391,8 +391,9 @@ export class Instance {
    * A version whose inline runs are slow is moved to threads for good: CPU-heavy code runs better off this thread.
    */
   #runInline(inv: Invocation, entry: Queued): void {
-    const remaining = inv.meta.deadline - Date.now();
-    const budget = Math.max(1, Math.min(INLINE_BUDGET_MS, remaining));
+    // Its timeout runs from now, as the head timer's does (a rerun of a stranded invocation starts afresh too).
+    const remaining = this.version.timeoutMs;
+    const budget = Math.min(INLINE_BUDGET_MS, remaining);
     const cpuBefore = this.#isolate.cpuTime;
     try {
       this.#inline.applySync(undefined, [inv], { arguments: { copy: true }, timeout: budget });
