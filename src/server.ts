@@ -45,6 +45,11 @@ export interface ServerOptions {
   env?: Record<string, string | undefined>;
   /** How often expired kv entries are deleted. @default 60000 */
   kvPurgeIntervalMs?: number;
+  /**
+   * How long activations and their logs are kept, and how many at most; enforced in the background (as often as
+   * kv is purged). @default { maxAgeMs: 30 days, maxActivations: 1000000 }
+   */
+  retention?: { maxAgeMs?: number; maxActivations?: number };
 }
 
 export interface PaveServer {
@@ -191,7 +196,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   ready = true;
   const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
   logger.info({ url, dataDir, store: store.kind, masterKey: secretBox.source, keyId: secretBox.keyId }, "pave is up");
-  const purger = startKvPurger(store, logger, options.kvPurgeIntervalMs ?? 60_000);
+  const retention = { maxAgeMs: 30 * 86_400_000, maxActivations: 1_000_000, ...options.retention };
+  const purger = startHousekeeping(store, logger, options.kvPurgeIntervalMs ?? 60_000, retention);
 
   let closing: Promise<void> | undefined;
   return {
@@ -232,17 +238,30 @@ async function provisionAll(store: Store, provision: (env: string, name: string)
   }
 }
 
-/** Deletes expired kv entries now and then (reads already hide them); an unref'd timer never holds the process open. */
-function startKvPurger(store: Store, logger: Logger, intervalMs: number): { stop(): Promise<void> } {
+/**
+ * Now and then: deletes expired kv entries (reads already hide them) and activations past the retention policy.
+ * An unref'd timer never holds the process open; a failure is logged and retried on the next tick.
+ */
+function startHousekeeping(
+  store: Store,
+  logger: Logger,
+  intervalMs: number,
+  retention: { maxAgeMs: number; maxActivations: number },
+): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
+  const tick = async () => {
+    const purged = await store.purgeExpiredKv(Date.now());
+    if (purged > 0) logger.debug({ purged }, "purged expired kv entries");
+    const pruned = await store.pruneActivations({
+      before: Date.now() - retention.maxAgeMs,
+      keep: retention.maxActivations,
+    });
+    if (pruned.activations > 0) logger.info(pruned, "pruned activations past the retention policy");
+  };
   const timer = setInterval(() => {
     if (running) return;
-    running = store
-      .purgeExpiredKv(Date.now())
-      .then((purged) => {
-        if (purged > 0) logger.debug({ purged }, "purged expired kv entries");
-      })
-      .catch((err: unknown) => logger.warn({ err }, "purging expired kv entries failed; retrying on the next tick"))
+    running = tick()
+      .catch((err: unknown) => logger.warn({ err }, "housekeeping failed; retrying on the next tick"))
       .finally(() => {
         running = undefined;
       });

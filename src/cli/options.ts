@@ -17,11 +17,11 @@ export function limitOption(max: number, what: string): Option {
 
 /** `500ms`, `30s`, `5m`, `1h` → milliseconds (a duration of at least 1 ms). */
 export function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
   const ms = m
-    ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"]
+    ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms" | "s" | "m" | "h" | "d"]
     : Number.NaN;
-  if (!(ms >= 1)) throw new InvalidArgumentError("Expected a duration like 30s, 5m or 1h.");
+  if (!(ms >= 1)) throw new InvalidArgumentError("Expected a duration like 30s, 5m, 1h or 30d.");
   return Math.round(ms);
 }
 

@@ -4,7 +4,7 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { configPath, PaveClient } from "../client/index.ts";
 import { parseDuration, parseMemorySize } from "./options.ts";
 
@@ -30,6 +30,16 @@ export function registerUp(program: Command): void {
       "most memory instances may hold, as the sum of their limits: 4096, 512m, 4g or 50% (default: 50%)",
       (v: string) => parseMemorySize(v, totalmem() / 1024 / 1024),
     )
+    .option(
+      "--retention <duration>",
+      "how long activations and their logs are kept, e.g. 7d (default: 30d)",
+      parseDuration,
+    )
+    .option("--max-activations <n>", "most activations kept; the oldest beyond go (default: 1000000)", (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("Expected a whole number of at least 1.");
+      return n;
+    })
     .action(
       async (opts: {
         port: string;
@@ -40,6 +50,8 @@ export function registerUp(program: Command): void {
         logLevel: string;
         idleTtl?: number;
         memoryBudget?: number;
+        retention?: number;
+        maxActivations?: number;
       }) => {
         // Loaded here, not at the top: the server's module graph (runtime, fastify, esbuild) would otherwise slow
         // down the start of every other command by about a second.
@@ -53,6 +65,10 @@ export function registerUp(program: Command): void {
           logger: createLogger(opts.logLevel),
           ...(opts.idleTtl !== undefined && { idleTtlMs: opts.idleTtl }),
           ...(opts.memoryBudget !== undefined && { memoryBudgetMb: opts.memoryBudget }),
+          retention: {
+            ...(opts.retention !== undefined && { maxAgeMs: opts.retention }),
+            ...(opts.maxActivations !== undefined && { maxActivations: opts.maxActivations }),
+          },
           ...((opts.store ?? env.PAVE_STORE) && { store: opts.store ?? env.PAVE_STORE }),
         });
         const file = configPath(env);

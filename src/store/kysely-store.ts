@@ -282,6 +282,42 @@ export class KyselyStore implements Store {
     return bindings.kvList(this.db, env, namespace, query, now);
   }
 
+  async pruneActivations(policy: { before?: number; keep?: number }): Promise<{ activations: number; logs: number }> {
+    // Ids are UUIDv7, so "older than" is "id below": both rules become one id bound.
+    let bound = policy.before === undefined ? undefined : uuidv7Floor(policy.before);
+    let inclusive = false;
+    if (policy.keep !== undefined) {
+      const oldestKept = await this.db
+        .selectFrom("activations")
+        .select("id")
+        .orderBy("id", "desc")
+        .offset(policy.keep)
+        .limit(1)
+        .executeTakeFirst();
+      if (oldestKept && (bound === undefined || oldestKept.id >= bound)) {
+        bound = oldestKept.id;
+        inclusive = true;
+      }
+    }
+    if (bound === undefined) return { activations: 0, logs: 0 };
+    const op = inclusive ? "<=" : "<";
+    let activations = 0;
+    let logs = 0;
+    for (;;) {
+      const batch = this.db.selectFrom("activations").select("id").where("id", op, bound).limit(PRUNE_BATCH);
+      const r = await this.db.deleteFrom("activations").where("id", "in", batch).executeTakeFirst();
+      activations += Number(r.numDeletedRows);
+      if (Number(r.numDeletedRows) < PRUNE_BATCH) break;
+    }
+    for (;;) {
+      const batch = this.db.selectFrom("logs").select("id").where("activation_id", op, bound).limit(PRUNE_BATCH);
+      const r = await this.db.deleteFrom("logs").where("id", "in", batch).executeTakeFirst();
+      logs += Number(r.numDeletedRows);
+      if (Number(r.numDeletedRows) < PRUNE_BATCH) break;
+    }
+    return { activations, logs };
+  }
+
   purgeExpiredKv(now: number): Promise<number> {
     return bindings.purgeExpiredKv(this.db, now);
   }
@@ -442,6 +478,9 @@ function toActivation(r: Selectable<Database["activations"]>): Activation {
     egress: JSON.parse(r.egress) as EgressCall[],
   };
 }
+
+/** Rows deleted per statement while pruning: small enough that the activation writer never waits long. */
+const PRUNE_BATCH = 5000;
 
 /** The smallest UUIDv7 of millisecond `ms`: every id minted at `ms` or later sorts at or after it. */
 export function uuidv7Floor(ms: number): string {

@@ -236,6 +236,12 @@ export interface Store {
   kvList(env: string, namespace: string, query: KvListQuery, now: number): Promise<KvListPage>;
   purgeExpiredKv(now: number): Promise<number>;
 
+  /**
+   * Retention: deletes activations (and their log lines) that started before `before` (epoch ms), and all but the
+   * newest `keep`. Works in small batches so writers are never held up for long; returns how many were deleted.
+   */
+  pruneActivations(policy: { before?: number; keep?: number }): Promise<{ activations: number; logs: number }>;
+
   /** Creates or replaces a secret (createdAt survives replacement). */
   putSecret(env: string, name: string, sealed: SealedSecret, now: number): Promise<void>;
   /** The named secrets that exist; missing names are simply absent from the map. */

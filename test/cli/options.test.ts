@@ -5,16 +5,17 @@ import { InvalidArgumentError } from "commander";
 import { parseDuration, parseMemorySize } from "../../src/cli/options.ts";
 
 describe("parseDuration", () => {
-  it("reads ms, s, m and h", () => {
+  it("reads ms, s, m, h and d", () => {
     assert.equal(parseDuration("500ms"), 500);
     assert.equal(parseDuration("30s"), 30_000);
     assert.equal(parseDuration("1.5s"), 1500);
     assert.equal(parseDuration("5m"), 300_000);
     assert.equal(parseDuration("1h"), 3_600_000);
+    assert.equal(parseDuration("30d"), 30 * 86_400_000);
   });
 
   it("refuses anything else as a usage error", () => {
-    for (const bad of ["", "5", "five minutes", "0s", "-1m", "5d"]) {
+    for (const bad of ["", "5", "five minutes", "0s", "-1m", "5w"]) {
       assert.throws(() => parseDuration(bad), InvalidArgumentError, bad);
     }
   });

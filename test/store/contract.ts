@@ -374,6 +374,35 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         );
       });
 
+      test("pruneActivations deletes by age and beyond a count, with their log lines", async (store) => {
+        const acts = activations(30, fnOf);
+        await store.insertActivations(
+          acts,
+          acts.map((a) => log(a, "info", `line of ${a.id}`)),
+        );
+        const left = async () => (await store.listActivations({ env: ENV, limit: 100 })).map((a) => a.id);
+        const lines = async () => (await store.listLogs({ env: ENV, limit: 1000 })).map((l) => l.activationId);
+
+        assert.deepEqual(await store.pruneActivations({}), { activations: 0, logs: 0 });
+        assert.deepEqual(await store.pruneActivations({ before: T0 + 10 }), { activations: 10, logs: 10 });
+        assert.deepEqual(
+          await left(),
+          acts
+            .slice(10)
+            .map((a) => a.id)
+            .reverse(),
+        );
+        // Count and age together: whichever removes more wins.
+        assert.deepEqual(await store.pruneActivations({ before: T0 + 12, keep: 5 }), { activations: 15, logs: 15 });
+        const kept = acts
+          .slice(25)
+          .map((a) => a.id)
+          .reverse();
+        assert.deepEqual(await left(), kept);
+        assert.deepEqual((await lines()).sort(), [...kept].sort());
+        assert.deepEqual(await store.pruneActivations({ keep: 5 }), { activations: 0, logs: 0 });
+      });
+
       test("listActivations pages with the before cursor over all rows without overlap", async (store) => {
         const acts = activations(53, fnOf);
         await store.insertActivations(acts, []);
