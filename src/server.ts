@@ -13,7 +13,7 @@ import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts
 import { createLogger, type Logger } from "./logger.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
 import { openStore, type Store } from "./store/index.ts";
-import { ActivationRecorder, Metrics } from "./telemetry/index.ts";
+import { ActivationRecorder, DEFAULT_PRICES, Metrics, type Prices } from "./telemetry/index.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION };
@@ -50,6 +50,8 @@ export interface ServerOptions {
    * kv is purged). @default { maxAgeMs: 30 days, maxActivations: 1000000 }
    */
   retention?: { maxAgeMs?: number; maxActivations?: number };
+  /** What `pave cost` prices usage at (USD). @default AWS Lambda's x86 on-demand price (see telemetry/cost.ts) */
+  prices?: Partial<Prices>;
 }
 
 export interface PaveServer {
@@ -183,6 +185,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       },
       shutdown: shutdown.signal,
       metrics,
+      prices: { ...DEFAULT_PRICES, ...options.prices },
     },
     new Authenticator(store),
     logger,

@@ -6,7 +6,7 @@ import type { Deployer } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds } from "../gateway/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
-import type { Metrics } from "../telemetry/index.ts";
+import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { followLogs } from "./follow.ts";
 import { kvRoutes } from "./kv.ts";
 import { envQuery } from "./params.ts";
@@ -27,6 +27,8 @@ export interface ApiDeps {
   shutdown: AbortSignal;
   /** What GET /metrics serves. */
   metrics: Metrics;
+  /** What GET /cost prices usage at. */
+  prices: Prices;
 }
 
 const fnName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "a function name");
@@ -239,6 +241,35 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
         });
         return { activations: rows, next: rows.length === query.limit ? (rows.at(-1) as Activation).id : null };
       },
+    }),
+    route({
+      method: "GET",
+      path: "/cost",
+      summary: "What functions cost over a span, grouped (function, version, env, trigger or tag:KEY), with movers",
+      role: "viewer",
+      query: z
+        .object({
+          env: z.string().optional(),
+          by: z
+            .string()
+            .regex(
+              /^(function|version|env|trigger|tag:[a-z][a-z0-9_-]*)$/,
+              "function, version, env, trigger or tag:KEY",
+            )
+            .default("function"),
+          since: pointInTime.optional(),
+          until: pointInTime.optional(),
+        })
+        .strict(),
+      handler: async ({ query }) =>
+        costReport(store, {
+          ...(query.env !== undefined && { env: query.env }),
+          by: query.by as CostGrouping,
+          // The last seven days unless asked.
+          since: query.since ?? Date.now() - 7 * 86_400_000,
+          until: query.until ?? Date.now(),
+          prices: deps.prices,
+        }),
     }),
     route({
       method: "GET",

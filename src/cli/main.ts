@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../client/index.ts";
 import { registerActivations } from "./activations.ts";
+import { registerCost } from "./cost.ts";
 import { registerDeploy } from "./deploy.ts";
 import { EXIT, reportError } from "./errors.ts";
 import { registerFunctions } from "./functions.ts";
@@ -27,6 +28,7 @@ registerDeploy(program);
 registerInvoke(program);
 registerFunctions(program);
 registerActivations(program);
+registerCost(program);
 registerLogs(program);
 registerSecrets(program);
 registerKv(program);

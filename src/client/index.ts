@@ -10,6 +10,10 @@ import type { Activation, KvListPage, LogLine, SecretInfo, TopicRecord } from ".
 export { type ClientConfig, configPath, DEFAULT_URL, resolveClientConfig } from "./config.ts";
 
 /** An error answer from the server (or the network), carrying the server's code. */
+import type { CostReport } from "../telemetry/index.ts";
+
+export type { CostReport };
+
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
@@ -139,6 +143,11 @@ export class PaveClient {
     } = {},
   ): Promise<{ activations: Activation[]; next: string | null }> {
     return this.#call("GET", "/activations", q);
+  }
+
+  /** What functions cost: `by` is function, version, env, trigger or tag:KEY; `since`/`until` like `7d` or a date. */
+  cost(q: { env?: string; by?: string; since?: string; until?: string } = {}): Promise<CostReport> {
+    return this.#call("GET", "/cost", q);
   }
 
   getActivation(id: string): Promise<{ activation: ActivationDetail }> {

@@ -26,6 +26,8 @@ import type {
   TokenRecord,
   TopicRecord,
   Trigger,
+  UsageQuery,
+  UsageRow,
   VersionRecord,
 } from "./types.ts";
 
@@ -316,6 +318,47 @@ export class KyselyStore implements Store {
       if (Number(r.numDeletedRows) < PRUNE_BATCH) break;
     }
     return { activations, logs };
+  }
+
+  async usage(q: UsageQuery): Promise<UsageRow[]> {
+    const columns = {
+      function: ["env", "function"],
+      version: ["env", "function", "version"],
+      env: ["env"],
+      trigger: ["env", "trigger"],
+    }[q.by] as ("env" | "function" | "version" | "trigger")[];
+    let query = this.db
+      .selectFrom("activations")
+      .select(columns)
+      .select((eb) => [
+        eb.fn.countAll<number>().as("invocations"),
+        eb.fn.sum<number>(sql`case when status = 'error' then 1 else 0 end`).as("errors"),
+        eb.fn.sum<number>("gb_seconds").as("gb_seconds"),
+      ])
+      .where("id", ">=", uuidv7Floor(q.since))
+      .where("id", "<", uuidv7Floor(q.until))
+      .groupBy(columns);
+    if (q.env !== undefined) query = query.where("env", "=", q.env);
+    const rows = (await query.execute()) as unknown as (Record<string, string> & {
+      invocations: number | string;
+      errors: number | string | null;
+      gb_seconds: number | string | null;
+    })[];
+    return rows.map((r) => ({
+      key:
+        q.by === "function"
+          ? `${r.env}/${r.function}`
+          : q.by === "version"
+            ? `${r.function}@${r.version}`
+            : q.by === "trigger"
+              ? (r.trigger as string)
+              : (r.env as string),
+      env: r.env as string,
+      function: r.function ?? null,
+      invocations: Number(r.invocations),
+      errors: Number(r.errors ?? 0),
+      gbSeconds: Number(r.gb_seconds ?? 0),
+    }));
   }
 
   purgeExpiredKv(now: number): Promise<number> {

@@ -184,6 +184,24 @@ export interface ActivationQuery {
   limit: number;
 }
 
+export interface UsageQuery {
+  /** Every environment when absent. */
+  env?: string;
+  since: number;
+  until: number;
+  by: "function" | "version" | "env" | "trigger";
+}
+
+export interface UsageRow {
+  /** The group's value (for `version`, `function@version`; for `function`, `env/function`). */
+  key: string;
+  env: string;
+  function: string | null;
+  invocations: number;
+  errors: number;
+  gbSeconds: number;
+}
+
 export interface LogQuery {
   env: string;
   function?: string;
@@ -241,6 +259,9 @@ export interface Store {
    * newest `keep`. Works in small batches so writers are never held up for long; returns how many were deleted.
    */
   pruneActivations(policy: { before?: number; keep?: number }): Promise<{ activations: number; logs: number }>;
+
+  /** Activations started in [since, until), summed per group: what cost is computed from. */
+  usage(query: UsageQuery): Promise<UsageRow[]>;
 
   /** Creates or replaces a secret (createdAt survives replacement). */
   putSecret(env: string, name: string, sealed: SealedSecret, now: number): Promise<void>;

@@ -403,6 +403,30 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.deepEqual(await store.pruneActivations({ keep: 5 }), { activations: 0, logs: 0 });
       });
 
+      test("usage sums invocations, errors and GB-seconds per group over a time span", async (store) => {
+        const acts = activations(30, fnOf);
+        await store.insertActivations(acts, []);
+        const span = { since: T0 + 10, until: T0 + 20 };
+        const inSpan = acts.filter((a) => a.startedAt >= span.since && a.startedAt < span.until);
+        const byFn = await store.usage({ env: ENV, by: "function", ...span });
+        for (const fn of ["even", "odd"]) {
+          const mine = inSpan.filter((a) => a.function === fn);
+          const row = byFn.find((r) => r.key === `${ENV}/${fn}`);
+          assert.ok(row, fn);
+          assert.equal(row.invocations, mine.length);
+          assert.equal(row.errors, mine.filter((a) => a.status === "error").length);
+          assert.ok(Math.abs(row.gbSeconds - mine.reduce((t, a) => t + a.gbSeconds, 0)) < 1e-9);
+          assert.equal(row.function, fn);
+        }
+        const byVersion = await store.usage({ by: "version", ...span });
+        assert.equal(
+          byVersion.reduce((t, r) => t + r.invocations, 0),
+          inSpan.length,
+        );
+        assert.ok(byVersion.every((r) => /^(even|odd)@v\d$/.test(r.key)));
+        assert.deepEqual(await store.usage({ env: "staging", by: "env", ...span }), []);
+      });
+
       test("listActivations pages with the before cursor over all rows without overlap", async (store) => {
         const acts = activations(53, fnOf);
         await store.insertActivations(acts, []);
