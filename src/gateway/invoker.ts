@@ -149,6 +149,18 @@ export class Invoker {
       correlationId: ids.correlationId,
       depth: ids.depth ?? 0,
     };
+    // What every record of this invocation says, however it ends.
+    const identity = {
+      id,
+      env,
+      function: name,
+      version: code.id,
+      trigger,
+      startedAt,
+      memoryMb: code.memoryMb,
+      traceId: ids.traceId,
+      correlationId: ids.correlationId,
+    };
     let call: RuntimeCall;
     try {
       call = await this.#runtime.invoke(code, input, meta);
@@ -157,22 +169,14 @@ export class Invoker {
       if (err instanceof PaveError) {
         this.#record(
           {
-            id,
-            env,
-            function: name,
-            version: code.id,
-            trigger,
-            startedAt,
+            ...identity,
             durationMs: 0,
             billedMs: 0,
-            memoryMb: code.memoryMb,
             status: "error",
             errorCode: err.code,
             errorMessage: err.message,
             httpStatus: input.kind === "http" ? err.status : null,
             cold: false,
-            traceId: ids.traceId,
-            correlationId: ids.correlationId,
             logsDropped: 0,
             cpuMs: null,
             gbSeconds: 0,
@@ -190,22 +194,14 @@ export class Invoker {
       const billedMs = Math.max(1, Math.ceil(durationMs));
       const failure = result.kind === "error" ? result : report.lateFailure;
       const activation: Activation = {
-        id,
-        env,
-        function: name,
-        version: code.id,
-        trigger,
-        startedAt,
+        ...identity,
         durationMs: Math.round(durationMs * 1000) / 1000,
         billedMs,
-        memoryMb: code.memoryMb,
         status: failure ? "error" : "success",
         errorCode: failure?.code ?? null,
         errorMessage: failure?.message ?? null,
         httpStatus: input.kind === "http" ? (result.kind === "response" ? result.status : errorStatus(result)) : null,
         cold: report.cold,
-        traceId: ids.traceId,
-        correlationId: ids.correlationId,
         logsDropped: report.logsDropped,
         cpuMs: report.cpuMs,
         gbSeconds: (code.memoryMb / 1024) * (billedMs / 1000),
