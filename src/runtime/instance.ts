@@ -83,6 +83,8 @@ interface Running {
   onFail?: (err: unknown) => void;
   /** The invocation its binding calls act for (unset for the module's load). */
   ctx?: CallContext;
+  /** The sandbox reported its end (see `done`). */
+  reported?: boolean;
 }
 
 /** Where the bridges deliver log lines and early results: by invocation id; "" is the module's load. */
@@ -148,7 +150,12 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
       (err: unknown) => ({ ok: false, message: err instanceof Error ? err.message : String(err) }),
     );
   };
-  const done = (id: string, result: SandboxResult | null) => sink.byId.get(id)?.onDone?.(result);
+  const done = (id: string, result: SandboxResult | null) => {
+    const running = sink.byId.get(id);
+    if (!running) return;
+    running.reported = true;
+    running.onDone?.(result);
+  };
   const respond = (id: string, result: SandboxResult) => {
     const running = sink.byId.get(id);
     const cb = running?.onResult;
@@ -206,7 +213,7 @@ export class Instance {
   lastUsed = 0;
   readonly #isolate: ivm.Isolate;
   readonly #dispatch: ivm.Reference<(invs: Invocation[]) => Promise<null>>;
-  readonly #inline: ivm.Reference<(inv: Invocation) => void>;
+  readonly #inline: ivm.Reference<(inv: Invocation | null) => void>;
   readonly #inlineMode: InlineMode;
   readonly #sink: Sink;
   /** Invocations handed over and not settled, in the order the sandbox runs them; the first is running. */
@@ -224,7 +231,7 @@ export class Instance {
     isolate: ivm.Isolate,
     style: HandlerStyle,
     dispatch: ivm.Reference<(invs: Invocation[]) => Promise<null>>,
-    inline: ivm.Reference<(inv: Invocation) => void>,
+    inline: ivm.Reference<(inv: Invocation | null) => void>,
     inlineMode: InlineMode,
     sink: Sink,
   ) {
@@ -270,7 +277,7 @@ export class Instance {
       if (ready.typeof !== "object") throw new PaveError("InvalidHandler", String(ready.copySync()));
       const style = ready.getSync(0, { copy: true }) as HandlerStyle;
       const dispatch = ready.getSync(1, { reference: true }) as ivm.Reference<(invs: Invocation[]) => Promise<null>>;
-      const inline = ready.getSync(2, { reference: true }) as ivm.Reference<(inv: Invocation) => void>;
+      const inline = ready.getSync(2, { reference: true }) as ivm.Reference<(inv: Invocation | null) => void>;
       return new Instance(version, isolate, style, dispatch, inline, inlineMode, sink);
     } catch (err) {
       const failure = classify(err, isolate, false);
@@ -407,6 +414,11 @@ export class Instance {
       }
       this.#sink.byId.get(inv.meta.id)?.onFail?.(err);
       return;
+    }
+    // Still waiting on the host: its end comes later, from isolated-vm's thread, so through the asynchronous `done`
+    // (a synchronous callback from that thread would block it on this one).
+    if (!this.#sink.byId.get(inv.meta.id)?.reported && !this.#isolate.isDisposed) {
+      this.#inline.applySync(undefined, [null], { timeout: INLINE_BUDGET_MS });
     }
     // CPU time, not wall time: a busy host or a GC pause must not count against the function.
     if (!this.#isolate.isDisposed && Number(this.#isolate.cpuTime - cpuBefore) / 1e6 > INLINE_SLOW_MS) {

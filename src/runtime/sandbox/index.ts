@@ -97,9 +97,10 @@ function batched(
    * host before the host's call returns, so its result is handed over then and there. A result that comes later (the
    * code waited on the host) arrives the same way, from isolated-vm's thread, the next threaded call resetting it.
    */
-  const inlineRun = (inv: Invocation): void => {
-    inline = true;
-    void one(inv);
+  const inlineRun = (inv: Invocation | null): void => {
+    // null: the host's call is over with the invocation still waiting on the host; it ends through `done`.
+    inline = inv !== null;
+    if (inv !== null) void one(inv);
   };
   return [threaded, inlineRun] as const;
 }
@@ -154,7 +155,7 @@ global.__pave_setup = (
     global.process = Object.freeze({ env: Object.freeze({ ...spec.secrets }) });
   };
 
-  const init = (): [HandlerStyle, (invs: Invocation[]) => Promise<null>, (inv: Invocation) => void] | string => {
+  const init = (): [HandlerStyle, (invs: Invocation[]) => Promise<null>, (inv: Invocation | null) => void] | string => {
     const mod = global[MODULE_GLOBAL] as Record<string, unknown> | undefined;
     global[MODULE_GLOBAL] = undefined;
     const web = mod?.default as { fetch?: unknown } | undefined;
