@@ -2,14 +2,16 @@
 // Raw node:http says what Pave costs over no platform at all; workerd says how Pave compares to another isolate runtime.
 import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { build } from "esbuild";
-import { freePort, ROOT, start, stop, waitUntil } from "./children.ts";
+import { freePort, start, stop, waitUntil } from "./children.ts";
 import { HELLO_BODY } from "./hello.ts";
 import type { Target } from "./http.ts";
 
-const WORKERD = join(ROOT, "node_modules/.bin/workerd");
+// The binary itself, not node_modules/.bin/workerd: that is a Node wrapper, and killing it orphans the server.
+const WORKERD: string = createRequire(import.meta.url)("workerd").default;
 
 /** One service running the module worker, one HTTP socket on loopback. */
 function config(port: number, compatibilityDate: string): string {
