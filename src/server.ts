@@ -39,7 +39,7 @@ export interface ServerOptions {
    * @default half of the host's memory
    */
   memoryBudgetMb?: number;
-  /** Where handlers run (see RuntimeOptions.inline). @default "auto" */
+  /** Where handlers run (see RuntimeOptions.inline). @default "never" */
   inline?: "auto" | "always" | "never";
   /** The process environment the node reads its settings from (`PAVE_MASTER_KEY`). @default process.env */
   env?: Record<string, string | undefined>;

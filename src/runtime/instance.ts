@@ -254,7 +254,7 @@ export class Instance {
     version: VersionCode,
     booted: Booted,
     bindings: InstanceBindings,
-    inlineMode: InlineMode = "auto",
+    inlineMode: InlineMode = "never",
   ): Promise<Instance> {
     const { isolate, context, bind, init, sink } = booted;
     try {
