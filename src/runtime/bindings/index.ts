@@ -5,6 +5,7 @@ import type { EgressCall, KvEntry, KvListPage, KvListQuery, NewEvent } from "../
 import type { BindingSpec, HttpResponse, InvocationMeta } from "../protocol.ts";
 import { type EgressLimits, type EgressRequest, egressFetch, parseEgressGrants } from "./egress.ts";
 import { checkKvKey, checkKvValue, expiryOf, KV_LIST_MAX } from "./kv.ts";
+import { refuse } from "./refuse.ts";
 
 export { EgressError, type EgressLimits, type EgressRequest, type EgressResponse } from "./egress.ts";
 
@@ -61,11 +62,6 @@ export const MAX_CALL_DEPTH = 16;
 
 /** Largest message `publish` accepts, in bytes of JSON (SQS and EventBridge allow 256 KiB). */
 export const MAX_EVENT_BYTES = 256 * 1024;
-
-/** A refusal the sandbox sees as an Error whose message starts with the code. */
-function refuse(code: string, message: string): Error & { code: string } {
-  return Object.assign(new Error(`${code}: ${message}`), { code });
-}
 
 export async function instanceBindings(
   host: BindingHost | undefined,

@@ -1,20 +1,16 @@
 // The limits a kv call is held to before it reaches the store, each refused with a code the function can read.
 // Sizes follow Workers KV where they are sensible for an embedded store.
-import { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES } from "../../store/index.ts";
+import { KV_MAX_VALUE_BYTES, kvKeyProblem } from "../../store/index.ts";
+import { refuse } from "./refuse.ts";
 
 /** Most keys one `list` call returns. */
 export const KV_LIST_MAX = 1000;
 
-function refuse(code: string, message: string): Error {
-  return new Error(`${code}: ${message}`);
-}
-
+/** The control API's key rule (store/kv-limits.ts), so a key one side accepts the other accepts too. */
 export function checkKvKey(key: unknown): string {
   const k = String(key);
-  const bytes = Buffer.byteLength(k);
-  if (bytes === 0 || bytes > KV_MAX_KEY_BYTES) {
-    throw refuse("KvKeyInvalid", `a kv key must be 1 to ${KV_MAX_KEY_BYTES} bytes of UTF-8, got ${bytes}`);
-  }
+  const problem = kvKeyProblem(k);
+  if (problem) throw refuse("KvKeyInvalid", problem);
   return k;
 }
 
