@@ -328,3 +328,40 @@ describe("a new deploy", () => {
     assert.equal(rt.stats().provisioned, 0);
   });
 });
+
+describe("busy isolates", () => {
+  it("stay within softInstanceLimit under concurrent load, though idle instances are there: the rest queue", async (t) => {
+    const rt = await start(t, { softInstanceLimit: 2, maxWaitMs: 0, maxQueue: 8, queueWindowMs: 1000 });
+    writeFileSync(
+      join(dir, "which.ts"),
+      `const ISOLATE = crypto.randomUUID();
+       export const handler = async (e) => {
+         if (e && e.ms) await new Promise((r) => setTimeout(r, e.ms));
+         return { isolate: ISOLATE };
+       };`,
+    );
+    const v: VersionCode = {
+      env: "t",
+      function: "which",
+      id: "v1",
+      memoryMb: 64,
+      timeoutMs: 5000,
+      concurrency: 64,
+      bundle: await bundleEntry(dir, "which.ts"),
+    };
+    // Four instances, idle after this: slow calls that cannot queue (maxWaitMs 0) cold-start one each.
+    await Promise.all([1, 2, 3, 4].map(() => run(rt, v, { ms: 50 })));
+    assert.deepEqual(instances(rt), ["which@v1: 4+0"]);
+    // Eight callers in a loop of quick calls: two isolates are enough, and they are all that is used.
+    const used = new Set<string>();
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 10; i++) {
+          const { result } = await run(rt, v);
+          used.add((value(result) as { isolate: string }).isolate);
+        }
+      }),
+    );
+    assert.ok(used.size <= 2, `${used.size} isolates ran 80 quick calls from 8 callers; 2 are enough`);
+  });
+});
