@@ -53,7 +53,7 @@ describe("pave top", () => {
     for (let i = 0; i < 2; i++) await (await fetch(`${t.server.url}/fn/api/?fail=1`)).text();
     await eventually(async () => {
       assert.equal((await t.client.listActivations({ limit: 100 })).activations.length, 10);
-    }, 5000);
+    }, 15_000);
   });
 
   after(async () => {
@@ -117,14 +117,14 @@ describe("pave top, live", () => {
     try {
       await deploySource(client, "steady", OK);
       const watching = watchTop(client, { env: "prod", window: "1m" }, 50, (f) => frames.push(f), stop.signal);
-      await eventually(() => assert.ok(frames.some((f) => /steady\s+0\s/.test(f))), 5000);
+      await eventually(() => assert.ok(frames.some((f) => /steady\s+0\s/.test(f))), 15_000);
       assert.ok(
         frames.every((f) => f.startsWith("\x1b[H") && f.endsWith("\x1b[J")),
         "each frame redraws from home",
       );
 
       await server.close();
-      await eventually(() => assert.match(frames.at(-1) ?? "", /reconnecting… \(Unreachable/), 5000);
+      await eventually(() => assert.match(frames.at(-1) ?? "", /reconnecting… \(Unreachable/), 15_000);
       assert.match(frames.at(-1) ?? "", /steady/, "the last figures stay on screen meanwhile");
 
       server = await startServer({ host: "127.0.0.1", port, dataDir, logger });
@@ -133,7 +133,7 @@ describe("pave top, live", () => {
         const last = frames.at(-1) ?? "";
         assert.doesNotMatch(last, /reconnecting/);
         assert.match(last, /steady\s+0\.0\d+\s+0\.0%/);
-      }, 8000);
+      }, 15_000);
       stop.abort();
       await watching;
     } finally {
