@@ -46,10 +46,11 @@ export interface ServerOptions {
   /** How often expired kv entries are deleted. @default 60000 */
   kvPurgeIntervalMs?: number;
   /**
-   * How long activations and their logs are kept, and how many at most; enforced in the background (as often as
-   * kv is purged). @default { maxAgeMs: 30 days, maxActivations: 1000000 }
+   * How long activations and their logs are kept, and how many at most; and how long the per-minute rollups the
+   * metrics API reads (small, so kept longer). Enforced in the background, as often as kv is purged.
+   * @default { maxAgeMs: 30 days, maxActivations: 1000000, rollupMaxAgeMs: 90 days }
    */
-  retention?: { maxAgeMs?: number; maxActivations?: number };
+  retention?: { maxAgeMs?: number; maxActivations?: number; rollupMaxAgeMs?: number };
   /** What `pave cost` prices usage at (USD). @default AWS Lambda's x86 on-demand price (see telemetry/cost.ts) */
   prices?: Partial<Prices>;
 }
@@ -199,7 +200,12 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   ready = true;
   const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
   logger.info({ url, dataDir, store: store.kind, masterKey: secretBox.source, keyId: secretBox.keyId }, "pave is up");
-  const retention = { maxAgeMs: 30 * 86_400_000, maxActivations: 1_000_000, ...options.retention };
+  const retention = {
+    maxAgeMs: 30 * 86_400_000,
+    maxActivations: 1_000_000,
+    rollupMaxAgeMs: 90 * 86_400_000,
+    ...options.retention,
+  };
   const purger = startHousekeeping(store, logger, options.kvPurgeIntervalMs ?? 60_000, retention);
 
   let closing: Promise<void> | undefined;
@@ -242,14 +248,15 @@ async function provisionAll(store: Store, provision: (env: string, name: string)
 }
 
 /**
- * Now and then: deletes expired kv entries (reads already hide them) and activations past the retention policy.
+ * Now and then: deletes expired kv entries (reads already hide them), and activations and rollups past the
+ * retention policy.
  * An unref'd timer never holds the process open; a failure is logged and retried on the next tick.
  */
 function startHousekeeping(
   store: Store,
   logger: Logger,
   intervalMs: number,
-  retention: { maxAgeMs: number; maxActivations: number },
+  retention: { maxAgeMs: number; maxActivations: number; rollupMaxAgeMs: number },
 ): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   const tick = async () => {
@@ -260,6 +267,8 @@ function startHousekeeping(
       keep: retention.maxActivations,
     });
     if (pruned.activations > 0) logger.info(pruned, "pruned activations past the retention policy");
+    const rollups = await store.pruneRollups(Date.now() - retention.rollupMaxAgeMs);
+    if (rollups > 0) logger.info({ rollups }, "pruned per-minute rollups past their retention");
   };
   const timer = setInterval(() => {
     if (running) return;

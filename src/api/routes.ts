@@ -9,7 +9,8 @@ import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { followLogs } from "./follow.ts";
 import { kvRoutes } from "./kv.ts";
-import { envQuery } from "./params.ts";
+import { metricsRoutes } from "./metrics.ts";
+import { envQuery, pointInTime } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
 import { secretRoutes } from "./secrets.ts";
 import { topicRoutes } from "./topics.ts";
@@ -34,18 +35,6 @@ export interface ApiDeps {
 const fnName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "a function name");
 const nameParams = z.object({ name: fnName });
 const level = z.enum(["debug", "info", "warn", "error"]);
-
-/** `1h`, `30m`, `2d`, `45s` ago, or an ISO date / epoch ms → epoch ms. */
-const pointInTime = z.string().transform((v, ctx) => {
-  const rel = v.match(/^(\d+)(s|m|h|d)$/);
-  if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as "s"];
-  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (Number.isNaN(t)) {
-    ctx.addIssue({ code: "custom", message: "a duration like 1h or a date" });
-    return z.NEVER;
-  }
-  return t;
-});
 
 export const logsQuery = envQuery
   .extend({
@@ -317,6 +306,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...secretRoutes(deps),
     ...kvRoutes(deps),
     ...topicRoutes(deps),
+    ...metricsRoutes(deps),
   ];
 }
 

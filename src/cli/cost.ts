@@ -2,7 +2,7 @@
 // (`--by tag:feature` answers "what does the payments feature cost this week?"), with the biggest movers.
 import type { Command } from "commander";
 import { clientFrom, optsOf } from "./client.ts";
-import { formatTime, printJson, table } from "./output.ts";
+import { formatTime, printJson, table, formatUsd as usd } from "./output.ts";
 
 export function registerCost(program: Command): void {
   program
@@ -50,9 +50,4 @@ export function registerCost(program: Command): void {
       lines.push(`prices: $${p.perGbSecond} per GB-second, $${p.perMillionRequests} per million requests`);
       process.stdout.write(`${lines.join("\n")}\n`);
     });
-}
-
-/** Dollars with enough digits for the fractions of a cent functions cost. */
-function usd(n: number): string {
-  return `$${n < 0.01 && n > -0.01 ? n.toFixed(6) : n.toFixed(2)}`;
 }

@@ -62,6 +62,11 @@ export function ago(epochMs: number, now = Date.now()): string {
   return `${Math.floor(s / 86_400)}d ago`;
 }
 
+/** Dollars with enough digits for the fractions of a cent functions cost: `$12.34`, `$0.000123`. */
+export function formatUsd(n: number): string {
+  return `$${n < 0.01 && n > -0.01 ? n.toFixed(6) : n.toFixed(2)}`;
+}
+
 /** `128 MB`, or `-` when unknown. */
 export function formatMemory(mb: number | null | undefined): string {
   return mb == null ? "-" : `${mb} MB`;

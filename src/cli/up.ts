@@ -35,6 +35,11 @@ export function registerUp(program: Command): void {
       "how long activations and their logs are kept, e.g. 7d (default: 30d)",
       parseDuration,
     )
+    .option(
+      "--rollup-retention <duration>",
+      "how long the per-minute rollups behind metrics and `pave top` are kept, e.g. 365d (default: 90d)",
+      parseDuration,
+    )
     .option("--max-activations <n>", "most activations kept; the oldest beyond go (default: 1000000)", (v: string) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("Expected a whole number of at least 1.");
@@ -51,6 +56,7 @@ export function registerUp(program: Command): void {
         idleTtl?: number;
         memoryBudget?: number;
         retention?: number;
+        rollupRetention?: number;
         maxActivations?: number;
       }) => {
         // Loaded here, not at the top: the server's module graph (runtime, fastify, esbuild) would otherwise slow
@@ -68,6 +74,7 @@ export function registerUp(program: Command): void {
           retention: {
             ...(opts.retention !== undefined && { maxAgeMs: opts.retention }),
             ...(opts.maxActivations !== undefined && { maxActivations: opts.maxActivations }),
+            ...(opts.rollupRetention !== undefined && { rollupMaxAgeMs: opts.rollupRetention }),
           },
           ...((opts.store ?? env.PAVE_STORE) && { store: opts.store ?? env.PAVE_STORE }),
         });

@@ -10,9 +10,9 @@ import type { Activation, KvListPage, LogLine, SecretInfo, TopicRecord } from ".
 export { type ClientConfig, configPath, DEFAULT_URL, resolveClientConfig } from "./config.ts";
 
 /** An error answer from the server (or the network), carrying the server's code. */
-import type { CostReport } from "../telemetry/index.ts";
+import type { CostReport, FunctionMetrics, MetricsSummary } from "../telemetry/index.ts";
 
-export type { CostReport };
+export type { CostReport, FunctionMetrics, MetricsSummary };
 
 export class ApiError extends Error {
   readonly code: string;
@@ -148,6 +148,22 @@ export class PaveClient {
   /** What functions cost: `by` is function, version, env, trigger or tag:KEY; `since`/`until` like `7d` or a date. */
   cost(q: { env?: string; by?: string; since?: string; until?: string } = {}): Promise<CostReport> {
     return this.#call("GET", "/cost", q);
+  }
+
+  /**
+   * A function's series from its per-minute rollups. `since`/`until` like `1h` or a date; `step` a whole number of
+   * minutes (`1m`, `5m`, `1h`, `1d`; default: the finest giving at most 1441 points); `version` one version only.
+   */
+  functionMetrics(
+    name: string,
+    q: { env?: string; since?: string; until?: string; step?: string; version?: string } = {},
+  ): Promise<FunctionMetrics> {
+    return this.#call("GET", `/functions/${enc(name)}/metrics`, q);
+  }
+
+  /** Every function's figures over the last `window` (`5m` by default) plus the current minute: what `pave top` shows. */
+  metricsSummary(q: { env?: string; window?: string } = {}): Promise<MetricsSummary> {
+    return this.#call("GET", "/metrics/summary", q);
   }
 
   getActivation(id: string): Promise<{ activation: ActivationDetail }> {

@@ -2,6 +2,8 @@
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
 import { type Kysely, type Selectable, sql } from "kysely";
 import * as bindings from "./kysely-bindings.ts";
+import * as rollups from "./kysely-rollups.ts";
+import { rollupBatch } from "./rollup-buckets.ts";
 import type { Database } from "./schema.ts";
 import type {
   Activation,
@@ -20,6 +22,8 @@ import type {
   LogQuery,
   NewEvent,
   Role,
+  RollupQuery,
+  RollupSum,
   SealedSecret,
   SecretInfo,
   Store,
@@ -191,7 +195,10 @@ export class KyselyStore implements Store {
 
   async insertActivations(activations: Activation[], logs: LogLine[]): Promise<void> {
     if (activations.length === 0 && logs.length === 0) return;
+    // Summed before the transaction opens: it then holds its locks only for the writes.
+    const sums = rollupBatch(activations);
     await this.db.transaction().execute(async (tx) => {
+      await rollups.upsertRollups(tx, sums);
       for (let i = 0; i < activations.length; i += ROWS_PER_INSERT) {
         await tx
           .insertInto("activations")
@@ -359,6 +366,14 @@ export class KyselyStore implements Store {
       errors: Number(r.errors ?? 0),
       gbSeconds: Number(r.gb_seconds ?? 0),
     }));
+  }
+
+  rollups(query: RollupQuery): Promise<RollupSum[]> {
+    return rollups.queryRollups(this.db, query);
+  }
+
+  pruneRollups(before: number): Promise<number> {
+    return rollups.pruneRollups(this.db, before);
   }
 
   purgeExpiredKv(now: number): Promise<number> {

@@ -50,6 +50,20 @@ export interface Database {
     level: string;
     message: string;
   };
+  /** Per-minute sums of activations; the histogram's `h0` … columns are listed in rollup-buckets.ts. */
+  rollups: {
+    env: string;
+    function: string;
+    version: string;
+    minute: number;
+    count: number;
+    errors: number;
+    cold_starts: number;
+    throttles: number;
+    duration_ms: number;
+    billed_ms: number;
+    gb_seconds: number;
+  } & Record<`h${number}`, number>;
   /** Values are bytes (blob / bytea); drivers hand back Buffers, which the store copies into plain Uint8Arrays. */
   kv: {
     env: string;

@@ -202,6 +202,43 @@ export interface UsageRow {
   gbSeconds: number;
 }
 
+/** An (env, function, version)'s activations that started in one minute, summed: what metrics are read from. */
+export interface RollupRow {
+  env: string;
+  function: string;
+  version: string;
+  /** Epoch ms of the minute's start. */
+  start: number;
+  count: number;
+  errors: number;
+  coldStarts: number;
+  /** Refused for want of room (`Throttled`, `CapacityExceeded`); also counted in errors. */
+  throttles: number;
+  /** Sum of wall-clock durations (ms). */
+  durationMs: number;
+  billedMs: number;
+  gbSeconds: number;
+  /** Invocations per duration bucket (bounds: `DURATION_BOUNDS_MS`, then one overflow bucket). */
+  histogram: number[];
+}
+
+export interface RollupQuery {
+  env: string;
+  /** Every function when absent. */
+  function?: string;
+  /** Every version, merged, when absent. */
+  version?: string;
+  /** Minutes starting at or after this (epoch ms). */
+  since: number;
+  /** Minutes starting before this (epoch ms). */
+  until: number;
+  /** Width of the buckets minutes are summed into (ms, a whole number of minutes), aligned to the Unix epoch. */
+  step: number;
+}
+
+/** Rollups summed per function and step bucket, versions merged. */
+export type RollupSum = Omit<RollupRow, "env" | "version">;
+
 export interface LogQuery {
   env: string;
   function?: string;
@@ -241,6 +278,7 @@ export interface Store {
   listVersions(env: string, fn: string): Promise<Omit<VersionRecord, "bundle">[]>;
   getAlias(env: string, fn: string, alias: string): Promise<string | undefined>;
 
+  /** Writes the batch and adds it to the per-minute rollups, in one transaction: the two never disagree. */
   insertActivations(activations: Activation[], logs: LogLine[]): Promise<void>;
   getActivation(id: string): Promise<Activation | undefined>;
   listActivations(query: ActivationQuery): Promise<Activation[]>;
@@ -259,6 +297,14 @@ export interface Store {
    * newest `keep`. Works in small batches so writers are never held up for long; returns how many were deleted.
    */
   pruneActivations(policy: { before?: number; keep?: number }): Promise<{ activations: number; logs: number }>;
+
+  /**
+   * Rollups, summed per function and `step` bucket (versions merged), oldest first; buckets without activations are
+   * absent. Rollups are written by insertActivations, in the same transaction as the activations they sum.
+   */
+  rollups(query: RollupQuery): Promise<RollupSum[]>;
+  /** Retention for rollups, apart from activations' (they are small and kept longer): deletes minutes before `before`. */
+  pruneRollups(before: number): Promise<number>;
 
   /** Activations started in [since, until), summed per group: what cost is computed from. */
   usage(query: UsageQuery): Promise<UsageRow[]>;

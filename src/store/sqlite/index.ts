@@ -2,8 +2,10 @@
 // WAL lets the dashboard and API read while the activation writer commits batches.
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
+import { ROLLUP_UPSERT_SQL, rollupValues } from "../kysely-rollups.ts";
 import { fromActivation, KyselyStore } from "../kysely-store.ts";
 import { migrate } from "../migrate.ts";
+import { rollupBatch } from "../rollup-buckets.ts";
 import type { Database } from "../schema.ts";
 import type { Activation, LogLine } from "../types.ts";
 import { WriterThread } from "./writer.ts";
@@ -41,7 +43,7 @@ const LOG_SQL =
  * for a file store (see writer.ts). Everything else is shared.
  */
 class SqliteStore extends KyselyStore {
-  readonly #insert: (activations: unknown[][], logs: unknown[][]) => Promise<void>;
+  readonly #insert: (activations: unknown[][], logs: unknown[][], rollups: unknown[][]) => Promise<void>;
   readonly #thread: WriterThread | undefined;
 
   constructor(db: Kysely<Database>, sqlite: SQLite.Database, path: string) {
@@ -50,15 +52,23 @@ class SqliteStore extends KyselyStore {
       // A private in-memory database cannot be opened by a second connection: write through Kysely's one.
       const activation = sqlite.prepare(ACTIVATION_SQL);
       const log = sqlite.prepare(LOG_SQL);
-      const write = sqlite.transaction((activations: unknown[][], logs: unknown[][]) => {
+      const rollup = sqlite.prepare(ROLLUP_UPSERT_SQL);
+      const write = sqlite.transaction((activations: unknown[][], logs: unknown[][], rollups: unknown[][]) => {
         for (const row of activations) activation.run(row);
         for (const row of logs) log.run(row);
+        for (const row of rollups) rollup.run(row);
       });
       // Through Kysely's connection, so the batch never lands inside a transaction Kysely has open.
-      this.#insert = (activations, logs) => db.connection().execute(async () => write(activations, logs));
+      this.#insert = (activations, logs, rollups) =>
+        db.connection().execute(async () => write(activations, logs, rollups));
     } else {
-      const thread = new WriterThread({ path, activationSql: ACTIVATION_SQL, logSql: LOG_SQL });
-      this.#insert = (activations, logs) => thread.write(activations, logs);
+      const thread = new WriterThread({
+        path,
+        activationSql: ACTIVATION_SQL,
+        logSql: LOG_SQL,
+        rollupSql: ROLLUP_UPSERT_SQL,
+      });
+      this.#insert = (activations, logs, rollups) => thread.write(activations, logs, rollups);
       this.#thread = thread;
     }
   }
@@ -71,6 +81,8 @@ class SqliteStore extends KyselyStore {
         return ACTIVATION_COLUMNS.map((c) => row[c]);
       }),
       logs.map((l) => [l.activationId, l.env, l.function, l.version, l.ts, l.level, l.message]),
+      // Summed here, in the same pass that flattens the batch; the thread adds them in the batch's transaction.
+      rollupBatch(activations).map(rollupValues),
     );
   }
 
