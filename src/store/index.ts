@@ -5,7 +5,9 @@ import { PaveError } from "../errors.ts";
 import { openSqliteStore } from "./sqlite/index.ts";
 import type { Store } from "./types.ts";
 
+export type * from "./audit-types.ts";
 export { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, kvKeyProblem } from "./kv-limits.ts";
+export { AUDIT_GENESIS_HASH } from "./kysely-audit.ts";
 export type * from "./types.ts";
 
 /**
