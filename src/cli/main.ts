@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../client/index.ts";
 import { registerActivations } from "./activations.ts";
+import { registerAudit } from "./audit.ts";
 import { registerCost } from "./cost.ts";
 import { registerDeploy } from "./deploy.ts";
 import { EXIT, reportError } from "./errors.ts";
@@ -33,6 +34,7 @@ registerLogs(program);
 registerSecrets(program);
 registerKv(program);
 registerTopics(program);
+registerAudit(program);
 
 const argv = process.argv.slice(2);
 try {
