@@ -60,7 +60,8 @@ async function check(
   const intact = auditHash(r) === r.hash;
   if (intact && r.prevHash === prev.hash) return undefined;
   // The record that names the previous one as its predecessor is the one that belongs here. Found later in the
-  // log, and intact once given this seq, it was moved: the records were reordered, not edited.
+  // log, and intact once given this seq, it was moved: the records were reordered, not edited. (prev_hash has no
+  // index: this lookup runs only once, on a chain already found broken.)
   const [moved] = await store.listAudit({ prevHash: prev.hash, afterSeq: r.seq, order: "asc", limit: 1 });
   if (moved && auditHash({ ...moved, seq: r.seq }) === moved.hash) {
     return {
