@@ -57,6 +57,8 @@ export const errorCodes = {
   SecretUndecryptable: { status: 500, user: false },
   /** The server's configuration is unusable (e.g. a malformed `PAVE_MASTER_KEY`); it refuses to start. */
   InvalidConfig: { status: 500, user: false },
+  /** A change was made but its audit record could not be committed; the server log holds the record. */
+  AuditWriteFailed: { status: 500, user: false },
   /** The server is starting or stopping, or its store is unreachable. */
   NotReady: { status: 503, user: false },
   /** A bug in Pave. Details are in the server log, never in the response. */

@@ -11,6 +11,7 @@ import { Deployer, type Manifest } from "./deploy/index.ts";
 import { PaveError, toErrorBody } from "./errors.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { AuditLog, SYSTEM_ACTOR } from "./ops/index.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
 import { openStore, type Store } from "./store/index.ts";
 import { ActivationRecorder, DEFAULT_PRICES, Metrics, type Prices } from "./telemetry/index.ts";
@@ -82,8 +83,9 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     await store.close();
     throw err;
   }
+  const audit = new AuditLog(store);
   const adminTokenFile = join(dataDir, "admin-token");
-  const adminToken = await ensureAdminToken(store, adminTokenFile, logger);
+  const adminToken = await ensureAdminToken(store, audit, adminTokenFile, logger);
 
   // The runtime serves bindings through the store and the invoker, which itself needs the runtime: tie the knot late.
   let invoker: Invoker | undefined;
@@ -187,6 +189,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       shutdown: shutdown.signal,
       metrics,
       prices: { ...DEFAULT_PRICES, ...options.prices },
+      audit,
     },
     new Authenticator(store),
     logger,
@@ -288,9 +291,21 @@ function startHousekeeping(
 }
 
 /** On first start, creates the admin token and writes it (0600) for the local CLI; later starts read it back. */
-async function ensureAdminToken(store: Store, file: string, logger: Logger): Promise<string | undefined> {
+async function ensureAdminToken(
+  store: Store,
+  audit: AuditLog,
+  file: string,
+  logger: Logger,
+): Promise<string | undefined> {
   if ((await store.countTokens()) === 0) {
-    const { token } = await createToken(store, { name: "admin", role: "admin", now: Date.now() });
+    const { token, record } = await createToken(store, { name: "admin", role: "admin", now: Date.now() });
+    await audit.record({
+      action: "token.create",
+      actor: SYSTEM_ACTOR,
+      target: record.name,
+      after: { id: record.id, name: record.name, role: record.role, expiresAt: record.expiresAt },
+      details: { reason: "the first start creates the admin token" },
+    });
     await writeFile(file, `${token}\n`, { mode: 0o600 });
     return token;
   }

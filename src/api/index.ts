@@ -6,8 +6,9 @@ import type { Authenticator } from "../auth/index.ts";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Role } from "../store/index.ts";
+import { AuditTrail } from "./audit-trail.ts";
 import { openApiDocument } from "./openapi.ts";
-import type { RouteSpec } from "./route.ts";
+import type { AuditNote, RouteSpec } from "./route.ts";
 import { type ApiDeps, apiRoutes } from "./routes.ts";
 
 export { type ApiDeps, apiRoutes, openApiDocument };
@@ -27,6 +28,10 @@ export function registerApi(
   version: string,
 ): void {
   const routes = apiRoutes(deps);
+  for (const spec of routes) {
+    if (spec.method !== "GET" && !spec.audit) throw new Error(`${spec.method} ${spec.path} declares no audit`);
+  }
+  const trail = new AuditTrail(deps.audit, logger);
   const doc = openApiDocument(routes, version);
   app.get("/api/v1/openapi.json", async () => doc);
   // Prometheus scrapes with a viewer token (`authorization: { credentials_file: … }` in its scrape config).
@@ -40,15 +45,23 @@ export function registerApi(
     (spec: RouteSpec) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       const token = await auth.verify(request.headers.authorization);
-      if (ROLE_RANK[token.role] < ROLE_RANK[spec.role]) {
-        throw new PaveError("Forbidden", `this needs the ${spec.role} role; the token has ${token.role}`);
+      const audit: AuditNote = {};
+      let result: unknown;
+      try {
+        if (ROLE_RANK[token.role] < ROLE_RANK[spec.role]) {
+          throw new PaveError("Forbidden", `this needs the ${spec.role} role; the token has ${token.role}`);
+        }
+        const params = parse(spec.params, request.params, "path");
+        const query = parse(spec.query, request.query, "query");
+        const body = spec.rawBody
+          ? ((request.body as Buffer | undefined) ?? Buffer.alloc(0))
+          : parse(spec.body, request.body, "body");
+        result = await spec.handler({ params, query, body: body as never, token, request, reply, audit });
+      } catch (err) {
+        await trail.refused(spec, request, token, audit, err);
+        throw err;
       }
-      const params = parse(spec.params, request.params, "path");
-      const query = parse(spec.query, request.query, "query");
-      const body = spec.rawBody
-        ? ((request.body as Buffer | undefined) ?? Buffer.alloc(0))
-        : parse(spec.body, request.body, "body");
-      const result = await spec.handler({ params, query, body: body as never, token, request, reply });
+      await trail.succeeded(spec, request, token, audit);
       if (reply.sent) return reply;
       reply.code(reply.statusCode === 200 ? (spec.status ?? 200) : reply.statusCode);
       return result;

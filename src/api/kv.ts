@@ -31,6 +31,14 @@ function checkedKey(key: string): string {
   return key;
 }
 
+/** The audit target of an entry: `namespace/key` (keys may hold `/`; details name both apart). */
+const kvTarget = ({ params }: { params: Record<string, string> }) => `${params.namespace}/${params.key}`;
+
+/** What an audit record says of an entry: its size and expiry, never its bytes. */
+function entryFacts(entry: { value: Uint8Array; expiresAt: number | null } | undefined) {
+  return entry ? { bytes: entry.value.byteLength, expiresAt: entry.expiresAt } : null;
+}
+
 function notFound(env: string, ns: string, key: string): PaveError {
   return new PaveError("KeyNotFound", `no key ${JSON.stringify(key)} in kv namespace ${ns} of environment ${env}`);
 }
@@ -90,11 +98,15 @@ export function kvRoutes(deps: ApiDeps): RouteSpec[] {
         tooLarge: "KvValueTooLarge",
         message: `a kv value is at most 1 MiB (${KV_MAX_VALUE_BYTES} bytes)`,
       },
-      handler: async ({ params, query, body }) => {
+      audit: { action: "kv.put", target: kvTarget },
+      handler: async ({ params, query, body, audit }) => {
         const key = checkedKey(params.key);
         const value = body as Buffer;
         const expiresAt = query.ttl === undefined ? null : Date.now() + query.ttl * 1000;
+        audit.details = { namespace: params.namespace, key };
+        audit.before = entryFacts(await store.kvGet(query.env, params.namespace, key, Date.now()));
         await store.kvPut(query.env, params.namespace, key, { value, expiresAt });
+        audit.after = entryFacts({ value, expiresAt });
         return { namespace: params.namespace, key, env: query.env, bytes: value.byteLength, expiresAt };
       },
     }),
@@ -105,10 +117,13 @@ export function kvRoutes(deps: ApiDeps): RouteSpec[] {
       role: "developer",
       params: keyParams,
       query: envQuery,
-      handler: async ({ params, query }) => {
+      audit: { action: "kv.delete", target: kvTarget },
+      handler: async ({ params, query, audit }) => {
         const key = checkedKey(params.key);
         // An expired entry not yet purged is already gone to every reader: deleting it is a 404 like any other.
         const live = await store.kvGet(query.env, params.namespace, key, Date.now());
+        audit.details = { namespace: params.namespace, key };
+        audit.before = entryFacts(live);
         await store.kvDelete(query.env, params.namespace, key);
         if (!live) throw notFound(query.env, params.namespace, key);
         return { deleted: true, namespace: params.namespace, key, env: query.env };

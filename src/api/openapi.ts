@@ -23,6 +23,8 @@ export function openApiDocument(routes: RouteSpec[], version: string): object {
         },
       },
     };
+    // The action a mutating operation leaves in the audit log (docs/audit.md).
+    if (r.audit && "action" in r.audit) op["x-pave-audit"] = r.audit.action;
     if (r.body) {
       op.requestBody = { required: true, content: { "application/json": { schema: jsonSchema(r.body, "input") } } };
     } else if (r.rawBody) {

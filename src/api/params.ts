@@ -13,6 +13,9 @@ export function lowerName(what: string) {
   return z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, `${what}: a lowercase letter, then up to 62 of a-z, 0-9, -`);
 }
 
+/** A function name, as `pave.yaml` spells it. */
+export const fnName = lowerName("a function name");
+
 /**
  * `45s`, `30m`, `1h`, `2d` ago, an ISO 8601 date (`2026-11-25`, `2026-11-25T14:03Z`) or epoch ms → epoch ms.
  * Dates must start with a four-digit year: V8's Date.parse reads oddities like `-1` as the year 2001.

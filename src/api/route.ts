@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import type { ErrorCode } from "../errors.ts";
+import type { AuditAction } from "../ops/index.ts";
 import type { Role, TokenRecord } from "../store/index.ts";
 
 export interface RouteContext<P, Q, B> {
@@ -12,7 +13,28 @@ export interface RouteContext<P, Q, B> {
   token: TokenRecord;
   request: FastifyRequest;
   reply: FastifyReply;
+  /** What the handler knows about the change, for its audit record: fill in before/after (never secret values). */
+  audit: AuditNote;
 }
+
+export interface AuditNote {
+  before?: unknown;
+  after?: unknown;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * How a mutating route is audited: the action, and what it acts on, read from the path params and body as sent so
+ * that denied and failed requests name their target too. Or `exempt`, with the reason.
+ */
+export type RouteAudit =
+  | {
+      action: AuditAction;
+      target: (sent: { params: Record<string, string>; body: unknown }) => string | null;
+      /** The target is a function: its records answer `pave audit --function`. */
+      targetIsFunction?: boolean;
+    }
+  | { exempt: string };
 
 export interface RouteSpec<
   P extends z.ZodType = z.ZodType,
@@ -35,6 +57,8 @@ export interface RouteSpec<
   rawBody?: { maxBytes: number; tooLarge: ErrorCode; message: string };
   /** The media type of a successful answer that is not JSON (the handler returns a Buffer). */
   produces?: string;
+  /** Required for every method but GET (registerApi refuses a route without it; test/api/audit-routes checks). */
+  audit?: RouteAudit;
   /** Status of a successful answer. @default 200 */
   status?: number;
   handler: (ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;

@@ -5,12 +5,14 @@ import type { SecretBox } from "../auth/index.ts";
 import type { Deployer } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds } from "../gateway/index.ts";
+import type { AuditLog } from "../ops/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
+import { auditRoutes } from "./audit.ts";
 import { followLogs } from "./follow.ts";
 import { kvRoutes } from "./kv.ts";
 import { metricsRoutes } from "./metrics.ts";
-import { envQuery, pointInTime } from "./params.ts";
+import { envQuery, fnName, pointInTime } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
 import { secretRoutes } from "./secrets.ts";
 import { topicRoutes } from "./topics.ts";
@@ -30,9 +32,10 @@ export interface ApiDeps {
   metrics: Metrics;
   /** What GET /cost prices usage at. */
   prices: Prices;
+  /** Where every mutating request leaves its record (see audit-trail.ts). */
+  audit: AuditLog;
 }
 
-const fnName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "a function name");
 const nameParams = z.object({ name: fnName });
 const level = z.enum(["debug", "info", "warn", "error"]);
 
@@ -96,7 +99,10 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       role: "developer",
       params: nameParams,
       query: envQuery,
-      handler: async ({ params, query }) => {
+      audit: { action: "function.delete", target: ({ params }) => params.name ?? null, targetIsFunction: true },
+      handler: async ({ params, query, audit }) => {
+        const f = await store.getFunction(query.env, params.name);
+        if (f) audit.before = { version: f.live };
         if (!(await store.deleteFunction(query.env, params.name))) {
           throw new PaveError("FunctionNotFound", `no function ${params.name} in environment ${query.env}`);
         }
@@ -112,7 +118,8 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       params: nameParams,
       query: envQuery,
       body: z.object({ manifest: z.record(z.string(), z.unknown()), bundle: z.string().min(1) }),
-      handler: async ({ params, query, body, token, reply }) => {
+      audit: { action: "function.deploy", target: ({ params }) => params.name ?? null, targetIsFunction: true },
+      handler: async ({ params, query, body, token, reply, audit }) => {
         const out = await deps.deployer.deploy({
           env: query.env,
           name: params.name,
@@ -121,6 +128,9 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
           createdBy: token.name,
         });
         if (out.changed) reply.code(201);
+        audit.before = { version: out.previous };
+        audit.after = { version: out.version.id, seq: out.version.seq };
+        audit.details = { changed: out.changed, created: out.created, bundleBytes: out.version.bundleBytes };
         return {
           function: params.name,
           env: query.env,
@@ -168,6 +178,8 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       params: nameParams,
       query: envQuery,
       body: z.unknown(),
+      // Invoking changes no configuration, and every invocation already leaves an activation.
+      audit: { exempt: "an invocation is recorded as an activation" },
       handler: async ({ params, query, body, request, reply }) => {
         const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
         const ids = invokeIds(first(request.headers.traceparent), first(request.headers["x-correlation-id"]));
@@ -307,6 +319,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...kvRoutes(deps),
     ...topicRoutes(deps),
     ...metricsRoutes(deps),
+    ...auditRoutes(deps),
   ];
 }
 

@@ -40,11 +40,17 @@ export function secretRoutes(deps: ApiDeps): RouteSpec[] {
       params: nameParams,
       query: envQuery,
       body: valueBody,
-      handler: async ({ params, query, body, reply }) => {
+      // Names and master-key ids only: the body (the value) is never read for the record.
+      audit: { action: "secret.set", target: ({ params }) => params.name ?? null },
+      handler: async ({ params, query, body, reply, audit }) => {
         const { env } = query;
-        const existed = (await store.getSecrets(env, [params.name])).has(params.name);
+        const previous = (await store.getSecrets(env, [params.name])).get(params.name);
+        const existed = previous !== undefined;
         const now = Date.now();
-        await store.putSecret(env, params.name, deps.secretBox.seal(env, params.name, body.value), now);
+        const sealed = deps.secretBox.seal(env, params.name, body.value);
+        await store.putSecret(env, params.name, sealed, now);
+        audit.before = previous ? { keyId: previous.keyId } : null;
+        audit.after = { keyId: sealed.keyId, updatedAt: now };
         await deps.onSecretChanged(env, params.name);
         reply.code(existed ? 200 : 201);
         return { name: params.name, env, created: !existed, updatedAt: now };
@@ -65,7 +71,10 @@ export function secretRoutes(deps: ApiDeps): RouteSpec[] {
       role: "operator",
       params: nameParams,
       query: envQuery,
-      handler: async ({ params, query }) => {
+      audit: { action: "secret.delete", target: ({ params }) => params.name ?? null },
+      handler: async ({ params, query, audit }) => {
+        const previous = (await store.getSecrets(query.env, [params.name])).get(params.name);
+        if (previous) audit.before = { keyId: previous.keyId };
         if (!(await store.deleteSecret(query.env, params.name))) {
           throw new PaveError("SecretNotFound", `no secret ${params.name} in environment ${query.env}`);
         }

@@ -15,9 +15,18 @@ export function topicRoutes(deps: ApiDeps): RouteSpec[] {
       role: "operator",
       query: envQuery,
       body: z.object({ name: lowerName("a topic name") }),
-      handler: async ({ query, body, reply }) => {
+      audit: {
+        action: "topic.create",
+        target: ({ body }) => {
+          const name = (body as { name?: unknown } | null)?.name;
+          return typeof name === "string" ? name : null;
+        },
+      },
+      handler: async ({ query, body, reply, audit }) => {
         const created = await store.createTopic(query.env, body.name, Date.now());
         const topic = await store.getTopic(query.env, body.name);
+        audit.before = created ? null : { createdAt: topic?.createdAt };
+        audit.after = { createdAt: topic?.createdAt };
         reply.code(created ? 201 : 200);
         return { created, topic };
       },

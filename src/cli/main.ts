@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../client/index.ts";
 import { registerActivations } from "./activations.ts";
+import { registerAudit } from "./audit.ts";
 import { registerCost } from "./cost.ts";
 import { registerDeploy } from "./deploy.ts";
 import { EXIT, reportError } from "./errors.ts";
@@ -35,6 +36,7 @@ registerSecrets(program);
 registerKv(program);
 registerTopics(program);
 registerTop(program);
+registerAudit(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -5,14 +5,16 @@ export { VERSION } from "../version.ts";
 
 import { resolve } from "node:path";
 import { packageFunction } from "../deploy/index.ts";
-import type { Activation, KvListPage, LogLine, SecretInfo, TopicRecord } from "../store/index.ts";
+import type { AuditVerifyReport } from "../ops/index.ts";
+import type { Activation, AuditRecord, KvListPage, LogLine, SecretInfo, TopicRecord } from "../store/index.ts";
+import { VERSION } from "../version.ts";
 
 export { type ClientConfig, configPath, DEFAULT_URL, resolveClientConfig } from "./config.ts";
 
 /** An error answer from the server (or the network), carrying the server's code. */
 import type { CostReport, FunctionMetrics, MetricsSummary } from "../telemetry/index.ts";
 
-export type { CostReport, FunctionMetrics, MetricsSummary };
+export type { AuditRecord, AuditVerifyReport, CostReport, FunctionMetrics, MetricsSummary };
 
 export class ApiError extends Error {
   readonly code: string;
@@ -70,6 +72,16 @@ export interface LogFilter {
   grep?: string;
   after?: number;
   limit?: number;
+}
+
+/** Filters of `pave audit`: since/until like `7d` or a date; action exact or `secret.*`; actor a token name or id. */
+export interface AuditFilter {
+  env?: string;
+  actor?: string;
+  function?: string;
+  action?: string;
+  since?: string;
+  until?: string;
 }
 
 export interface KvPutAnswer {
@@ -290,6 +302,26 @@ export class PaveClient {
     return this.#call("GET", "/topics", { env });
   }
 
+  /** Audit records, newest first; pass the answer's `next` back as `before` for the next page. */
+  listAudit(q: AuditFilter & { before?: number; limit?: number } = {}): Promise<{
+    records: AuditRecord[];
+    next: number | null;
+  }> {
+    return this.#call("GET", "/audit", q);
+  }
+
+  /** Walks the whole audit chain on the server and reports the first broken record, if any. */
+  verifyAudit(): Promise<AuditVerifyReport> {
+    return this.#call("GET", "/audit/verify");
+  }
+
+  /** Matching audit records, oldest first, as a JSON Lines byte stream (read it as it comes; it may be large). */
+  async exportAudit(q: AuditFilter = {}): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.#send("GET", "/audit/export", q, { headers: this.#headers() });
+    if (!res.body) throw new ApiError("Internal", "the server sent no export body", res.status);
+    return res.body;
+  }
+
   async health(): Promise<{ status: string; version: string }> {
     const res = await this.#fetch(`${this.url}/healthz`, { method: "GET" });
     return (await res.json()) as { status: string; version: string };
@@ -322,7 +354,8 @@ export class PaveClient {
   }
 
   #headers(json = false): Record<string, string> {
-    const h: Record<string, string> = {};
+    // Audit records say which client made a change.
+    const h: Record<string, string> = { "user-agent": `pave/${VERSION}` };
     if (this.#token) h.authorization = `Bearer ${this.#token}`;
     if (json) h["content-type"] = "application/json";
     return h;

@@ -1,6 +1,8 @@
 // The Store over Kysely: one set of adapter-neutral queries that SQLite and PostgreSQL both run.
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
 import { type Kysely, type Selectable, sql } from "kysely";
+import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
+import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
 import * as rollups from "./kysely-rollups.ts";
 import { rollupBatch } from "./rollup-buckets.ts";
@@ -414,6 +416,18 @@ export class KyselyStore implements Store {
 
   listEvents(env: string, topic: string, query: EventQuery): Promise<EventRecord[]> {
     return bindings.listEvents(this.db, env, topic, query);
+  }
+
+  appendAudit(entry: NewAuditRecord, seal: (record: UnsealedAuditRecord) => string): Promise<AuditRecord> {
+    return audit.appendAudit(this.db, entry, seal);
+  }
+
+  listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    return audit.listAudit(this.db, query);
+  }
+
+  auditHead(): Promise<AuditHead> {
+    return audit.auditHead(this.db);
   }
 
   async insertToken(t: TokenRecord): Promise<void> {

@@ -103,4 +103,27 @@ export interface Database {
     expires_at: number | null;
     revoked_at: number | null;
   };
+  /** The chain head: one row (id 1) holding the last seq handed out and its record's hash. */
+  audit_head: { id: number; seq: number; hash: string };
+  /** before, after and details are JSON text; actor_id and actor_role are null for `system`. */
+  audit: {
+    seq: number;
+    id: string;
+    at: number;
+    actor_id: string | null;
+    actor_name: string;
+    actor_role: string | null;
+    action: string;
+    env: string | null;
+    function: string | null;
+    target: string | null;
+    outcome: string;
+    ip: string | null;
+    user_agent: string | null;
+    before: string | null;
+    after: string | null;
+    details: string | null;
+    prev_hash: string;
+    hash: string;
+  };
 }

@@ -1,5 +1,6 @@
 // The records Pave keeps and the one Store interface every adapter implements.
 // Callers see plain objects with numbers and booleans; adapters own the SQL and the column types.
+import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
 
 /** A function's immutable build: content-addressed id, the normalised manifest and the bundled script. */
 export interface VersionRecord {
@@ -324,6 +325,16 @@ export interface Store {
   publishEvents(env: string, topic: string, events: NewEvent[]): Promise<void>;
   /** A topic's events in publish (id) order. */
   listEvents(env: string, topic: string, query: EventQuery): Promise<EventRecord[]>;
+
+  /**
+   * Appends a record to the audit chain in one transaction, serialised with every other append: gives it the next
+   * seq and the previous record's hash, asks `seal` for its hash, and resolves once it is committed.
+   */
+  appendAudit(entry: NewAuditRecord, seal: (record: UnsealedAuditRecord) => string): Promise<AuditRecord>;
+  /** Audit records matching the filters, newest first unless `order` says otherwise. */
+  listAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /** The last seq handed out and its hash (seq 0 and AUDIT_GENESIS_HASH before the first record). */
+  auditHead(): Promise<AuditHead>;
 
   insertToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { v7 } from "uuid";
 import type { Activation, EgressCall, LogLine, Store, TokenRecord, VersionRecord } from "../../src/store/index.ts";
+import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
 import { rollupsContract } from "./contract-rollups.ts";
 
@@ -532,6 +533,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
     bindingsContract(test);
     rollupsContract(test);
+    auditContract(test);
 
     describe("tokens", () => {
       test("insert, find by hash, count", async (store) => {

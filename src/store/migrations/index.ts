@@ -5,12 +5,14 @@ import { initial } from "./001-initial.ts";
 import { bindings } from "./002-bindings.ts";
 import { activationLookups } from "./003-activation-lookups.ts";
 import { rollups } from "./005-rollups.ts";
+import { audit } from "./008-audit.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
   "002-bindings": bindings,
   "003-activation-lookups": activationLookups,
   "005-rollups": rollups,
+  "008-audit": audit,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,40 @@
+// The actions an audit record can name: one list, documented in docs/audit.md. Adding a mutating action means
+// adding its name here and making one `AuditLog.record` call (routes declare it in their RouteSpec).
+
+/** Every action, with what it records as before → after. Later features use the names reserved here. */
+export const AUDIT_ACTIONS = [
+  /** A deploy: before the live version (or null), after the new live version. */
+  "function.deploy",
+  /** A function removed with its versions and aliases: before its live version. */
+  "function.delete",
+  /** An alias moved to another version or split (reserved). */
+  "alias.move",
+  /** `live` moved back to an earlier version (reserved). */
+  "function.rollback",
+  /** A canary's traffic share changed, promoted or aborted (reserved). */
+  "canary.step",
+  /** A change waiting for approval was approved / rejected (reserved). */
+  "approval.approve",
+  "approval.reject",
+  /** A token created (its name and role, never the secret) / revoked. */
+  "token.create",
+  "token.revoke",
+  /** A policy (guard rails) changed (reserved). */
+  "policy.change",
+  /** An environment created, deleted, or expired by its TTL (reserved). */
+  "env.create",
+  "env.delete",
+  "env.expire",
+  /** A secret set or removed: its name and times, never its value. */
+  "secret.set",
+  "secret.delete",
+  /** A kv entry written or deleted from the control API: key and value size, never the value. */
+  "kv.put",
+  "kv.delete",
+  /** A topic created. */
+  "topic.create",
+  /** A kill switch turned on or off (reserved). */
+  "killswitch.set",
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
