@@ -2,6 +2,8 @@
 // as ApiError with the server's stable code; nothing here imports server internals.
 /** The version of Pave this client belongs to (`pave --version`). */
 export { VERSION } from "../version.ts";
+/** How durations are read (`30s`, `15m`, `12h`, `30d`), the same on both sides of the wire. */
+export { DURATION_HINT, durationMs } from "../duration.ts";
 
 import { resolve } from "node:path";
 import { packageFunction } from "../deploy/index.ts";

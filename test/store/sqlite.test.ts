@@ -42,7 +42,7 @@ describe("sqlite file store", () => {
         const migrations = raw.prepare("select name from pave_migrations").all() as { name: string }[];
         assert.deepEqual(
           migrations.map((m) => m.name),
-          ["001-initial", "002-bindings", "003-activation-lookups"],
+          ["001-initial", "002-bindings", "003-activation-lookups", "007-token-scopes"],
         );
         const envs = raw.prepare("select count(*) as n from environments").get() as { n: number };
         assert.equal(envs.n, 1, "reopening must not re-run the seeding migration");
@@ -96,6 +96,34 @@ describe("migration 002-bindings", () => {
         assert.equal(a.gbSeconds, 0);
         assert.deepEqual(a.egress, []);
         assert.equal(a.billedMs, 3);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("migration 007-token-scopes", () => {
+  it("keeps tokens issued before it acting on every environment", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pave-migrate-"));
+    try {
+      const path = join(dir, "pave.db");
+      const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SQLite(path) }) });
+      const migrator = new Migrator({ db: old, provider: migrationProvider, migrationTableName: "pave_migrations" });
+      const { error } = await migrator.migrateTo("003-activation-lookups");
+      assert.equal(error, undefined);
+      const row = { id: "t1", hash: "h".repeat(64), name: "admin", role: "admin", created_at: 1000 };
+      await old
+        .insertInto("tokens" as never)
+        .values({ ...row, expires_at: null, revoked_at: null } as never)
+        .execute();
+      await old.destroy();
+
+      const store = await openStore(path);
+      try {
+        assert.deepEqual((await store.findToken(row.hash))?.envs, ["*"]);
       } finally {
         await store.close();
       }

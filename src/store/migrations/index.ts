@@ -4,11 +4,13 @@ import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./001-initial.ts";
 import { bindings } from "./002-bindings.ts";
 import { activationLookups } from "./003-activation-lookups.ts";
+import { tokenScopes } from "./007-token-scopes.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
   "002-bindings": bindings,
   "003-activation-lookups": activationLookups,
+  "007-token-scopes": tokenScopes,
 };
 
 export const migrationProvider: MigrationProvider = {
