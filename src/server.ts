@@ -170,6 +170,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     app,
     {
       store,
+      auth: new Authenticator(store),
       secretBox,
       deployer,
       invoker,
@@ -187,7 +188,6 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       metrics,
       prices: { ...DEFAULT_PRICES, ...options.prices },
     },
-    new Authenticator(store),
     logger,
     VERSION,
   );

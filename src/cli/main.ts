@@ -11,6 +11,7 @@ import { registerInvoke } from "./invoke.ts";
 import { registerKv } from "./kv.ts";
 import { registerLogs } from "./logs.ts";
 import { registerSecrets } from "./secrets.ts";
+import { registerTokens } from "./tokens.ts";
 import { registerTopics } from "./topics.ts";
 import { registerUp } from "./up.ts";
 
@@ -33,6 +34,7 @@ registerLogs(program);
 registerSecrets(program);
 registerKv(program);
 registerTopics(program);
+registerTokens(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -42,7 +42,12 @@ export async function listTokens(db: Db): Promise<TokenRecord[]> {
 
 export async function revokeToken(db: Db, id: string, now: number): Promise<TokenRecord | undefined> {
   // Only a live token is stamped: revoking twice keeps the time it first stopped working.
-  await db.updateTable("tokens").set({ revoked_at: now }).where("id", "=", id).where("revoked_at", "is", null).execute();
+  await db
+    .updateTable("tokens")
+    .set({ revoked_at: now })
+    .where("id", "=", id)
+    .where("revoked_at", "is", null)
+    .execute();
   const r = await db.selectFrom("tokens").selectAll().where("id", "=", id).executeTakeFirst();
   return r && toToken(r);
 }
