@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { Authenticator, SecretBox } from "../auth/index.ts";
 import type { Deployer } from "../deploy/index.ts";
+import { durationMs } from "../duration.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds } from "../gateway/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
@@ -40,8 +41,8 @@ const level = z.enum(["debug", "info", "warn", "error"]);
 
 /** `1h`, `30m`, `2d`, `45s` ago, or an ISO date / epoch ms → epoch ms. */
 const pointInTime = z.string().transform((v, ctx) => {
-  const rel = v.match(/^(\d+)(s|m|h|d)$/);
-  if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as "s"];
+  const ago = durationMs(v);
+  if (ago !== undefined) return Date.now() - ago;
   const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
   if (Number.isNaN(t)) {
     ctx.addIssue({ code: "custom", message: "a duration like 1h or a date" });
