@@ -27,6 +27,10 @@ export const errorCodes = {
   RouteNotFound: { status: 404, user: true },
   /** No topic by that name in the environment. */
   TopicNotFound: { status: 404, user: true },
+  /** No token with that id. */
+  TokenNotFound: { status: 404, user: true },
+  /** Revoking that token would leave no active admin token for every environment. */
+  LastAdminToken: { status: 409, user: true },
   /** No secret by that name in the environment. */
   SecretNotFound: { status: 404, user: true },
   /** No live kv entry by that key in the namespace (it never existed, was deleted or expired). */

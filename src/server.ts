@@ -173,6 +173,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     app,
     {
       store,
+      auth: new Authenticator(store),
       secretBox,
       deployer,
       invoker,
@@ -191,7 +192,6 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       prices: { ...DEFAULT_PRICES, ...options.prices },
       audit,
     },
-    new Authenticator(store),
     logger,
     VERSION,
   );

@@ -1,42 +1,45 @@
-// The control API domain: registers the declared routes on fastify under /api/v1 with bearer auth, zod
-// validation and one error shape, and serves the OpenAPI document generated from them.
+// The control API domain: registers the declared routes on fastify under /api/v1 with bearer auth, the role and
+// environment scope each route declares, zod validation and one error shape, and serves the OpenAPI document.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
-import type { Authenticator } from "../auth/index.ts";
+import { ALL_ENVS, requireRole, requireScope } from "../auth/index.ts";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { Role } from "../store/index.ts";
 import { AuditTrail } from "./audit-trail.ts";
 import { openApiDocument } from "./openapi.ts";
 import type { AuditNote, RouteSpec } from "./route.ts";
+import { accessTable } from "./route-table.ts";
 import { type ApiDeps, apiRoutes } from "./routes.ts";
+import { requestEnv } from "./scope.ts";
 
-export { type ApiDeps, apiRoutes, openApiDocument };
+export { type ApiDeps, apiRoutes, openApiDocument, type RouteSpec };
 
 /** The OpenAPI document of this build (route declarations only; no server needed). */
 export function currentOpenApi(version: string): object {
   return openApiDocument(apiRoutes({} as ApiDeps), version);
 }
 
-const ROLE_RANK: Record<Role, number> = { viewer: 0, developer: 1, operator: 2, admin: 3 };
+/** The route table of docs/access.md (route declarations only; no server needed). */
+export function currentAccessTable(): string {
+  return accessTable(apiRoutes({} as ApiDeps));
+}
 
-export function registerApi(
-  app: FastifyInstance,
-  deps: ApiDeps,
-  auth: Authenticator,
-  logger: Logger,
-  version: string,
-): void {
+export function registerApi(app: FastifyInstance, deps: ApiDeps, logger: Logger, version: string): void {
+  const { auth } = deps;
   const routes = apiRoutes(deps);
   for (const spec of routes) {
     if (spec.method !== "GET" && !spec.audit) throw new Error(`${spec.method} ${spec.path} declares no audit`);
   }
   const trail = new AuditTrail(deps.audit, logger);
   const doc = openApiDocument(routes, version);
+  // Public: the contract is no secret, and clients read it before they hold a token.
   app.get("/api/v1/openapi.json", async () => doc);
-  // Prometheus scrapes with a viewer token (`authorization: { credentials_file: … }` in its scrape config).
+  // Prometheus scrapes with a viewer token (`authorization: { credentials_file: … }` in its scrape config). The
+  // metrics of every environment are in one answer, so the token must be scoped to all of them.
   app.get("/metrics", async (request, reply) => {
-    await auth.verify(request.headers.authorization);
+    const token = await auth.verify(request.headers.authorization);
+    requireRole(token, "viewer", "GET /metrics");
+    requireScope(token, ALL_ENVS, "GET /metrics");
     reply.header("content-type", deps.metrics.contentType);
     return deps.metrics.render();
   });
@@ -45,17 +48,19 @@ export function registerApi(
     (spec: RouteSpec) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       const token = await auth.verify(request.headers.authorization);
+      const what = `${spec.method} /api/v1${spec.path}`;
       const audit: AuditNote = {};
       let result: unknown;
       try {
-        if (ROLE_RANK[token.role] < ROLE_RANK[spec.role]) {
-          throw new PaveError("Forbidden", `this needs the ${spec.role} role; the token has ${token.role}`);
-        }
+        // The role first, before the input is even read: a caller without it learns nothing about valid input.
+        requireRole(token, spec.role, what);
         const params = parse(spec.params, request.params, "path");
         const query = parse(spec.query, request.query, "query");
         const body = spec.rawBody
           ? ((request.body as Buffer | undefined) ?? Buffer.alloc(0))
           : parse(spec.body, request.body, "body");
+        const env = await requestEnv(spec, { params, query, body });
+        if (env !== undefined) requireScope(token, env, what);
         result = await spec.handler({ params, query, body: body as never, token, request, reply, audit });
       } catch (err) {
         await trail.refused(spec, request, token, audit, err);

@@ -36,6 +36,13 @@ export type RouteAudit =
     }
   | { exempt: string };
 
+/** The parsed request, as a route's `scope` sees it. */
+export interface ScopeInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+}
+
 export interface RouteSpec<
   P extends z.ZodType = z.ZodType,
   Q extends z.ZodType = z.ZodType,
@@ -47,6 +54,15 @@ export interface RouteSpec<
   summary: string;
   /** The least role that may call this route. */
   role: Role;
+  /**
+   * The environment the request acts on, checked against the token's scopes before the handler runs.
+   * `env` finds it (`*` for every environment; undefined when the thing asked for does not exist, so the handler
+   * answers 404) and `from` says where, for docs/access.md; `none` marks a route tied to no environment, with why.
+   * @default the `env` of the query or the body; every environment (`*`) when neither has one
+   */
+  scope?:
+    | { env: (req: ScopeInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<string | undefined>; from: string }
+    | { none: string };
   params?: P;
   query?: Q;
   body?: B;

@@ -1,8 +1,9 @@
 // The control API's routes (v1): functions, versions, invocations, activations and logs here; secrets, kv and
 // topics in their own files. Each handler is thin: validate (done by the schemas), call the domain, shape the answer.
 import { z } from "zod";
-import type { SecretBox } from "../auth/index.ts";
+import type { Authenticator, SecretBox } from "../auth/index.ts";
 import type { Deployer } from "../deploy/index.ts";
+import { durationMs } from "../duration.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds } from "../gateway/index.ts";
 import type { AuditLog } from "../ops/index.ts";
@@ -15,10 +16,13 @@ import { metricsRoutes } from "./metrics.ts";
 import { envQuery, fnName, pointInTime } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
 import { secretRoutes } from "./secrets.ts";
+import { tokenRoutes } from "./tokens.ts";
 import { topicRoutes } from "./topics.ts";
 
 export interface ApiDeps {
   store: Store;
+  /** Verifies bearer tokens; revoking a token evicts it from its cache. */
+  auth: Authenticator;
   /** Seals secret values before they reach the store. */
   secretBox: SecretBox;
   deployer: Deployer;
@@ -278,6 +282,10 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       summary: "Show one activation with its logs",
       role: "viewer",
       params: z.object({ id: z.string().min(1).max(64) }),
+      scope: {
+        from: "the activation's own environment",
+        env: async ({ params }) => (await store.getActivation(params.id))?.env,
+      },
       handler: async ({ params }) => {
         const activation = await store.getActivation(params.id);
         if (!activation) throw new PaveError("ActivationNotFound", `no activation ${params.id}`);
@@ -320,6 +328,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...topicRoutes(deps),
     ...metricsRoutes(deps),
     ...auditRoutes(deps),
+    ...tokenRoutes(deps),
   ];
 }
 

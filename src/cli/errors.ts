@@ -20,7 +20,9 @@ interface Reported {
 
 const HINTS: Record<string, string> = {
   Unauthorized: "set PAVE_TOKEN, or run `pave up` here so the CLI can read its config",
-  Forbidden: "this token's role may not do that; use a token with a higher role",
+  Forbidden: "the token's role or environments do not allow that; see `pave token ls` and docs/access.md",
+  TokenNotFound: "see `pave token ls`",
+  LastAdminToken: "create another admin token first: `pave token create --role admin`",
   Unreachable: "start a server with `npm start` or pass --url",
   FunctionNotFound: "see `pave ls`",
   ActivationNotFound: "see `pave activations`",

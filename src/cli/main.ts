@@ -12,6 +12,7 @@ import { registerInvoke } from "./invoke.ts";
 import { registerKv } from "./kv.ts";
 import { registerLogs } from "./logs.ts";
 import { registerSecrets } from "./secrets.ts";
+import { registerTokens } from "./tokens.ts";
 import { registerTop } from "./top.ts";
 import { registerTopics } from "./topics.ts";
 import { registerUp } from "./up.ts";
@@ -37,6 +38,7 @@ registerKv(program);
 registerTopics(program);
 registerTop(program);
 registerAudit(program);
+registerTokens(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -1,6 +1,7 @@
 // Options shared by several commands (--env, --limit), with parsers that reject bad values up front, so a
 // mistake is a usage error (exit 2) and never reaches the server.
 import { InvalidArgumentError, Option } from "commander";
+import { durationMs } from "../client/index.ts";
 
 export function envOption(): Option {
   return new Option("--env <env>", "environment").default("prod");
@@ -15,14 +16,11 @@ export function limitOption(max: number, what: string): Option {
   });
 }
 
-/** `500ms`, `30s`, `5m`, `1h` → milliseconds (a duration of at least 1 ms). */
+/** `500ms`, `30s`, `5m`, `1h`, `30d` → milliseconds (a duration of at least 1 ms), read as the server reads them. */
 export function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
-  const ms = m
-    ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms" | "s" | "m" | "h" | "d"]
-    : Number.NaN;
-  if (!(ms >= 1)) throw new InvalidArgumentError("Expected a duration like 30s, 5m, 1h or 30d.");
-  return Math.round(ms);
+  const ms = durationMs(value);
+  if (ms === undefined) throw new InvalidArgumentError("Expected a duration like 30s, 5m, 1h or 30d.");
+  return ms;
 }
 
 /** `512` (MB), `512m`, `4g` or `75%` (of this host's memory) → whole megabytes, at least 16. */

@@ -1,6 +1,9 @@
 // The typed client of the control API, used by the CLI, the dashboard and tests. Errors from the server arrive
 // as ApiError with the server's stable code; nothing here imports server internals.
 /** The version of Pave this client belongs to (`pave --version`). */
+
+/** How durations are read (`30s`, `15m`, `12h`, `30d`), the same on both sides of the wire. */
+export { DURATION_HINT, durationMs } from "../duration.ts";
 export { VERSION } from "../version.ts";
 
 import { resolve } from "node:path";
@@ -91,6 +94,21 @@ export interface KvPutAnswer {
   bytes: number;
   /** Epoch ms, or null when the entry does not expire. */
   expiresAt: number | null;
+}
+
+/** A token as the API describes it: never its secret (except once, on creation) and never its hash. */
+export interface TokenInfo {
+  id: string;
+  name: string;
+  role: "viewer" | "developer" | "operator" | "admin";
+  /** Environment names, or `["*"]` for every environment. */
+  envs: string[];
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  state: "active" | "expired" | "revoked";
+  /** This is the token the request was made with. */
+  self: boolean;
 }
 
 export class PaveClient {
@@ -320,6 +338,27 @@ export class PaveClient {
     const res = await this.#send("GET", "/audit/export", q, { headers: this.#headers() });
     if (!res.body) throw new ApiError("Internal", "the server sent no export body", res.status);
     return res.body;
+  }
+
+  /**
+   * Creates a token; the answer's `token` is its secret, which the server never shows again. Without `envs` it gets
+   * the calling token's scopes; `ttl` is a duration like `30d` (no expiry without it).
+   */
+  createToken(opts: {
+    role: string;
+    envs?: string[];
+    ttl?: string;
+    name?: string;
+  }): Promise<TokenInfo & { token: string }> {
+    return this.#call("POST", "/tokens", undefined, opts);
+  }
+
+  listTokens(): Promise<{ tokens: TokenInfo[] }> {
+    return this.#call("GET", "/tokens");
+  }
+
+  revokeToken(id: string): Promise<TokenInfo & { revoked: true }> {
+    return this.#call("DELETE", `/tokens/${enc(id)}`);
   }
 
   async health(): Promise<{ status: string; version: string }> {

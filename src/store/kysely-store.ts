@@ -5,6 +5,7 @@ import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditR
 import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
 import * as rollups from "./kysely-rollups.ts";
+import * as tokens from "./kysely-tokens.ts";
 import { rollupBatch } from "./rollup-buckets.ts";
 import type { Database } from "./schema.ts";
 import type {
@@ -430,42 +431,24 @@ export class KyselyStore implements Store {
     return audit.auditHead(this.db);
   }
 
-  async insertToken(t: TokenRecord): Promise<void> {
-    await this.db
-      .insertInto("tokens")
-      .values({
-        id: t.id,
-        hash: t.hash,
-        name: t.name,
-        role: t.role,
-        created_at: t.createdAt,
-        expires_at: t.expiresAt,
-        revoked_at: t.revokedAt,
-      })
-      .execute();
+  insertToken(t: TokenRecord): Promise<void> {
+    return tokens.insertToken(this.db, t);
   }
 
-  async findToken(hash: string): Promise<TokenRecord | undefined> {
-    const r = await this.db.selectFrom("tokens").selectAll().where("hash", "=", hash).executeTakeFirst();
-    return (
-      r && {
-        id: r.id,
-        hash: r.hash,
-        name: r.name,
-        role: r.role as Role,
-        createdAt: Number(r.created_at),
-        expiresAt: r.expires_at === null ? null : Number(r.expires_at),
-        revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
-      }
-    );
+  findToken(hash: string): Promise<TokenRecord | undefined> {
+    return tokens.findToken(this.db, hash);
   }
 
-  async countTokens(): Promise<number> {
-    const r = await this.db
-      .selectFrom("tokens")
-      .select((eb) => eb.fn.countAll().as("n"))
-      .executeTakeFirstOrThrow();
-    return Number(r.n);
+  countTokens(): Promise<number> {
+    return tokens.countTokens(this.db);
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return tokens.listTokens(this.db);
+  }
+
+  revokeToken(id: string, now: number): Promise<TokenRecord | undefined> {
+    return tokens.revokeToken(this.db, id, now);
   }
 }
 

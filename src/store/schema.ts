@@ -99,6 +99,8 @@ export interface Database {
     hash: string;
     name: string;
     role: string;
+    /** JSON text of the environment names, `["*"]` for all (migration 007). */
+    envs: string;
     created_at: number;
     expires_at: number | null;
     revoked_at: number | null;

@@ -163,6 +163,8 @@ export interface TokenRecord {
   hash: string;
   name: string;
   role: Role;
+  /** The environments the token may act on, sorted; `["*"]` is every environment, including later ones. Never empty. */
+  envs: string[];
   createdAt: number;
   expiresAt: number | null;
   revokedAt: number | null;
@@ -339,4 +341,11 @@ export interface Store {
   insertToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;
   countTokens(): Promise<number>;
+  /** Every token, revoked and expired ones included, oldest first. */
+  listTokens(): Promise<TokenRecord[]>;
+  /**
+   * Marks a token revoked at `now` and returns it; a token revoked before keeps its first revocation time.
+   * Undefined when no token has that id.
+   */
+  revokeToken(id: string, now: number): Promise<TokenRecord | undefined>;
 }

@@ -262,3 +262,26 @@ describe("audit verify on a tampered database", () => {
     assert.equal(report.checked, 6);
   });
 });
+
+describe("audit log of tokens", () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(() => t.close());
+
+  it("records token create and revoke with the token's name, role and scopes — never its secret", async () => {
+    const made = await t.client.createToken({ role: "developer", envs: ["staging"], name: "ci" });
+    await t.client.revokeToken(made.id);
+    const { records } = await t.client.listAudit({ limit: 100 });
+    const created = records.find((r) => r.action === "token.create" && r.seq > 1) as AuditRecord;
+    assert.deepEqual(
+      { name: (created.after as { name: string }).name, envs: (created.after as { envs: string[] }).envs },
+      { name: "ci", envs: ["staging"] },
+    );
+    const revoked = only(records, "token.revoke");
+    assert.equal(revoked.target, made.id);
+    assert.equal(revoked.outcome, "ok");
+    assert.ok(!(await exportText(t.client)).includes(made.token), "the token's secret is not in the audit log");
+  });
+});

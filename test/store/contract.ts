@@ -7,6 +7,7 @@ import type { Activation, EgressCall, LogLine, Store, TokenRecord, VersionRecord
 import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
 import { rollupsContract } from "./contract-rollups.ts";
+import { tokensContract } from "./contract-tokens.ts";
 
 const ENV = "prod";
 const T0 = 1_700_000_000_000;
@@ -535,35 +536,6 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     rollupsContract(test);
     auditContract(test);
 
-    describe("tokens", () => {
-      test("insert, find by hash, count", async (store) => {
-        assert.equal(await store.countTokens(), 0);
-        const admin: TokenRecord = {
-          id: "tok_1",
-          hash: "a".repeat(64),
-          name: "admin",
-          role: "admin",
-          createdAt: T0,
-          expiresAt: null,
-          revokedAt: null,
-        };
-        const dev: TokenRecord = {
-          id: "tok_2",
-          hash: "b".repeat(64),
-          name: "ci",
-          role: "developer",
-          createdAt: T0 + 1,
-          expiresAt: T0 + 86_400_000,
-          revokedAt: T0 + 5,
-        };
-        await store.insertToken(admin);
-        await store.insertToken(dev);
-        assert.equal(await store.countTokens(), 2);
-        assert.deepEqual(await store.findToken(admin.hash), admin);
-        assert.deepEqual(await store.findToken(dev.hash), dev);
-        assert.equal(await store.findToken("c".repeat(64)), undefined);
-        await assert.rejects(store.insertToken({ ...dev, id: "tok_3" }), "a hash is unique");
-      });
-    });
+    tokensContract(test);
   });
 }

@@ -5,6 +5,7 @@ import { initial } from "./001-initial.ts";
 import { bindings } from "./002-bindings.ts";
 import { activationLookups } from "./003-activation-lookups.ts";
 import { rollups } from "./005-rollups.ts";
+import { tokenScopes } from "./007-token-scopes.ts";
 import { audit } from "./008-audit.ts";
 
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   "003-activation-lookups": activationLookups,
   "005-rollups": rollups,
   "008-audit": audit,
+  "007-token-scopes": tokenScopes,
 };
 
 export const migrationProvider: MigrationProvider = {
