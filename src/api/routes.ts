@@ -3,7 +3,6 @@
 import { z } from "zod";
 import type { Authenticator, SecretBox } from "../auth/index.ts";
 import type { Deployer } from "../deploy/index.ts";
-import { durationMs } from "../duration.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds } from "../gateway/index.ts";
 import type { AuditLog } from "../ops/index.ts";

@@ -24,7 +24,6 @@ import type {
   LogLine,
   LogQuery,
   NewEvent,
-  Role,
   RollupQuery,
   RollupSum,
   SealedSecret,

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { v7 } from "uuid";
-import type { Activation, EgressCall, LogLine, Store, TokenRecord, VersionRecord } from "../../src/store/index.ts";
+import type { Activation, EgressCall, LogLine, Store, VersionRecord } from "../../src/store/index.ts";
 import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
 import { rollupsContract } from "./contract-rollups.ts";
