@@ -2,6 +2,7 @@
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
 import { type Kysely, type Selectable, sql } from "kysely";
 import * as bindings from "./kysely-bindings.ts";
+import * as schedules from "./kysely-schedules.ts";
 import type { Database } from "./schema.ts";
 import type {
   Activation,
@@ -20,6 +21,9 @@ import type {
   LogQuery,
   NewEvent,
   Role,
+  ScheduleClaim,
+  ScheduleRecord,
+  ScheduleSpec,
   SealedSecret,
   SecretInfo,
   Store,
@@ -148,6 +152,8 @@ export class KyselyStore implements Store {
     return this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom("aliases").where("env", "=", env).where("function", "=", name).execute();
       await tx.deleteFrom("versions").where("env", "=", env).where("function", "=", name).execute();
+      // With the function gone, no node may claim its ticks any more (their claims find no row).
+      await tx.deleteFrom("schedules").where("env", "=", env).where("function", "=", name).execute();
       const res = await tx.deleteFrom("functions").where("env", "=", env).where("name", "=", name).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;
     });
@@ -399,6 +405,30 @@ export class KyselyStore implements Store {
 
   listEvents(env: string, topic: string, query: EventQuery): Promise<EventRecord[]> {
     return bindings.listEvents(this.db, env, topic, query);
+  }
+
+  putSchedule(spec: ScheduleSpec, nextFireAt: number, now: number): Promise<ScheduleRecord> {
+    return schedules.putSchedule(this.db, spec, nextFireAt, now);
+  }
+
+  listSchedules(env?: string): Promise<ScheduleRecord[]> {
+    return schedules.listSchedules(this.db, env);
+  }
+
+  deleteSchedule(env: string, fn: string): Promise<boolean> {
+    return schedules.deleteSchedule(this.db, env, fn);
+  }
+
+  claimScheduleTick(claim: ScheduleClaim): Promise<"fire" | "skip" | "taken"> {
+    return schedules.claimScheduleTick(this.db, claim);
+  }
+
+  finishScheduleRun(env: string, fn: string, tick: number, status: "success" | "error"): Promise<void> {
+    return schedules.finishScheduleRun(this.db, env, fn, tick, status);
+  }
+
+  skipScheduleTicks(env: string, fn: string, upTo: number, next: number, now: number): Promise<boolean> {
+    return schedules.skipScheduleTicks(this.db, env, fn, upTo, next, now);
   }
 
   async insertToken(t: TokenRecord): Promise<void> {
