@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
 import { openStore, type Store } from "./store/index.ts";
 import { ActivationRecorder, DEFAULT_PRICES, Metrics, type Prices } from "./telemetry/index.ts";
+import { Scheduler, type SchedulerClock } from "./triggers/index.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION };
@@ -52,6 +53,8 @@ export interface ServerOptions {
   retention?: { maxAgeMs?: number; maxActivations?: number };
   /** What `pave cost` prices usage at (USD). @default AWS Lambda's x86 on-demand price (see telemetry/cost.ts) */
   prices?: Partial<Prices>;
+  /** The scheduler's clock and pace (see SchedulerOptions); tests pass a clock they move on themselves. */
+  scheduler?: { clock?: SchedulerClock; reloadIntervalMs?: number; missedAfterMs?: number };
 }
 
 export interface PaveServer {
@@ -66,6 +69,8 @@ export interface PaveServer {
   runtime: Runtime;
   /** Seals and opens secret values under this node's master key; the runtime opens a function's secrets with it. */
   secretBox: SecretBox;
+  /** Fires the functions' `schedule:` ticks. */
+  scheduler: Scheduler;
   close(): Promise<void>;
 }
 
@@ -116,12 +121,14 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       logger.error({ err, env, function: name }, "keeping minInstances warm failed");
     }
   };
+  const scheduler = new Scheduler({ store, invoker, logger, metrics, ...options.scheduler });
   const deployer = new Deployer({
     store,
     prepare: (code) => runtime.prepare(code),
     onDeployed: async (env, name, version) => {
       forget(env, name, version);
-      await provision(env, name);
+      // Awaited, so a deploy's answer means its schedule is armed on this node.
+      await Promise.all([provision(env, name), scheduler.reload()]);
     },
   });
   const gateway = createGatewayHandler(invoker, logger, {
@@ -173,7 +180,10 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       secretBox,
       deployer,
       invoker,
-      onRemoved: (env, name) => forget(env, name),
+      onRemoved: (env, name) => {
+        forget(env, name);
+        void scheduler.reload();
+      },
       onSecretChanged: async (env, secret) => {
         for (const fn of await store.listFunctions(env)) {
           const secrets = fn.manifest && (JSON.parse(fn.manifest) as Manifest).bindings.secrets;
@@ -201,6 +211,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   logger.info({ url, dataDir, store: store.kind, masterKey: secretBox.source, keyId: secretBox.keyId }, "pave is up");
   const retention = { maxAgeMs: 30 * 86_400_000, maxActivations: 1_000_000, ...options.retention };
   const purger = startHousekeeping(store, logger, options.kvPurgeIntervalMs ?? 60_000, retention);
+  await scheduler.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -212,12 +223,15 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     store,
     runtime,
     secretBox,
+    scheduler,
     close: () => {
       closing ??= (async () => {
         ready = false;
         // Stop accepting, let in-flight requests finish, wait for invocations that outlive their response
         // (waitUntil) to be recorded, then commit every recorded activation before closing.
         shutdown.abort();
+        // No tick fires from here on; the runs already going end (and are recorded) before the runtime closes.
+        await scheduler.stop();
         server?.closeIdleConnections();
         await app.close();
         await invoker.drain();

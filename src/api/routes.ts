@@ -11,6 +11,7 @@ import { followLogs } from "./follow.ts";
 import { kvRoutes } from "./kv.ts";
 import { envQuery } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
+import { scheduleRoutes } from "./schedules.ts";
 import { secretRoutes } from "./secrets.ts";
 import { topicRoutes } from "./topics.ts";
 
@@ -212,7 +213,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
             .string()
             .regex(/^[0-9a-f]{1,64}$/, "a version id (hex)")
             .optional(),
-          trigger: z.enum(["http", "invoke", "service"]).optional(),
+          trigger: z.enum(["http", "invoke", "service", "schedule"]).optional(),
           since: pointInTime.optional(),
           until: pointInTime.optional(),
           trace: z
@@ -317,6 +318,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...secretRoutes(deps),
     ...kvRoutes(deps),
     ...topicRoutes(deps),
+    ...scheduleRoutes(deps),
   ];
 }
 

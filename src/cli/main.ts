@@ -10,6 +10,7 @@ import { registerFunctions } from "./functions.ts";
 import { registerInvoke } from "./invoke.ts";
 import { registerKv } from "./kv.ts";
 import { registerLogs } from "./logs.ts";
+import { registerSchedules } from "./schedules.ts";
 import { registerSecrets } from "./secrets.ts";
 import { registerTopics } from "./topics.ts";
 import { registerUp } from "./up.ts";
@@ -33,6 +34,7 @@ registerLogs(program);
 registerSecrets(program);
 registerKv(program);
 registerTopics(program);
+registerSchedules(program);
 
 const argv = process.argv.slice(2);
 try {
