@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { v7 } from "uuid";
 import type { Activation, EgressCall, LogLine, Store, TokenRecord, VersionRecord } from "../../src/store/index.ts";
 import { bindingsContract } from "./contract-bindings.ts";
+import { schedulesContract } from "./contract-schedules.ts";
 
 const ENV = "prod";
 const T0 = 1_700_000_000_000;
@@ -530,6 +531,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     });
 
     bindingsContract(test);
+    schedulesContract(test);
 
     describe("tokens", () => {
       test("insert, find by hash, count", async (store) => {
