@@ -15,6 +15,7 @@ import { AuditLog, SYSTEM_ACTOR } from "./ops/index.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
 import { openStore, type Store } from "./store/index.ts";
 import { ActivationRecorder, DEFAULT_PRICES, Metrics, type Prices } from "./telemetry/index.ts";
+import { Scheduler, type SchedulerClock } from "./triggers/index.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION };
@@ -54,6 +55,8 @@ export interface ServerOptions {
   retention?: { maxAgeMs?: number; maxActivations?: number; rollupMaxAgeMs?: number };
   /** What `pave cost` prices usage at (USD). @default AWS Lambda's x86 on-demand price (see telemetry/cost.ts) */
   prices?: Partial<Prices>;
+  /** The scheduler's clock and pace (see SchedulerOptions); tests pass a clock they move on themselves. */
+  scheduler?: { clock?: SchedulerClock; reloadIntervalMs?: number; missedAfterMs?: number };
 }
 
 export interface PaveServer {
@@ -68,6 +71,8 @@ export interface PaveServer {
   runtime: Runtime;
   /** Seals and opens secret values under this node's master key; the runtime opens a function's secrets with it. */
   secretBox: SecretBox;
+  /** Fires the functions' `schedule:` ticks. */
+  scheduler: Scheduler;
   close(): Promise<void>;
 }
 
@@ -119,12 +124,14 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       logger.error({ err, env, function: name }, "keeping minInstances warm failed");
     }
   };
+  const scheduler = new Scheduler({ store, invoker, logger, metrics, ...options.scheduler });
   const deployer = new Deployer({
     store,
     prepare: (code) => runtime.prepare(code),
     onDeployed: async (env, name, version) => {
       forget(env, name, version);
-      await provision(env, name);
+      // Awaited, so a deploy's answer means its schedule is armed on this node.
+      await Promise.all([provision(env, name), scheduler.reload()]);
     },
   });
   const gateway = createGatewayHandler(invoker, logger, {
@@ -177,7 +184,10 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       secretBox,
       deployer,
       invoker,
-      onRemoved: (env, name) => forget(env, name),
+      onRemoved: (env, name) => {
+        forget(env, name);
+        void scheduler.reload();
+      },
       onSecretChanged: async (env, secret) => {
         for (const fn of await store.listFunctions(env)) {
           const secrets = fn.manifest && (JSON.parse(fn.manifest) as Manifest).bindings.secrets;
@@ -210,6 +220,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     ...options.retention,
   };
   const purger = startHousekeeping(store, logger, options.kvPurgeIntervalMs ?? 60_000, retention);
+  await scheduler.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -221,12 +232,15 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     store,
     runtime,
     secretBox,
+    scheduler,
     close: () => {
       closing ??= (async () => {
         ready = false;
         // Stop accepting, let in-flight requests finish, wait for invocations that outlive their response
         // (waitUntil) to be recorded, then commit every recorded activation before closing.
         shutdown.abort();
+        // No tick fires from here on; the runs already going end (and are recorded) before the runtime closes.
+        await scheduler.stop();
         server?.closeIdleConnections();
         await app.close();
         await invoker.drain();

@@ -14,6 +14,7 @@ import { kvRoutes } from "./kv.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { envQuery, fnName, pointInTime } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
+import { scheduleRoutes } from "./schedules.ts";
 import { secretRoutes } from "./secrets.ts";
 import { tokenRoutes } from "./tokens.ts";
 import { topicRoutes } from "./topics.ts";
@@ -216,7 +217,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
             .string()
             .regex(/^[0-9a-f]{1,64}$/, "a version id (hex)")
             .optional(),
-          trigger: z.enum(["http", "invoke", "service"]).optional(),
+          trigger: z.enum(["http", "invoke", "service", "schedule"]).optional(),
           since: pointInTime.optional(),
           until: pointInTime.optional(),
           trace: z
@@ -328,6 +329,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...metricsRoutes(deps),
     ...auditRoutes(deps),
     ...tokenRoutes(deps),
+    ...scheduleRoutes(deps),
   ];
 }
 

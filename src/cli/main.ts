@@ -11,6 +11,7 @@ import { registerFunctions } from "./functions.ts";
 import { registerInvoke } from "./invoke.ts";
 import { registerKv } from "./kv.ts";
 import { registerLogs } from "./logs.ts";
+import { registerSchedules } from "./schedules.ts";
 import { registerSecrets } from "./secrets.ts";
 import { registerTokens } from "./tokens.ts";
 import { registerTop } from "./top.ts";
@@ -39,6 +40,7 @@ registerTopics(program);
 registerTop(program);
 registerAudit(program);
 registerTokens(program);
+registerSchedules(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -111,6 +111,21 @@ export interface TokenInfo {
   self: boolean;
 }
 
+export interface ScheduleSummary {
+  function: string;
+  env: string;
+  cron: string;
+  /** IANA time zone the cron is read in ("UTC" unless the manifest names one). */
+  timezone: string;
+  overlap: "skip" | "allow";
+  missed: "skip" | "run-once";
+  /** Epoch ms; null when the pattern has no tick left. */
+  nextFireAt: number | null;
+  lastFiredAt: number | null;
+  lastStatus: "running" | "success" | "error" | null;
+  lastActivation: string | null;
+}
+
 export class PaveClient {
   readonly url: string;
   readonly #token: string | undefined;
@@ -359,6 +374,11 @@ export class PaveClient {
 
   revokeToken(id: string): Promise<TokenInfo & { revoked: true }> {
     return this.#call("DELETE", `/tokens/${enc(id)}`);
+  }
+
+  /** Scheduled functions: their cron, next fire time and last run. */
+  listSchedules(env = "prod"): Promise<{ schedules: ScheduleSummary[] }> {
+    return this.#call("GET", "/schedules", { env });
   }
 
   async health(): Promise<{ status: string; version: string }> {

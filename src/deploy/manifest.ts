@@ -3,6 +3,7 @@
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { PaveError } from "../errors.ts";
+import { scheduleSchema } from "./schedule.ts";
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "a name of a lowercase letter then up to 62 of a-z, 0-9, -");
 const bindingName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an UPPER_SNAKE_CASE binding name");
@@ -53,7 +54,8 @@ const fields = z.strictObject({
   minInstances: z.number().int().min(0, "at least 0").max(100, "at most 100").default(0),
   tags: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, "a lowercase tag key"), z.string()).default({}),
   routes: z.array(route).default([]),
-  schedule: z.string().min(1).optional(),
+  /** A cron trigger (see schedule.ts); the string shorthand is normalised to the object form. */
+  schedule: scheduleSchema.optional(),
   bindings: z
     .strictObject({
       kv: z
@@ -177,7 +179,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, path: PropertyKey[
   if (issue.code === "unrecognized_keys") {
     return `unknown key; expected one of ${knownKeys(path.slice(0, -1)).join(", ")}`;
   }
-  const found = valueAt(raw, path);
+  // A check on a normalised value (the `schedule` shorthand) says what it found, which `raw` may not hold at `path`.
+  const own = issue.code === "custom" ? (issue.params as { found?: unknown } | undefined)?.found : undefined;
+  const found = own ?? valueAt(raw, path);
   if (issue.code === "invalid_type") {
     const expected = issue.expected === "int" ? "a whole number" : issue.expected;
     return found === undefined
@@ -200,9 +204,12 @@ function knownKeys(path: PropertyKey[]): string[] {
 
 function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
   let s: z.ZodType = schema;
-  // Unwrap defaults/optionals/prefaults to reach the object underneath.
-  while (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodPrefault) {
-    s = s.unwrap() as z.ZodType;
+  // Unwrap defaults/optionals/prefaults, and preprocessing pipes, to reach the object underneath.
+  for (;;) {
+    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodPrefault)
+      s = s.unwrap() as z.ZodType;
+    else if (s instanceof z.ZodPipe && s.in instanceof z.ZodTransform) s = s.out as z.ZodType;
+    else break;
   }
   return s instanceof z.ZodObject ? (s.shape as Record<string, z.ZodType>) : undefined;
 }

@@ -40,6 +40,8 @@ export interface InvokeOutcome {
   activationId: string;
   version: string;
   result: RuntimeResult;
+  /** Resolves once the invocation is over, waitUntil work included, and its activation is handed to the recorder. */
+  finished: Promise<void>;
 }
 
 export class Invoker {
@@ -82,6 +84,16 @@ export class Invoker {
 
   async invokeDirect(env: string, name: string, payload: unknown, ids: InvokeIds): Promise<InvokeOutcome> {
     return this.#invoke(env, name, "invoke", { kind: "direct", payload }, ids);
+  }
+
+  /** A schedule's tick, recorded with trigger `schedule`; `scheduledTime` is when the tick was due (epoch ms). */
+  async invokeScheduled(
+    env: string,
+    name: string,
+    tick: { cron: string; scheduledTime: number },
+    ids: InvokeIds,
+  ): Promise<InvokeOutcome> {
+    return this.#invoke(env, name, "schedule", { kind: "scheduled", ...tick }, ids);
   }
 
   /**
@@ -222,7 +234,7 @@ export class Invoker {
       .catch((err: unknown) => this.#logger.error({ err, activation: id }, "recording an activation failed"))
       .finally(() => this.#unrecorded.delete(tracked));
     this.#unrecorded.add(tracked);
-    return { activationId: id, version: code.id, result };
+    return { activationId: id, version: code.id, result, finished: tracked };
   }
 
   #record(activation: Activation, logs: LogLine[]): void {

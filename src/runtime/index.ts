@@ -6,6 +6,7 @@ import type { EgressCall } from "../store/index.ts";
 import { type BindingHost, type EgressLimits, instanceBindings } from "./bindings/index.ts";
 import type { Failure, InlineMode, Instance, LogEntry, LogLimits, Outcome, VersionCode } from "./instance.ts";
 import { apiGatewayEvent, type HttpInput, lambdaResultToHttp } from "./lambda-http.ts";
+import { eventBridgeScheduledEvent } from "./lambda-scheduled.ts";
 import { InstancePool } from "./pool.ts";
 import type { HandlerStyle, HttpResponse, Invocation, InvocationMeta } from "./protocol.ts";
 import { sandboxScript } from "./sandbox-script.ts";
@@ -54,7 +55,11 @@ export interface RuntimeOptions {
   egress?: Partial<EgressLimits>;
 }
 
-export type RuntimeInput = { kind: "http"; http: HttpInput; url: string } | { kind: "direct"; payload: unknown };
+export type RuntimeInput =
+  | { kind: "http"; http: HttpInput; url: string }
+  | { kind: "direct"; payload: unknown }
+  /** A schedule's tick: `scheduled(event)` for web-standard functions, an EventBridge event for Lambda-style ones. */
+  | { kind: "scheduled"; cron: string; scheduledTime: number };
 
 export type RuntimeResult =
   | HttpResponse
@@ -174,7 +179,7 @@ export class Runtime {
   ): Promise<RuntimeReport> {
     const { instance, cold } = acquired;
     let resultFailed = false;
-    const settled = await instance.invoke(toInvocation(instance.style, input, meta), (outcome) => {
+    const settled = await instance.invoke(toInvocation(instance.style, input, meta, version), (outcome) => {
       let converted: RuntimeResult;
       try {
         converted = this.#convert(instance.style, input, outcome);
@@ -224,7 +229,7 @@ export class Runtime {
     if (outcome.kind === "error") return outcome;
     if (outcome.kind === "value") {
       const value: unknown = JSON.parse(outcome.json);
-      if (input.kind === "direct") return { kind: "value", value };
+      if (input.kind !== "http") return { kind: "value", value };
       const http = lambdaResultToHttp(value);
       if (typeof http === "string") return { kind: "error", code: "InvalidResponse", message: http };
       return this.#checkSize(http);
@@ -296,7 +301,17 @@ function failedToLoad(err: unknown): RuntimeCall {
   };
 }
 
-function toInvocation(style: HandlerStyle, input: RuntimeInput, meta: InvocationMeta): Invocation {
+function toInvocation(
+  style: HandlerStyle,
+  input: RuntimeInput,
+  meta: InvocationMeta,
+  version: VersionCode,
+): Invocation {
+  if (input.kind === "scheduled") {
+    if (style === "web") return { kind: "scheduled", meta, cron: input.cron, scheduledTime: input.scheduledTime };
+    const tick = { id: meta.id, env: version.env, function: version.function, scheduledTime: input.scheduledTime };
+    return { kind: "event", meta, event: JSON.stringify(eventBridgeScheduledEvent(tick)), resultOptional: true };
+  }
   if (input.kind === "http") {
     const h = input.http;
     if (style === "lambda") return { kind: "event", meta, event: JSON.stringify(apiGatewayEvent(h)) };

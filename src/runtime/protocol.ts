@@ -43,9 +43,21 @@ export interface EventInvocation {
   meta: InvocationMeta;
   /** JSON text of the event. */
   event: string;
+  /** Whether the handler may return nothing (a scheduled event: like EventBridge, nobody reads the result). */
+  resultOptional?: boolean;
 }
 
-export type Invocation = FetchInvocation | EventInvocation;
+/** A schedule's tick for a web-standard `scheduled` handler (Cloudflare's ScheduledController). */
+export interface ScheduledInvocation {
+  kind: "scheduled";
+  meta: InvocationMeta;
+  /** The manifest's cron pattern. */
+  cron: string;
+  /** Epoch ms of the tick this run is for. */
+  scheduledTime: number;
+}
+
+export type Invocation = FetchInvocation | EventInvocation | ScheduledInvocation;
 
 export interface HttpResponse {
   kind: "response";
@@ -58,7 +70,7 @@ export type SandboxResult =
   | HttpResponse
   /** A Lambda handler's return value as JSON text (`undefined` is refused inside the sandbox). */
   | { kind: "value"; json: string }
-  | { kind: "error"; code: "FunctionError" | "InvalidResponse"; message: string };
+  | { kind: "error"; code: "FunctionError" | "InvalidResponse" | "InvalidHandler"; message: string };
 
 /** A function's outbound `fetch` as it leaves the sandbox (buffered: the body was read to its end inside). */
 export interface FetchRequest {

@@ -5,6 +5,7 @@ import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditR
 import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
 import * as rollups from "./kysely-rollups.ts";
+import * as schedules from "./kysely-schedules.ts";
 import * as tokens from "./kysely-tokens.ts";
 import { rollupBatch } from "./rollup-buckets.ts";
 import type { Database } from "./schema.ts";
@@ -26,6 +27,9 @@ import type {
   NewEvent,
   RollupQuery,
   RollupSum,
+  ScheduleClaim,
+  ScheduleRecord,
+  ScheduleSpec,
   SealedSecret,
   SecretInfo,
   Store,
@@ -154,6 +158,8 @@ export class KyselyStore implements Store {
     return this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom("aliases").where("env", "=", env).where("function", "=", name).execute();
       await tx.deleteFrom("versions").where("env", "=", env).where("function", "=", name).execute();
+      // With the function gone, no node may claim its ticks any more (their claims find no row).
+      await tx.deleteFrom("schedules").where("env", "=", env).where("function", "=", name).execute();
       const res = await tx.deleteFrom("functions").where("env", "=", env).where("name", "=", name).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;
     });
@@ -420,6 +426,30 @@ export class KyselyStore implements Store {
 
   appendAudit(entry: NewAuditRecord, seal: (record: UnsealedAuditRecord) => string): Promise<AuditRecord> {
     return audit.appendAudit(this.db, entry, seal);
+  }
+
+  putSchedule(spec: ScheduleSpec, nextFireAt: number, now: number): Promise<ScheduleRecord> {
+    return schedules.putSchedule(this.db, spec, nextFireAt, now);
+  }
+
+  listSchedules(env?: string): Promise<ScheduleRecord[]> {
+    return schedules.listSchedules(this.db, env);
+  }
+
+  deleteSchedule(env: string, fn: string): Promise<boolean> {
+    return schedules.deleteSchedule(this.db, env, fn);
+  }
+
+  claimScheduleTick(claim: ScheduleClaim): Promise<"fire" | "skip" | "taken"> {
+    return schedules.claimScheduleTick(this.db, claim);
+  }
+
+  finishScheduleRun(env: string, fn: string, tick: number, status: "success" | "error"): Promise<void> {
+    return schedules.finishScheduleRun(this.db, env, fn, tick, status);
+  }
+
+  skipScheduleTicks(env: string, fn: string, upTo: number, next: number, now: number): Promise<boolean> {
+    return schedules.skipScheduleTicks(this.db, env, fn, upTo, next, now);
   }
 
   listAudit(query: AuditQuery): Promise<AuditRecord[]> {

@@ -94,6 +94,22 @@ export interface Database {
     source: string;
     published_at: number;
   };
+  schedules: {
+    env: string;
+    function: string;
+    cron: string;
+    /** "" for UTC. */
+    timezone: string;
+    overlap: string;
+    missed: string;
+    next_fire_at: number;
+    last_tick: Generated<number>;
+    last_fired_at: number | null;
+    running_until: number | null;
+    last_status: string | null;
+    last_activation: string | null;
+    updated_at: number;
+  };
   tokens: {
     id: string;
     hash: string;

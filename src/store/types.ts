@@ -30,7 +30,7 @@ export interface FunctionRecord {
 }
 
 export type ActivationStatus = "success" | "error";
-export type Trigger = "http" | "invoke" | "service";
+export type Trigger = "http" | "invoke" | "service" | "schedule";
 
 /** The durable record of one invocation. */
 export interface Activation {
@@ -155,6 +155,46 @@ export interface LogLine {
   message: string;
 }
 
+/** What a schedule is: the manifest's `schedule`, as the scheduler keeps it in the store. */
+export interface ScheduleSpec {
+  env: string;
+  function: string;
+  cron: string;
+  /** IANA time zone; null for UTC. */
+  timezone: string | null;
+  overlap: "skip" | "allow";
+  missed: "skip" | "run-once";
+}
+
+/** A schedule with its lease: when it fires next, what it last did, and whether a run may still be going. */
+export interface ScheduleRecord extends ScheduleSpec {
+  nextFireAt: number;
+  /** The latest tick claimed by any node, fired or skipped (0 before the first). */
+  lastTick: number;
+  lastFiredAt: number | null;
+  /** Set while a run may be going: its start + timeout + grace; null once it ended. */
+  runningUntil: number | null;
+  lastStatus: "running" | "success" | "error" | null;
+  lastActivation: string | null;
+  updatedAt: number;
+}
+
+/** One node's attempt to take a tick (see Store.claimScheduleTick). */
+export interface ScheduleClaim {
+  env: string;
+  function: string;
+  /** The tick (epoch ms); claimed only if no node claimed it or a later one. */
+  tick: number;
+  /** The tick after it, stored as the schedule's next fire time. */
+  next: number;
+  /** The claiming node's clock. */
+  now: number;
+  /** Until when the run counts as going, if it fires. */
+  runningUntil: number;
+  /** The activation id the run will have. */
+  activationId: string;
+}
+
 export type Role = "viewer" | "developer" | "operator" | "admin";
 
 export interface TokenRecord {
@@ -275,7 +315,7 @@ export interface Store {
   deploy(version: Omit<VersionRecord, "seq" | "createdAt">, alias: string, now: number): Promise<DeployResult>;
   getFunction(env: string, name: string): Promise<FunctionRecord | undefined>;
   listFunctions(env: string): Promise<FunctionRecord[]>;
-  /** Removes the function with its versions and aliases; activations and logs stay for the record. */
+  /** Removes the function with its versions, aliases and schedule; activations and logs stay for the record. */
   deleteFunction(env: string, name: string): Promise<boolean>;
   getVersion(env: string, fn: string, id: string): Promise<VersionRecord | undefined>;
   listVersions(env: string, fn: string): Promise<Omit<VersionRecord, "bundle">[]>;
@@ -337,6 +377,27 @@ export interface Store {
   listAudit(query: AuditQuery): Promise<AuditRecord[]>;
   /** The last seq handed out and its hash (seq 0 and AUDIT_GENESIS_HASH before the first record). */
   auditHead(): Promise<AuditHead>;
+  /**
+   * Creates a schedule or updates its policies. `nextFireAt` is stored only when the row is new or its cron or time
+   * zone changed; otherwise the stored lease stands. Returns the row as stored.
+   */
+  putSchedule(spec: ScheduleSpec, nextFireAt: number, now: number): Promise<ScheduleRecord>;
+  /** Every environment's schedules when `env` is absent; by function name. */
+  listSchedules(env?: string): Promise<ScheduleRecord[]>;
+  deleteSchedule(env: string, fn: string): Promise<boolean>;
+  /**
+   * Takes a tick, atomically across nodes: `fire` for exactly one caller per tick; `skip` for exactly one when the
+   * schedule's overlap is `skip` and a run is still going (running_until after `now`); `taken` for everyone else
+   * (another node had it, a later tick was already claimed, or the schedule is gone).
+   */
+  claimScheduleTick(claim: ScheduleClaim): Promise<"fire" | "skip" | "taken">;
+  /** Records how the run of `tick` ended and ends its lease (unless a later run holds it: overlap `allow`). */
+  finishScheduleRun(env: string, fn: string, tick: number, status: "success" | "error"): Promise<void>;
+  /**
+   * Skips every tick up to `upTo` (missed while no node ran) and stores `next` as the next fire time, with the same
+   * compare-and-set as a claim: true for exactly one caller, false when a node claimed `upTo` or later already.
+   */
+  skipScheduleTicks(env: string, fn: string, upTo: number, next: number, now: number): Promise<boolean>;
 
   insertToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;

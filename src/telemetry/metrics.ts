@@ -30,6 +30,7 @@ export class Metrics {
   readonly #throttles: Counter<"env" | "function">;
   readonly #gbSeconds: Counter<"env" | "function">;
   readonly #egress: Counter<"env" | "function" | "host" | "status">;
+  readonly #scheduleSkips: Counter<"env" | "function" | "reason">;
   readonly #series = new Map<string, Series>();
 
   constructor(runtime: () => RuntimeGauges) {
@@ -80,6 +81,12 @@ export class Metrics {
       name: "pave_egress_requests_total",
       help: "Outbound fetch calls made by functions, by host and response status (or error code).",
       labelNames: ["env", "function", "host", "status"],
+      registers,
+    });
+    this.#scheduleSkips = new Counter({
+      name: "pave_schedule_skips_total",
+      help: "Schedule ticks that did not fire: overlap (the previous run was still going) or missed (the node was down or late).",
+      labelNames: ["env", "function", "reason"],
       registers,
     });
     new Gauge({
@@ -134,6 +141,11 @@ export class Metrics {
         status: call.error ?? String(call.status),
       });
     }
+  }
+
+  /** Counts schedule ticks that did not fire, and why. */
+  scheduleSkipped(env: string, fn: string, reason: "overlap" | "missed", ticks = 1): void {
+    this.#scheduleSkips.inc({ env, function: fn, reason }, ticks);
   }
 
   get contentType(): string {

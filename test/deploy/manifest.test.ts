@@ -63,7 +63,7 @@ describe("parseManifest", () => {
     assert.equal(m.concurrency, 50);
     assert.deepEqual(m.tags, { feature: "payments", team: "orders" });
     assert.deepEqual(m.routes, ["/checkout/*"]);
-    assert.equal(m.schedule, "*/5 * * * *");
+    assert.deepEqual(m.schedule, { cron: "*/5 * * * *", overlap: "skip", missed: "skip" });
     assert.deepEqual(m.bindings, {
       kv: { CARTS: { namespace: "carts", access: "read-write" } },
       secrets: ["STRIPE_KEY"],

@@ -7,6 +7,7 @@ import type { Activation, EgressCall, LogLine, Store, VersionRecord } from "../.
 import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
 import { rollupsContract } from "./contract-rollups.ts";
+import { schedulesContract } from "./contract-schedules.ts";
 import { tokensContract } from "./contract-tokens.ts";
 
 const ENV = "prod";
@@ -535,6 +536,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     bindingsContract(test);
     rollupsContract(test);
     auditContract(test);
+    schedulesContract(test);
 
     tokensContract(test);
   });

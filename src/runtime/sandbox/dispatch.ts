@@ -1,7 +1,7 @@
 // Runs one invocation against the function's handler. The result is the value the returned promise resolves with —
 // no extra round trip to the host — unless ctx.waitUntil work is pending: then it goes out early through `respond`
 // and the promise settles (with null) only after that work, which keeps the instance busy until then.
-import type { EventInvocation, FetchInvocation, Invocation, SandboxResult } from "../protocol.ts";
+import type { EventInvocation, FetchInvocation, Invocation, SandboxResult, ScheduledInvocation } from "../protocol.ts";
 import { drainBody } from "./body.ts";
 import { HOST_URL, Request, Response } from "./fetch-api.ts";
 
@@ -13,13 +13,18 @@ function errorResult(err: unknown): SandboxResult {
   return { kind: "error", code: "FunctionError", message };
 }
 
+/** A web-standard module's default export: `fetch` for HTTP and direct invokes, `scheduled` for schedule ticks. */
+export interface WebHandlers {
+  fetch?: unknown;
+  scheduled?: unknown;
+}
+
 export async function dispatchWeb(
-  mod: { fetch: Function },
+  mod: WebHandlers,
   env: object,
   inv: Invocation,
   respond: Respond,
 ): Promise<SandboxResult | null> {
-  const req = inv as FetchInvocation;
   const pending: Promise<unknown>[] = [];
   const ctx = {
     waitUntil: (p: unknown) => void pending.push(Promise.resolve(p)),
@@ -27,19 +32,10 @@ export async function dispatchWeb(
   };
   let result: SandboxResult;
   try {
-    const request = new Request({ [HOST_URL]: req.url }, { method: req.method, headers: req.headers, body: req.body });
-    const response: unknown = await mod.fetch(request, env, ctx);
-    if (!(response instanceof Response)) {
-      const got =
-        response === null
-          ? "null"
-          : typeof response === "object"
-            ? Object.prototype.toString.call(response)
-            : typeof response;
-      result = { kind: "error", code: "InvalidResponse", message: `fetch() must return a Response, got ${got}` };
-    } else {
-      result = await responseResult(response);
-    }
+    result =
+      inv.kind === "scheduled"
+        ? await runScheduled(mod, env, ctx, inv)
+        : await runFetch(mod, env, ctx, inv as FetchInvocation);
   } catch (err) {
     result = errorResult(err);
   }
@@ -47,6 +43,44 @@ export async function dispatchWeb(
   respond(result);
   await settle(pending);
   return null;
+}
+
+async function runFetch(mod: WebHandlers, env: object, ctx: object, req: FetchInvocation): Promise<SandboxResult> {
+  if (typeof mod.fetch !== "function") {
+    return { kind: "error", code: "InvalidHandler", message: missing("fetch(request, env, ctx)", "an HTTP request") };
+  }
+  const request = new Request({ [HOST_URL]: req.url }, { method: req.method, headers: req.headers, body: req.body });
+  const response: unknown = await mod.fetch(request, env, ctx);
+  if (!(response instanceof Response)) {
+    const got =
+      response === null
+        ? "null"
+        : typeof response === "object"
+          ? Object.prototype.toString.call(response)
+          : typeof response;
+    return { kind: "error", code: "InvalidResponse", message: `fetch() must return a Response, got ${got}` };
+  }
+  return responseResult(response);
+}
+
+/** Cloudflare's shape: `{ cron, scheduledTime, type, noRetry() }`; whatever the handler returns is ignored. */
+async function runScheduled(
+  mod: WebHandlers,
+  env: object,
+  ctx: object,
+  inv: ScheduledInvocation,
+): Promise<SandboxResult> {
+  if (typeof mod.scheduled !== "function") {
+    return { kind: "error", code: "InvalidHandler", message: missing("scheduled(event, env, ctx)", "a schedule tick") };
+  }
+  // Pave never retries a tick (the next one comes), so noRetry has nothing to turn off.
+  const event = { type: "scheduled", cron: inv.cron, scheduledTime: inv.scheduledTime, noRetry: () => {} };
+  await mod.scheduled(event, env, ctx);
+  return { kind: "value", json: "null" };
+}
+
+function missing(handler: string, what: string): string {
+  return `the function's default export has no ${handler}, which ${what} needs`;
 }
 
 /** The Response as it leaves the isolate: its body read to the end (bodies are buffered, never streamed). */
@@ -62,7 +96,7 @@ async function responseResult(response: Response): Promise<SandboxResult> {
 }
 
 export async function dispatchLambda(handler: Function, env: object, inv: Invocation): Promise<SandboxResult> {
-  const { meta, event } = inv as EventInvocation;
+  const { meta, event, resultOptional } = inv as EventInvocation;
   const context = {
     awsRequestId: meta.id,
     functionName: meta.functionName,
@@ -85,7 +119,7 @@ export async function dispatchLambda(handler: Function, env: object, inv: Invoca
   }
   let result: SandboxResult;
   try {
-    const json = value === undefined ? undefined : JSON.stringify(value);
+    const json = value === undefined ? (resultOptional ? "null" : undefined) : JSON.stringify(value);
     result =
       json === undefined
         ? {

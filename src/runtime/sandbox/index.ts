@@ -12,7 +12,7 @@ import {
   type HostFetchRequest,
 } from "./bridges.ts";
 import { makeConsole, reportError } from "./console.ts";
-import { dispatchLambda, dispatchWeb } from "./dispatch.ts";
+import { dispatchLambda, dispatchWeb, type WebHandlers } from "./dispatch.ts";
 import { installGlobals } from "./globals.ts";
 import { makeTimers } from "./timers.ts";
 import { setUrlParser } from "./url.ts";
@@ -158,13 +158,13 @@ global.__pave_setup = (
   const init = (): [HandlerStyle, (invs: Invocation[]) => Promise<null>, (inv: Invocation | null) => void] | string => {
     const mod = global[MODULE_GLOBAL] as Record<string, unknown> | undefined;
     global[MODULE_GLOBAL] = undefined;
-    const web = mod?.default as { fetch?: unknown } | undefined;
-    if (web && typeof web.fetch === "function") {
-      const fetchHandler = web as { fetch: Function };
+    const web = mod?.default as WebHandlers | undefined;
+    // A module may serve only schedule ticks (a cron job): either handler makes it web-standard.
+    if (web && (typeof web.fetch === "function" || typeof web.scheduled === "function")) {
       return [
         "web",
         ...batched(
-          (inv) => dispatchWeb(fetchHandler, env, inv, (r) => respond(inv.meta.id, r)),
+          (inv) => dispatchWeb(web, env, inv, (r) => respond(inv.meta.id, r)),
           onStart,
           timers.cancelOwnedBy,
           done,
@@ -180,7 +180,7 @@ global.__pave_setup = (
       ];
     }
     const found = mod ? Object.keys(mod).join(", ") || "nothing" : "nothing";
-    return `the entry must export default { fetch(request, env, ctx) } or export a handler(event, context); it exports ${found}`;
+    return `the entry must export default { fetch(request, env, ctx) } (or { scheduled(event, env, ctx) }) or export a handler(event, context); it exports ${found}`;
   };
   return [bind, init];
 };

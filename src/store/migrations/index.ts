@@ -7,6 +7,7 @@ import { activationLookups } from "./003-activation-lookups.ts";
 import { rollups } from "./005-rollups.ts";
 import { tokenScopes } from "./007-token-scopes.ts";
 import { audit } from "./008-audit.ts";
+import { schedules } from "./009-schedules.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   "005-rollups": rollups,
   "008-audit": audit,
   "007-token-scopes": tokenScopes,
+  "009-schedules": schedules,
 };
 
 export const migrationProvider: MigrationProvider = {

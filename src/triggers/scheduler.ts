@@ -1,0 +1,268 @@
+// Fires the `schedule:` of every live function: one timer for the next tick due across all of them; each tick is
+// claimed in the store first (compare-and-set), so with several nodes exactly one fires it, through the Invoker.
+import { v7 as uuidv7 } from "uuid";
+import { type Manifest, normaliseSchedule, type ScheduleTimes, scheduleTimes } from "../deploy/index.ts";
+import type { Invoker } from "../gateway/index.ts";
+import type { Logger } from "../logger.ts";
+import type { ScheduleSpec, Store } from "../store/index.ts";
+import type { Metrics } from "../telemetry/index.ts";
+
+/** Time as the scheduler sees it; injected so tests move it on without sleeping. */
+export interface SchedulerClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock; its timer never holds the process open. */
+export const systemClock: SchedulerClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export interface SchedulerOptions {
+  store: Store;
+  invoker: Pick<Invoker, "invokeScheduled">;
+  logger: Logger;
+  metrics?: Pick<Metrics, "scheduleSkipped">;
+  /** @default systemClock */
+  clock?: SchedulerClock;
+  /** How often schedules are re-read from the store, to pick up deploys made through other nodes. @default 30000 */
+  reloadIntervalMs?: number;
+  /** A tick handled later than this after its time counts as missed (the `missed` policy applies). @default 5000 */
+  missedAfterMs?: number;
+}
+
+/** A run's lease lasts its timeout plus this, so a node that died mid-run blocks overlap only that long. */
+const LEASE_GRACE_MS = 10_000;
+/** Stored as the next fire time of a pattern with no tick left (it can only come from a date-bound pattern). */
+const NEVER = Number.MAX_SAFE_INTEGER;
+
+interface Entry {
+  spec: ScheduleSpec;
+  times: ScheduleTimes;
+  timeoutMs: number;
+  /** The next tick to handle on this node. */
+  next: number;
+}
+
+const keyOf = (env: string, fn: string) => `${env}\0${fn}`;
+
+export class Scheduler {
+  readonly #store: Store;
+  readonly #invoker: Pick<Invoker, "invokeScheduled">;
+  readonly #logger: Logger;
+  readonly #metrics: Pick<Metrics, "scheduleSkipped"> | undefined;
+  readonly #clock: SchedulerClock;
+  readonly #reloadIntervalMs: number;
+  readonly #missedAfterMs: number;
+  #entries = new Map<string, Entry>();
+  #timer: unknown;
+  #lastReload = 0;
+  /** The reload running now, and whether another was asked for meanwhile (it must see what changed since). */
+  #reloading: Promise<void> | undefined;
+  #reloadAgain = false;
+  /** Ticks being claimed or run on this node. */
+  readonly #inflight = new Set<Promise<void>>();
+  #stopped = false;
+
+  constructor(options: SchedulerOptions) {
+    this.#store = options.store;
+    this.#invoker = options.invoker;
+    this.#logger = options.logger.child({ component: "scheduler" });
+    this.#metrics = options.metrics;
+    this.#clock = options.clock ?? systemClock;
+    this.#reloadIntervalMs = options.reloadIntervalMs ?? 30_000;
+    this.#missedAfterMs = options.missedAfterMs ?? 5000;
+  }
+
+  /** Loads the schedules and arms the timer; ticks missed while no node ran are handled by their `missed` policy. */
+  start(): Promise<void> {
+    return this.reload();
+  }
+
+  /**
+   * Re-reads the schedules of live versions (after a deploy or removal). Never rejects: a failure is logged and the
+   * next reload tries again. Calls during a reload share one follow-up reload.
+   */
+  reload(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    if (this.#reloading) {
+      this.#reloadAgain = true;
+      return this.#reloading;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.#reloadAgain = false;
+        try {
+          await this.#load();
+        } catch (err) {
+          this.#logger.warn({ err }, "loading schedules failed; retrying on the next reload");
+        }
+      } while (this.#reloadAgain && !this.#stopped);
+    };
+    this.#reloading = run().finally(() => {
+      this.#reloading = undefined;
+      this.#arm();
+    });
+    return this.#reloading;
+  }
+
+  /** Resolves once every tick taken so far has been claimed and, if it fired, has run and been recorded. */
+  async settled(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+
+  /** Fires nothing more, and waits for the runs already started (they end within their timeout). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#clock.clearTimeout(this.#timer);
+    await this.#reloading;
+    await this.settled();
+  }
+
+  async #load(): Promise<void> {
+    const now = this.#clock.now();
+    this.#lastReload = now;
+    // Rows before functions: a row put after a concurrent deploy is then read with that deploy's function, never
+    // deleted as orphaned.
+    const rows = await this.#store.listSchedules();
+    const wanted = new Map<string, { spec: ScheduleSpec; times: ScheduleTimes; timeoutMs: number }>();
+    for (const env of await this.#store.listEnvironments()) {
+      for (const fn of await this.#store.listFunctions(env)) {
+        const manifest = fn.manifest === null ? undefined : (JSON.parse(fn.manifest) as Manifest);
+        if (!manifest?.schedule) continue;
+        const s = normaliseSchedule(manifest.schedule);
+        const spec: ScheduleSpec = {
+          env,
+          function: fn.name,
+          cron: s.cron,
+          timezone: s.timezone ?? null,
+          overlap: s.overlap,
+          missed: s.missed,
+        };
+        try {
+          wanted.set(keyOf(env, fn.name), { spec, times: scheduleTimes(s), timeoutMs: manifest.timeout });
+        } catch (err) {
+          // Validated at deploy; only a croner upgrade that reads a pattern differently could get here.
+          this.#logger.error({ err, env, function: fn.name, cron: s.cron }, "a stored schedule no longer parses");
+        }
+      }
+    }
+    for (const row of rows) {
+      if (!wanted.has(keyOf(row.env, row.function))) await this.#store.deleteSchedule(row.env, row.function);
+    }
+    const entries = new Map<string, Entry>();
+    for (const [key, w] of wanted) {
+      const stored = await this.#store.putSchedule(w.spec, w.times.next(now) ?? NEVER, now);
+      const before = this.#entries.get(key);
+      const same = before && before.spec.cron === w.spec.cron && before.spec.timezone === w.spec.timezone;
+      // The row is the truth across nodes; this node may already be past it (a claim not yet committed).
+      const next = same ? Math.max(before.next, stored.nextFireAt) : stored.nextFireAt;
+      entries.set(key, { ...w, next });
+    }
+    this.#entries = entries;
+  }
+
+  /** One timer: at the earliest tick due, or the next reload, whichever comes first. */
+  #arm(): void {
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#stopped) return;
+    const now = this.#clock.now();
+    let at = this.#lastReload + this.#reloadIntervalMs;
+    for (const e of this.#entries.values()) at = Math.min(at, e.next);
+    this.#timer = this.#clock.setTimeout(() => this.#wake(), Math.max(0, at - now));
+  }
+
+  #wake(): void {
+    this.#timer = undefined;
+    if (this.#stopped) return;
+    const now = this.#clock.now();
+    for (const e of this.#entries.values()) {
+      if (e.next > now) continue;
+      const tick = e.next;
+      if (now - tick <= this.#missedAfterMs) {
+        e.next = e.times.next(tick) ?? NEVER;
+        this.#track(this.#fire(e, tick, e.next));
+        continue;
+      }
+      // Late: the node was down (or stalled) through this tick and maybe more after it.
+      const latest = e.times.latest(now) ?? tick;
+      e.next = e.times.next(now) ?? NEVER;
+      if (e.spec.missed === "run-once") this.#track(this.#fire(e, latest, e.next));
+      else this.#track(this.#skipMissed(e, tick, latest, e.next));
+    }
+    if (now - this.#lastReload >= this.#reloadIntervalMs) void this.reload();
+    else this.#arm();
+  }
+
+  #track(p: Promise<void>): void {
+    this.#inflight.add(p);
+    void p.finally(() => this.#inflight.delete(p));
+  }
+
+  async #fire(e: Entry, tick: number, next: number): Promise<void> {
+    const { env, function: fn, cron } = e.spec;
+    const now = this.#clock.now();
+    const activationId = uuidv7();
+    let claim: "fire" | "skip" | "taken";
+    try {
+      claim = await this.#store.claimScheduleTick({
+        env,
+        function: fn,
+        tick,
+        next,
+        now,
+        runningUntil: now + e.timeoutMs + LEASE_GRACE_MS,
+        activationId,
+      });
+    } catch (err) {
+      this.#logger.warn({ err, env, function: fn, tick }, "claiming a schedule tick failed; it does not fire here");
+      return;
+    }
+    if (claim === "taken") return;
+    if (claim === "skip") {
+      this.#metrics?.scheduleSkipped(env, fn, "overlap");
+      this.#logger.info(
+        { env, function: fn, tick: new Date(tick).toISOString() },
+        "schedule tick skipped: the previous run is still going (overlap: skip)",
+      );
+      return;
+    }
+    let status: "success" | "error" = "error";
+    try {
+      const ids = { activationId, traceId: activationId.replaceAll("-", ""), correlationId: activationId };
+      const out = await this.#invoker.invokeScheduled(env, fn, { cron, scheduledTime: tick }, ids);
+      // The run goes on until its waitUntil work is done: that is what overlap `skip` waits for.
+      await out.finished;
+      if (out.result.kind !== "error") status = "success";
+    } catch (err) {
+      // Refused before it ran (Throttled, CapacityExceeded: those are on the record) or the function is gone.
+      this.#logger.warn({ err, env, function: fn, tick }, "a schedule tick did not run");
+    }
+    try {
+      await this.#store.finishScheduleRun(env, fn, tick, status);
+    } catch (err) {
+      this.#logger.warn({ err, env, function: fn, tick }, "ending a schedule run's lease failed; it runs out itself");
+    }
+  }
+
+  async #skipMissed(e: Entry, first: number, latest: number, next: number): Promise<void> {
+    const { env, function: fn } = e.spec;
+    let skipped: boolean;
+    try {
+      skipped = await this.#store.skipScheduleTicks(env, fn, latest, next, this.#clock.now());
+    } catch (err) {
+      this.#logger.warn({ err, env, function: fn }, "skipping missed schedule ticks failed");
+      return;
+    }
+    if (!skipped) return;
+    this.#metrics?.scheduleSkipped(env, fn, "missed");
+    this.#logger.info(
+      { env, function: fn, from: new Date(first).toISOString(), to: new Date(latest).toISOString() },
+      "schedule ticks missed while no node ran were skipped (missed: skip)",
+    );
+  }
+}
