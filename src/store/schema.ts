@@ -49,6 +49,10 @@ export interface Database {
     ts: number;
     level: string;
     message: string;
+    /** JSON text of the line's structured fields; null when it has none. */
+    fields: string | null;
+    trace_id: string;
+    correlation_id: string;
   };
   /** Values are bytes (blob / bytea); drivers hand back Buffers, which the store copies into plain Uint8Arrays. */
   kv: {
