@@ -88,6 +88,7 @@ async function seed(
   let lineNo = 0;
   let pending: Activation[] = [];
   let logs: LogLine[] = [];
+  let inflight: Promise<void> = Promise.resolve();
   for (let i = 0; i < scale.activations; i++) {
     const ts = Math.floor(start + i * step);
     const fn = fnName(i % FUNCTIONS);
@@ -101,11 +102,14 @@ async function seed(
       logs.push(line(a, mine ? fnName(0) : fnName(1 + (lineNo % (FUNCTIONS - 1))), ts, lineNo));
     }
     if (pending.length >= BATCH) {
-      await store.insertActivations(pending, logs);
+      // One batch in flight while the next is built: the writer thread commits as this one generates.
+      await inflight;
+      inflight = store.insertActivations(pending, logs);
       pending = [];
       logs = [];
     }
   }
+  await inflight;
   await store.insertActivations(pending, logs);
 }
 

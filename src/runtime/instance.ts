@@ -20,9 +20,9 @@ import type { SandboxScript } from "./sandbox-script.ts";
 /** Where handlers run: see RuntimeOptions.inline. */
 export type InlineMode = "auto" | "always" | "never";
 
-/** A version as the runtime needs it. */
 export type { LogEntry, LogLimits };
 
+/** A version as the runtime needs it. */
 export interface VersionCode {
   env: string;
   function: string;
