@@ -65,7 +65,7 @@ describe("logs through a real server", () => {
       const { logs } = await t.client.logs({ function: name, activation: activation.id, limit: 1000 });
       assert.ok(logs.length > 0, "no lines yet");
       return logs;
-    });
+    }, 10_000);
   }
 
   before(async () => {
@@ -186,7 +186,7 @@ describe("logs through a real server", () => {
       const found = await linesOf("hostile");
       assert.equal(found.length, 4);
       return found;
-    });
+    }, 10_000);
     const res = await fetch(`${t.server.url}/api/v1/logs?function=hostile`, {
       headers: { authorization: `Bearer ${t.server.adminToken}` },
     });
