@@ -3,9 +3,13 @@
 
 import type { LoadFigures, LoadSettings } from "./http.ts";
 import type { InstanceFigures } from "./instances.ts";
+import type { QueryFigures } from "./queries.ts";
 import type { Latency, RuntimeFigures } from "./runtime.ts";
 
 export const TARGETS = { coldStartP99Ms: 5, throughputRatio: 0.5, rssPerInstanceMiB: 2 };
+
+/** The telemetry store's query targets (ms), at 1,000,000 activations and 1,000,000 lines of one function. */
+export const QUERY_TARGETS = { lastActivationsMs: 50, grepHourMs: 500 };
 
 export interface Mark {
   target: string;
@@ -40,7 +44,38 @@ export type Report = RuntimeFigures & {
     };
   };
   targets: Record<keyof typeof TARGETS, Mark>;
+  queries: QueryReport;
 };
+
+export type QueryReport = QueryFigures & { targets: Record<keyof typeof QUERY_TARGETS, Mark> };
+
+export function queryReport(q: QueryFigures): QueryReport {
+  const mark = (value: number, target: number): Mark => ({ target: `< ${target} ms`, value, pass: value < target });
+  return {
+    ...q,
+    targets: {
+      lastActivationsMs: mark(q.lastActivationsMs, QUERY_TARGETS.lastActivationsMs),
+      grepHourMs: mark(q.grepHourMs, QUERY_TARGETS.grepHourMs),
+    },
+  };
+}
+
+/** The store's section of the table; a reduced scale (quick mode) is said in the heading and on each mark. */
+export function queriesTable(q: QueryReport): string {
+  const full = q.activations >= 1_000_000 && q.lines >= 1_000_000;
+  const scale = full ? "" : " — REDUCED SCALE, targets are for 1,000,000";
+  const mark = (t: Mark) => `${t.pass ? "PASS" : "MISS"} (target ${t.target}${full ? "" : " at full scale"})`;
+  return [
+    `store queries, SQLite file: ${count(q.activations)} activations over ${q.functions} functions, ${count(q.lines)} log lines of one function in the last hour + ${count(q.otherLines)} of others (seeded in ${q.seedS} s; median of ${q.runs} runs)${scale}`,
+    row("last 100 activations", ms(q.lastActivationsMs), mark(q.targets.lastActivationsMs)),
+    row("--grep, last hour", `${ms(q.grepHourMs)}  (${q.grepMatches} matches)`, mark(q.targets.grepHourMs)),
+    "",
+  ].join("\n");
+}
+
+function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
 
 export function failures(f: LoadFigures): number {
   return f.non2xx + f.errors + f.timeouts;
@@ -87,6 +122,7 @@ export function table(r: Report): string {
       w.flagged ? "FLAGGED: failed requests, see above" : "no target",
     ),
     "",
+    queriesTable(r.queries),
   ].join("\n");
 }
 

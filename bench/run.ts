@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [-- --json] [-- --cpu-prof DIR]`: the hot-path benchmarks and their targets.
+// `npm run bench [-- --quick] [-- --json] [-- --cpu-prof DIR] [-- --only queries]`: the hot-path benchmarks, the
+// store's query figures, and their targets.
 // Throughput is a ratio to baselines (raw node:http, workerd) from the same run; targets are reported, never enforced.
 import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -9,7 +10,8 @@ import { killChildren } from "./children.ts";
 import { writeHello } from "./hello.ts";
 import { type LoadFigures, type LoadSettings, load, startPave, startRaw, type Target } from "./http.ts";
 import { measureInstances } from "./instances.ts";
-import { failures, type Report, TARGETS, table } from "./report.ts";
+import { measureQueries } from "./queries.ts";
+import { failures, queriesTable, queryReport, type Report, TARGETS, table } from "./report.ts";
 import { measureRuntime } from "./runtime.ts";
 import { startWorkerd } from "./workerd.ts";
 
@@ -18,6 +20,8 @@ const { values: args } = parseArgs({
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    /** `queries`: only the store's query figures (they need no server and take a minute to seed). */
+    only: { type: "string" },
   },
 });
 
@@ -43,6 +47,21 @@ async function main(): Promise<void> {
   process.once("exit", () => rmSync(tmp, { recursive: true, force: true }));
   const targets: Target[] = [];
   try {
+    const queries = async () => {
+      const scale = quick
+        ? { activations: 200_000, lines: 200_000, otherLines: 40_000, runs: 3 }
+        : { activations: 1_000_000, lines: 1_000_000, otherLines: 200_000, runs: 5 };
+      progress(
+        `store queries: seeding ${scale.activations} activations and ${scale.lines + scale.otherLines} log lines`,
+      );
+      return queryReport(await measureQueries(join(tmp, "queries.db"), scale));
+    };
+    if (args.only === "queries") {
+      const q = await queries();
+      process.stdout.write(args.json ? `${JSON.stringify(q, null, 2)}\n` : queriesTable(q));
+      return;
+    }
+    if (args.only !== undefined) throw new Error(`--only takes "queries", not ${JSON.stringify(args.only)}`);
     const fnDir = join(tmp, "hello");
     await mkdir(fnDir);
     await writeHello(fnDir);
@@ -76,6 +95,10 @@ async function main(): Promise<void> {
     const paveToRaw = ratio(pave, raw);
     const overWorkerd = medianBy(rounds, toWorkerd);
     const flagged = rounds.some((r) => failures(r.raw) + failures(r.pave) > 0);
+    // After the HTTP rounds, so seeding a million rows does not warm or load the machine under them.
+    for (const t of targets) await t.stop();
+    targets.length = 0;
+    const queryFigures = await queries();
     const coldP99 = runtime.coldStartCodeCache.p99Ms;
     const report: Report = {
       quick,
@@ -98,6 +121,7 @@ async function main(): Promise<void> {
           flagged: rounds.some((r) => failures(r.pave) + failures(r.workerd) > 0),
         },
       },
+      queries: queryFigures,
       targets: {
         coldStartP99Ms: {
           target: `< ${TARGETS.coldStartP99Ms}`,

@@ -30,3 +30,13 @@ export const pointInTime = z.string().transform((v, ctx) => {
   }
   return t;
 });
+
+/**
+ * Refuses a `since`/`until` pair that selects nothing (`until` at or before `since`): an empty answer would look
+ * like "nothing happened" when the range was simply backwards.
+ */
+export function timeRange(q: { since?: number | undefined; until?: number | undefined }, ctx: z.RefinementCtx): void {
+  if (q.since !== undefined && q.until !== undefined && q.until <= q.since) {
+    ctx.addIssue({ code: "custom", path: ["until"], message: "must be later than since" });
+  }
+}

@@ -9,10 +9,10 @@ import type { AuditLog } from "../ops/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { auditRoutes } from "./audit.ts";
-import { followLogs } from "./follow.ts";
 import { kvRoutes } from "./kv.ts";
+import { logRoutes } from "./logs.ts";
 import { metricsRoutes } from "./metrics.ts";
-import { envQuery, fnName, pointInTime } from "./params.ts";
+import { envQuery, fnName, pointInTime, timeRange } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
 import { scheduleRoutes } from "./schedules.ts";
 import { secretRoutes } from "./secrets.ts";
@@ -41,19 +41,6 @@ export interface ApiDeps {
 }
 
 const nameParams = z.object({ name: fnName });
-const level = z.enum(["debug", "info", "warn", "error"]);
-
-export const logsQuery = envQuery
-  .extend({
-    function: fnName.optional(),
-    activation: z.string().optional(),
-    since: pointInTime.optional(),
-    level: level.optional(),
-    grep: z.string().min(1).optional(),
-    after: z.coerce.number().int().min(0).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-  })
-  .strict();
 
 function functionView(f: FunctionRecord) {
   const m = f.manifest ? (JSON.parse(f.manifest) as Record<string, unknown>) : {};
@@ -229,7 +216,8 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
           limit: z.coerce.number().int().min(1).max(1000).default(20),
         })
         // An unknown filter is refused, not ignored: a typo must not silently widen the answer.
-        .strict(),
+        .strict()
+        .superRefine(timeRange),
       handler: async ({ query }) => {
         const rows = await store.listActivations({
           env: query.env,
@@ -265,7 +253,8 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
           since: pointInTime.optional(),
           until: pointInTime.optional(),
         })
-        .strict(),
+        .strict()
+        .superRefine(timeRange),
       handler: async ({ query }) =>
         costReport(store, {
           ...(query.env !== undefined && { env: query.env }),
@@ -290,39 +279,11 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
         const activation = await store.getActivation(params.id);
         if (!activation) throw new PaveError("ActivationNotFound", `no activation ${params.id}`);
         const logs = await store.listLogs({ env: activation.env, activationId: activation.id, after: 0, limit: 1000 });
-        return { activation: { ...activation, logs: logs.map(({ ts, level, message }) => ({ ts, level, message })) } };
+        const lines = logs.map(({ ts, level, message, fields }) => ({ ts, level, message, fields }));
+        return { activation: { ...activation, logs: lines } };
       },
     }),
-    route({
-      method: "GET",
-      path: "/logs",
-      summary: "Query log lines; `after` is the cursor of the previous answer",
-      role: "viewer",
-      query: logsQuery,
-      handler: async ({ query }) => {
-        const logs = await store.listLogs(logQueryOf(query));
-        return { logs, cursor: logs.at(-1)?.id ?? query.after ?? null };
-      },
-    }),
-    route({
-      method: "GET",
-      path: "/logs/stream",
-      summary: "Follow log lines as server-sent events (resumes from Last-Event-ID)",
-      role: "viewer",
-      query: logsQuery,
-      handler: async ({ query, request, reply }) => {
-        const last = Number(request.headers["last-event-id"]);
-        const q = logQueryOf(query);
-        await followLogs(
-          store,
-          Number.isInteger(last) && last > 0 ? { ...q, after: last } : q,
-          request,
-          reply,
-          deps.shutdown,
-        );
-        return undefined;
-      },
-    }),
+    ...logRoutes(deps),
     ...secretRoutes(deps),
     ...kvRoutes(deps),
     ...topicRoutes(deps),
@@ -331,17 +292,4 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...tokenRoutes(deps),
     ...scheduleRoutes(deps),
   ];
-}
-
-export function logQueryOf(query: z.output<typeof logsQuery>) {
-  return {
-    env: query.env,
-    limit: query.limit,
-    ...(query.function && { function: query.function }),
-    ...(query.activation && { activationId: query.activation }),
-    ...(query.since !== undefined && { since: query.since }),
-    ...(query.level && { level: query.level }),
-    ...(query.grep && { grep: query.grep }),
-    ...(query.after !== undefined && { after: query.after }),
-  };
 }

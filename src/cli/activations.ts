@@ -2,8 +2,10 @@
 // its log lines.
 import { type Command, Option } from "commander";
 import { clientFrom, optsOf } from "./client.ts";
+import { formatMessage } from "./logs.ts";
 import { envOption, limitOption } from "./options.ts";
 import { formatClock, formatDuration, formatMemory, formatTime, printJson, table } from "./output.ts";
+import { printable } from "./safe-text.ts";
 
 export function registerActivations(program: Command): void {
   program
@@ -78,7 +80,9 @@ export function registerActivations(program: Command): void {
       if (opts.json) return printJson(out);
       const a = out.activation;
       const status =
-        a.status === "error" ? `error ${a.errorCode ?? ""}${a.errorMessage ? `: ${a.errorMessage}` : ""}` : a.status;
+        a.status === "error"
+          ? `error ${a.errorCode ?? ""}${a.errorMessage ? `: ${printable(a.errorMessage)}` : ""}`
+          : a.status;
       const fields: [string, string][] = [
         ["id", a.id],
         ["function", `${a.function} (${a.env})`],
@@ -103,7 +107,9 @@ export function registerActivations(program: Command): void {
         );
       }
       lines.push(a.logs.length === 0 && a.logsDropped === 0 ? "logs:           (none)" : "logs:");
-      for (const l of a.logs) lines.push(`  ${formatClock(l.ts)} ${l.level.toUpperCase().padEnd(5)} ${l.message}`);
+      // The function's own words, escaped like `pave logs` shows them (see formatLine).
+      for (const l of a.logs)
+        lines.push(`  ${formatClock(l.ts)} ${l.level.toUpperCase().padEnd(5)} ${formatMessage(l)}`);
       if (a.logsDropped > 0) lines.push(`  (${a.logsDropped} lines dropped)`);
       process.stdout.write(`${lines.join("\n")}\n`);
     });

@@ -17,7 +17,7 @@ export { type ClientConfig, configPath, DEFAULT_URL, resolveClientConfig } from 
 /** An error answer from the server (or the network), carrying the server's code. */
 import type { CostReport, FunctionMetrics, MetricsSummary } from "../telemetry/index.ts";
 
-export type { AuditRecord, AuditVerifyReport, CostReport, FunctionMetrics, MetricsSummary };
+export type { AuditRecord, AuditVerifyReport, CostReport, FunctionMetrics, LogLine, MetricsSummary };
 
 export class ApiError extends Error {
   readonly code: string;
@@ -63,14 +63,19 @@ export interface InvokeAnswer {
 }
 
 export interface ActivationDetail extends Activation {
-  logs: { ts: number; level: string; message: string }[];
+  logs: { ts: number; level: string; message: string; fields: Record<string, unknown> | null }[];
 }
 
 export interface LogFilter {
   env?: string;
   function?: string;
   activation?: string;
+  /** Only lines of activations with this correlation id. */
+  correlation?: string;
+  /** A duration ago (`30m`) or a date: lines at or after it. */
   since?: string;
+  /** A duration ago or a date: lines before it. */
+  until?: string;
   level?: string;
   grep?: string;
   after?: number;

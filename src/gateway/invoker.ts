@@ -227,6 +227,9 @@ export class Invoker {
         ts: l.ts,
         level: l.level,
         message: l.message,
+        fields: l.fields,
+        traceId: ids.traceId,
+        correlationId: ids.correlationId,
       }));
       this.#record(activation, logs);
     });

@@ -13,11 +13,14 @@ import {
   redactSecrets,
 } from "./bindings/index.ts";
 import { webBridges } from "./host-bridges.ts";
-import type { HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "./protocol.ts";
+import { appendLog, type LogEntry, type LogLimits } from "./log-lines.ts";
+import type { HandlerStyle, Invocation, SandboxResult } from "./protocol.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 
 /** Where handlers run: see RuntimeOptions.inline. */
 export type InlineMode = "auto" | "always" | "never";
+
+export type { LogEntry, LogLimits };
 
 /** A version as the runtime needs it. */
 export interface VersionCode {
@@ -36,19 +39,6 @@ export interface VersionCode {
   inlineOff?: boolean;
   /** V8 code cache for the bundle, filled by the first compile of this version in this process. */
   cachedData?: ivm.ExternalCopy<ArrayBuffer>;
-}
-
-export interface LogEntry {
-  ts: number;
-  level: SandboxLogLevel;
-  message: string;
-}
-
-export interface LogLimits {
-  /** Lines kept per activation; more are counted as dropped. */
-  maxLines: number;
-  /** Bytes of messages kept per activation. */
-  maxBytes: number;
 }
 
 export type Failure = { kind: "error"; code: "Timeout" | "OutOfMemory" | "FunctionError"; message: string };
@@ -134,10 +124,10 @@ export interface Booted {
 export async function boot(sandbox: SandboxScript, memoryMb: number, limits: LogLimits): Promise<Booted> {
   const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
   const sink: Sink = { load: freshRunning(), byId: new Map() };
-  const log = (id: string, level: SandboxLogLevel, message: string) => {
-    const secrets = sink.bindings?.secretValues;
-    const text = secrets && secrets.size > 0 ? redactSecrets(message, secrets) : message;
-    appendLog(sink.byId.get(id) ?? sink.load, limits, level, text);
+  // Everything the isolate hands over is checked again in appendLog: its code is not ours to trust.
+  const log = (id: unknown, level: unknown, message: unknown, fields: unknown) => {
+    const running = (typeof id === "string" && sink.byId.get(id)) || sink.load;
+    appendLog(running, limits, sink.bindings?.secretValues, level, message, fields);
   };
   // Never rejects: isolated-vm would surface a rejected host promise as an unhandled rejection on the host.
   const hostCall = (id: string, op: string, args: unknown[]): Promise<HostReply> => {
@@ -534,16 +524,6 @@ async function compile(isolate: ivm.Isolate, version: VersionCode): Promise<ivm.
     if (isolate.isDisposed) throw err;
     throw new PaveError("BuildError", `the bundle does not compile: ${(err as Error).message}`, { cause: err });
   }
-}
-
-function appendLog(r: Running, limits: LogLimits, level: SandboxLogLevel, message: string): void {
-  const bytes = Buffer.byteLength(message);
-  if (r.logs.length >= limits.maxLines || r.logBytes + bytes > limits.maxBytes) {
-    r.dropped++;
-    return;
-  }
-  r.logBytes += bytes;
-  r.logs.push({ ts: Date.now(), level, message });
 }
 
 /** Maps what isolated-vm throws to our codes. A disposed isolate means our timer fired or V8 hit the heap limit. */

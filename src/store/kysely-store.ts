@@ -1,6 +1,6 @@
 // The Store over Kysely: one set of adapter-neutral queries that SQLite and PostgreSQL both run.
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
-import { type Kysely, type Selectable, sql } from "kysely";
+import { type Insertable, type Kysely, type Selectable, sql } from "kysely";
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
 import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
@@ -216,17 +216,7 @@ export class KyselyStore implements Store {
       for (let i = 0; i < logs.length; i += ROWS_PER_INSERT) {
         await tx
           .insertInto("logs")
-          .values(
-            logs.slice(i, i + ROWS_PER_INSERT).map((l) => ({
-              activation_id: l.activationId,
-              env: l.env,
-              function: l.function,
-              version: l.version,
-              ts: l.ts,
-              level: l.level,
-              message: l.message,
-            })),
-          )
+          .values(logs.slice(i, i + ROWS_PER_INSERT).map(fromLogLine))
           .execute();
       }
     });
@@ -257,30 +247,26 @@ export class KyselyStore implements Store {
     let query = this.db.selectFrom("logs").selectAll().where("env", "=", q.env);
     if (q.function !== undefined) query = query.where("function", "=", q.function);
     if (q.activationId !== undefined) query = query.where("activation_id", "=", q.activationId);
+    if (q.correlationId !== undefined) query = query.where("correlation_id", "=", q.correlationId);
     if (q.after !== undefined) query = query.where("id", ">", q.after);
     if (q.since !== undefined) query = query.where("ts", ">=", q.since);
+    if (q.until !== undefined) query = query.where("ts", "<", q.until);
     if (q.level !== undefined) query = query.where("level", "in", LOG_LEVELS.slice(LOG_LEVELS.indexOf(q.level)));
-    if (q.grep !== undefined) {
-      // A literal, case-insensitive substring: LIKE wildcards in the user's text are escaped, and lower() on
-      // both sides because SQLite's LIKE ignores ASCII case while PostgreSQL's does not.
-      const pattern = `%${q.grep.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      query = query.where(sql<boolean>`lower(message) like ${pattern} escape '\\'`);
-    }
+    if (q.grep !== undefined) query = query.where(this.grepCondition(likePattern(q.grep)));
     // The newest `limit` lines when tailing from the start; the oldest after a cursor, so a follower never skips.
     const rows =
       q.after === undefined
         ? (await query.orderBy("id", "desc").limit(q.limit).execute()).reverse()
         : await query.orderBy("id", "asc").limit(q.limit).execute();
-    return rows.map((r) => ({
-      id: Number(r.id),
-      activationId: r.activation_id,
-      env: r.env,
-      function: r.function,
-      version: r.version,
-      ts: Number(r.ts),
-      level: r.level as LogLevel,
-      message: r.message,
-    }));
+    return rows.map(toLogLine);
+  }
+
+  /**
+   * Whether a line's message or fields contain the (lowercased, LIKE-escaped) pattern. lower() on both sides because
+   * SQLite's LIKE ignores ASCII case while PostgreSQL's does not; an adapter may spell it faster for its database.
+   */
+  protected grepCondition(pattern: string) {
+    return sql<boolean>`(lower(message) like ${pattern} escape '\\' or lower(fields) like ${pattern} escape '\\')`;
   }
 
   kvGet(env: string, namespace: string, key: string, now: number): Promise<KvEntry | undefined> {
@@ -561,6 +547,42 @@ function toActivation(r: Selectable<Database["activations"]>): Activation {
     gbSeconds: Number(r.gb_seconds),
     egress: JSON.parse(r.egress) as EgressCall[],
   };
+}
+
+export function fromLogLine(l: LogLine): Insertable<Database["logs"]> {
+  return {
+    activation_id: l.activationId,
+    env: l.env,
+    function: l.function,
+    version: l.version,
+    ts: l.ts,
+    level: l.level,
+    message: l.message,
+    fields: l.fields === null ? null : JSON.stringify(l.fields),
+    trace_id: l.traceId,
+    correlation_id: l.correlationId,
+  };
+}
+
+function toLogLine(r: Selectable<Database["logs"]>): LogLine {
+  return {
+    id: Number(r.id),
+    activationId: r.activation_id,
+    env: r.env,
+    function: r.function,
+    version: r.version,
+    ts: Number(r.ts),
+    level: r.level as LogLevel,
+    message: r.message,
+    fields: r.fields === null ? null : (JSON.parse(r.fields) as Record<string, unknown>),
+    traceId: r.trace_id,
+    correlationId: r.correlation_id,
+  };
+}
+
+/** `%text%` for LIKE: a literal, lowercased substring, with LIKE's wildcards (and the escape itself) escaped. */
+function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /** Rows deleted per statement while pruning: small enough that the activation writer never waits long. */

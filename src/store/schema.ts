@@ -49,6 +49,10 @@ export interface Database {
     ts: number;
     level: string;
     message: string;
+    /** JSON text of the line's structured fields; null when it has none. */
+    fields: string | null;
+    trace_id: string;
+    correlation_id: string;
   };
   /** Per-minute sums of activations; the histogram's `h0` … columns are listed in rollup-buckets.ts. */
   rollups: {

@@ -153,6 +153,15 @@ export interface LogLine {
   ts: number;
   level: LogLevel;
   message: string;
+  /**
+   * What the function logged beside the message (`console.log("paid", { orderId: 7 })` keeps `orderId`): a plain
+   * object of JSON values, or null when the line has none. See docs/logs.md for the rule.
+   */
+  fields: Record<string, unknown> | null;
+  /** Its activation's W3C trace id ("" when none). */
+  traceId: string;
+  /** Its activation's correlation id ("" when none). */
+  correlationId: string;
 }
 
 /** What a schedule is: the manifest's `schedule`, as the scheduler keeps it in the store. */
@@ -288,8 +297,15 @@ export interface LogQuery {
   activationId?: string;
   /** Only lines with an id above this one. */
   after?: number;
+  /** Logged at or after this time (epoch ms). */
   since?: number;
+  /** Logged before this time (epoch ms). */
+  until?: number;
+  /** Only lines of activations with this correlation id (across functions unless `function` is set). */
+  correlationId?: string;
+  /** This level or above. */
   level?: LogLevel;
+  /** A literal, case-insensitive substring of the message or of the fields' JSON text. */
   grep?: string;
   limit: number;
 }

@@ -778,16 +778,65 @@ describe("console", () => {
       };
     `);
     const { report } = await run(rt, v);
-    const lines = report.logs.map((l) => [l.level, l.message.split("\n")[0]]);
+    const lines = report.logs.map((l) => [l.level, l.message.split("\n")[0], l.fields]);
     assert.deepEqual(lines, [
-      ["info", 'msg {"k":1}'],
-      ["info", 'info 2 null undefined [1,"a"]'],
-      ["warn", "careful"],
-      ["error", "bad Error: boom"],
-      ["debug", "details 10n"],
+      ["info", "msg", { k: 1 }],
+      ["info", 'info 2 null undefined [1,"a"]', null],
+      ["warn", "careful", null],
+      ["error", "bad Error: boom", { "error.type": "Error", "error.message": "boom" }],
+      ["debug", "details 10n", null],
     ]);
     assert.equal(report.logsDropped, 0);
     for (const l of report.logs) assert.equal(typeof l.ts, "number");
+  });
+
+  it("keeps a last plain-object argument as structured fields, by the documented rule", async () => {
+    const v = await deploy(`
+      class Point { constructor() { this.x = 1; } }
+      export default {
+        fetch() {
+          console.log("paid", { orderId: 7, amount: 12.5, nested: { a: [1, 2] }, big: 2n, skip: undefined });
+          console.log({ alone: true });
+          console.log("array", [1, 2]);
+          console.log("instance", new Point());
+          console.log("two", "words", { n: 1 });
+          console.error("failed", new TypeError("bad input"), { step: "charge" });
+          console.log("huge", { blob: "y".repeat(5000) });
+          console.log("nothing", Object.create(null));
+          return new Response("");
+        },
+      };
+    `);
+    const { report } = await run(rt, v);
+    const lines = report.logs.map((l) => [l.message.split("\n")[0], l.fields]);
+    assert.deepEqual(lines.slice(0, 5), [
+      ["paid", { orderId: 7, amount: 12.5, nested: { a: [1, 2] }, big: "2n" }],
+      ['{"alone":true}', null],
+      ["array [1,2]", null],
+      ['instance {"x":1}', null],
+      ["two words", { n: 1 }],
+    ]);
+    assert.deepEqual(lines[5]?.[1], { "error.type": "TypeError", "error.message": "bad input", step: "charge" });
+    assert.match(report.logs[5]?.message ?? "", /^failed TypeError: bad input\n\s+at /);
+    // Fields too big for a line stay in the message, formatted and bounded as before.
+    assert.equal(lines[6]?.[1], null);
+    assert.match(report.logs[6]?.message ?? "", /^huge \{"blob":"yyy/);
+    assert.deepEqual(lines[7], ["nothing", {}]);
+  });
+
+  it("keeps lines well-formed: lone surrogates become U+FFFD, in the message and the fields", async () => {
+    const v = await deploy(
+      `export default { fetch() {
+        console.log("lone \\ud800 surrogate", { s: "\\udc00x", ["\\ud800"]: 1 });
+        console.log("x".repeat(8191) + "\\ud83d\\ude00");
+        return new Response("");
+      } };`,
+    );
+    const { report } = await run(rt, v);
+    assert.equal(report.logs[0]?.message, "lone \ufffd surrogate");
+    assert.deepEqual(report.logs[0]?.fields, { s: "\ufffdx", "\ufffd": 1 });
+    // Truncation may split a surrogate pair; the host repairs what was cut.
+    assert.doesNotMatch(report.logs[1]?.message ?? "", /[\ud800-\udfff]/u, "a truncated line is well-formed");
   });
 
   it("drops and counts lines beyond the limit", async () => {

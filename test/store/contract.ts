@@ -80,8 +80,15 @@ function egressOf(i: number): EgressCall[] {
   ];
 }
 
-function log(a: Activation, level: LogLine["level"], message: string, ts = a.startedAt): LogLine {
-  return { activationId: a.id, env: a.env, function: a.function, version: a.version, ts, level, message };
+function log(
+  a: Activation,
+  level: LogLine["level"],
+  message: string,
+  ts = a.startedAt,
+  fields: LogLine["fields"] = null,
+): LogLine {
+  const { id: activationId, env, function: fn, version, traceId, correlationId } = a;
+  return { activationId, env, function: fn, version, ts, level, message, fields, traceId, correlationId };
 }
 
 /** Registers the Store contract suite; `open` must return a fresh, empty, migrated store each call. */
@@ -264,7 +271,13 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const acts = activations(COUNT, fnOf);
         const logs = acts.flatMap((a, i) => [
           log(a, "info", `line ${i}`),
-          log(a, "error", `err ${i}`, a.startedAt + 1),
+          log(
+            a,
+            "error",
+            `err ${i}`,
+            a.startedAt + 1,
+            i % 3 === 0 ? { i, nested: { ok: true, list: [1, "x"] } } : null,
+          ),
         ]);
         await store.insertActivations(acts, logs);
 
@@ -471,6 +484,40 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.deepEqual(await messages({ level: "info", function: "even" }), ["i0", "i2", "w2"]);
         assert.deepEqual(await messages({ since: T0 + 5500 }), ["w2"]);
         assert.deepEqual(await messages({ env: "staging" }), []);
+      });
+
+      test("listLogs filters by until and correlation id, and grep also finds text in the fields", async (store) => {
+        const acts = activations(3, fnOf);
+        const [a0, a1, a2] = acts;
+        assert.ok(a0 && a1 && a2);
+        await store.insertActivations(acts, [
+          log(a0, "info", "first", T0, { orderId: 7, customer: "Ada" }),
+          log(a1, "info", "second", T0 + 1000),
+          log(a2, "info", "third", T0 + 2000, { note: "50%_off" }),
+        ]);
+        const messages = async (q: Partial<Parameters<Store["listLogs"]>[0]>) =>
+          (await store.listLogs({ env: ENV, limit: 100, ...q })).map((l) => l.message);
+        assert.deepEqual(await messages({ until: T0 + 1000 }), ["first"]);
+        assert.deepEqual(await messages({ since: T0 + 500, until: T0 + 2001 }), ["second", "third"]);
+        assert.deepEqual(await messages({ correlationId: a1.correlationId }), ["second"]);
+        assert.deepEqual(await messages({ correlationId: a1.correlationId, function: "even" }), []);
+        assert.deepEqual(await messages({ correlationId: "no-such" }), []);
+        assert.deepEqual(await messages({ grep: "ada" }), ["first"]);
+        assert.deepEqual(await messages({ grep: "%_o" }), ["third"]);
+        const [first] = await store.listLogs({ env: ENV, limit: 10, activationId: a0.id });
+        assert.deepEqual(first?.fields, { orderId: 7, customer: "Ada" });
+        assert.equal(first?.traceId, a0.traceId);
+        assert.equal(first?.correlationId, a0.correlationId);
+      });
+
+      test("log text with control characters and any Unicode round-trips exactly", async (store) => {
+        const [a] = activations(1, fnOf);
+        assert.ok(a);
+        const hostile = "\x1b[31mred\x1b]8;;http://evil\x07 \u0000 \r\b line1\nline2 \u{1F600} \u202e";
+        await store.insertActivations([a], [log(a, "info", hostile, a.startedAt, { [hostile]: hostile })]);
+        const [line] = await store.listLogs({ env: ENV, limit: 10 });
+        assert.equal(line?.message, hostile);
+        assert.deepEqual(line?.fields, { [hostile]: hostile });
       });
 
       test("listLogs grep is a literal, case-insensitive substring", async (store) => {

@@ -112,7 +112,7 @@ function batched(
  * `init` after it; `init` returns the handler style and the dispatch function.
  */
 global.__pave_setup = (
-  log: (id: string, level: SandboxLogLevel, message: string) => void,
+  log: (id: string, level: SandboxLogLevel, message: string, fields: string | undefined) => void,
   sleep: HostReference<[number], unknown>,
   respond: Respond,
   parseUrl: (input: string, base?: string) => string[] | null,
@@ -140,7 +140,7 @@ global.__pave_setup = (
     reportError,
     () => current,
   );
-  const console = makeConsole((level, message) => log(current, level, message));
+  const console = makeConsole((level, message, fields) => log(current, level, message, fields));
   for (const [name, value] of Object.entries({ console, ...timers.globals })) {
     Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
   }

@@ -5,6 +5,7 @@ import { initial } from "./001-initial.ts";
 import { bindings } from "./002-bindings.ts";
 import { activationLookups } from "./003-activation-lookups.ts";
 import { rollups } from "./005-rollups.ts";
+import { logFields } from "./006-log-fields.ts";
 import { tokenScopes } from "./007-token-scopes.ts";
 import { audit } from "./008-audit.ts";
 import { schedules } from "./009-schedules.ts";
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   "008-audit": audit,
   "007-token-scopes": tokenScopes,
   "009-schedules": schedules,
+  "006-log-fields": logFields,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,169 @@
+// Query figures of the telemetry store: a function's last 100 activations among a million, and a `--grep` over a
+// million log lines of one function in the last hour. A real SQLite file store, seeded through its own insert path.
+import { performance } from "node:perf_hooks";
+import { type Activation, type LogLine, openStore, type Store } from "../src/store/index.ts";
+
+export interface QueryFigures {
+  activations: number;
+  functions: number;
+  /** Lines of the grepped function, all within the last hour; `otherLines` belong to other functions. */
+  lines: number;
+  otherLines: number;
+  seedS: number;
+  /** Median of the runs, ms. */
+  lastActivationsMs: number;
+  grepHourMs: number;
+  /** How many lines the grep found (the needle is rare, so the query must scan the hour). */
+  grepMatches: number;
+  runs: number;
+}
+
+const ENV = "prod";
+const HOUR = 3_600_000;
+/** One line in NEEDLE_EVERY carries the needle: rare enough that a limit of 1000 never stops the scan early. */
+const NEEDLE = "needle-7f3a";
+const NEEDLE_EVERY = 50_000;
+const BATCH = 20_000;
+
+export async function measureQueries(
+  path: string,
+  scale: { activations: number; lines: number; otherLines: number; runs: number },
+): Promise<QueryFigures> {
+  const store = await openStore(`sqlite:${path}`);
+  try {
+    const now = Date.now();
+    const t0 = performance.now();
+    await seed(store, now, scale);
+    const seedS = Math.round((performance.now() - t0) / 100) / 10;
+    const target = fnName(0);
+    const lastActivations = await median(scale.runs * 4, () =>
+      store.listActivations({ env: ENV, function: fnName(37), limit: 100 }),
+    );
+    let grepMatches = 0;
+    const grepHour = await median(scale.runs, async () => {
+      const found = await store.listLogs({ env: ENV, function: target, since: now - HOUR, grep: NEEDLE, limit: 1000 });
+      grepMatches = found.length;
+      return found;
+    });
+    return {
+      activations: scale.activations,
+      functions: FUNCTIONS,
+      lines: scale.lines,
+      otherLines: scale.otherLines,
+      seedS,
+      lastActivationsMs: lastActivations,
+      grepHourMs: grepHour,
+      grepMatches,
+      runs: scale.runs,
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+const FUNCTIONS = 100;
+
+function fnName(i: number): string {
+  return `fn-${String(i).padStart(3, "0")}`;
+}
+
+/** A UUIDv7 of millisecond `ms` whose low bits are `seq`: unique and time-ordered like the gateway's. */
+function uuidAt(ms: number, seq: number): string {
+  const t = ms.toString(16).padStart(12, "0");
+  const s = seq.toString(16).padStart(15, "0");
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${s.slice(0, 3)}-8${s.slice(3, 6)}-${s.slice(6, 15)}000`;
+}
+
+/** Activations spread over the last hour across FUNCTIONS functions; lines of fn-000 and of the others, in batches. */
+async function seed(
+  store: Store,
+  now: number,
+  scale: { activations: number; lines: number; otherLines: number },
+): Promise<void> {
+  const start = now - HOUR + 1000;
+  const step = (HOUR - 2000) / scale.activations;
+  const totalLines = scale.lines + scale.otherLines;
+  // Lines interleave with activations in time, as they would be recorded.
+  const linesPerActivation = totalLines / scale.activations;
+  let lineNo = 0;
+  let pending: Activation[] = [];
+  let logs: LogLine[] = [];
+  let inflight: Promise<void> = Promise.resolve();
+  for (let i = 0; i < scale.activations; i++) {
+    const ts = Math.floor(start + i * step);
+    const fn = fnName(i % FUNCTIONS);
+    const a = activation(uuidAt(ts, i), fn, ts, i);
+    pending.push(a);
+    const due = Math.floor((i + 1) * linesPerActivation) - lineNo;
+    for (let k = 0; k < due; k++, lineNo++) {
+      // fn-000 gets `lines` of them, evenly spread; the rest go to another function.
+      const mine =
+        Math.floor((lineNo * scale.lines) / totalLines) !== Math.floor(((lineNo + 1) * scale.lines) / totalLines);
+      logs.push(line(a, mine ? fnName(0) : fnName(1 + (lineNo % (FUNCTIONS - 1))), ts, lineNo));
+    }
+    if (pending.length >= BATCH) {
+      // One batch in flight while the next is built: the writer thread commits as this one generates.
+      await inflight;
+      inflight = store.insertActivations(pending, logs);
+      pending = [];
+      logs = [];
+    }
+  }
+  await inflight;
+  await store.insertActivations(pending, logs);
+}
+
+function activation(id: string, fn: string, ts: number, i: number): Activation {
+  const error = i % 50 === 0;
+  return {
+    id,
+    env: ENV,
+    function: fn,
+    version: "3f2a9c1b",
+    trigger: "http",
+    startedAt: ts,
+    durationMs: 1.5 + (i % 40),
+    billedMs: 2 + (i % 40),
+    memoryMb: 128,
+    status: error ? "error" : "success",
+    errorCode: error ? "FunctionError" : null,
+    errorMessage: error ? "TypeError: cannot read properties of undefined" : null,
+    httpStatus: error ? 500 : 200,
+    cold: i % 100 === 0,
+    traceId: id.replace(/-/g, ""),
+    correlationId: `req-${i}`,
+    logsDropped: 0,
+    cpuMs: 1,
+    gbSeconds: 0.0003,
+    egress: [],
+  };
+}
+
+function line(a: Activation, fn: string, ts: number, n: number): LogLine {
+  const needle = n % NEEDLE_EVERY === NEEDLE_EVERY - 1 ? ` ${NEEDLE}` : "";
+  const structured = n % 3 === 0;
+  return {
+    activationId: a.id,
+    env: ENV,
+    function: fn,
+    version: a.version,
+    ts,
+    level: n % 20 === 0 ? "warn" : "info",
+    message: structured ? `order processed${needle}` : `GET /api/orders/${n} answered 200 in ${n % 97} ms${needle}`,
+    fields: structured ? { orderId: n, amount: (n % 1000) / 10, customer: `c-${n % 5000}` } : null,
+    traceId: a.traceId,
+    correlationId: a.correlationId,
+  };
+}
+
+async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return Math.round((times[Math.floor(times.length / 2)] ?? 0) * 100) / 100;
+}
