@@ -63,26 +63,36 @@ export async function startRaw(): Promise<Target> {
 }
 
 /** Starts `pave up` with its data and CLI config in `tmp`, deploys `fnDir`; the target is `GET /fn/hello/`. */
-export async function startPave(tmp: string, fnDir: string, cpuProfDir?: string): Promise<Target> {
+/**
+ * A `pave up` child serving the function in `fnDir` (named `fn`), in its own data directory under `tmp`.
+ * `record: false` runs it with recording off (`--no-record`), for the recording-cost figure.
+ */
+export async function startPave(
+  tmp: string,
+  fnDir: string,
+  opts: { fn?: string; record?: boolean; cpuProfDir?: string | undefined } = {},
+): Promise<Target> {
+  const fn = opts.fn ?? "hello";
   const port = await freePort();
-  const data = join(tmp, "data");
+  const data = join(tmp, `data-${port}`);
   const args = [
     "--no-node-snapshot",
-    ...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []),
+    ...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
     join(ROOT, "bin/pave.js"),
     ...["up", "--port", String(port), "--data", data, "--log-level", "warn"],
+    ...(opts.record === false ? ["--no-record"] : []),
   ];
-  const child = start(args, { PAVE_CONFIG: join(tmp, "config.json") });
+  const child = start(args, { PAVE_CONFIG: join(tmp, `config-${port}.json`) });
   try {
     const url = `http://127.0.0.1:${port}`;
     await waitUntil("pave up", child, async () => (await fetch(`${url}/readyz`)).ok);
     const token = (await readFile(join(data, "admin-token"), "utf8")).trim();
     await new PaveClient({ url, token }).deploy(fnDir);
-    const probe = await fetch(`${url}/fn/hello/`);
+    const probe = await fetch(`${url}/fn/${fn}/`);
     const text = await probe.text();
     if (probe.status !== 200 || text !== HELLO_BODY)
-      throw new Error(`GET /fn/hello/ answered ${probe.status}: ${text}`);
-    return { url: `${url}/fn/hello/`, stop: () => stop(child) };
+      throw new Error(`GET /fn/${fn}/ answered ${probe.status}: ${text}`);
+    return { url: `${url}/fn/${fn}/`, stop: () => stop(child) };
   } catch (err) {
     await stop(child);
     throw err;

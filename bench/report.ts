@@ -6,7 +6,8 @@ import type { InstanceFigures } from "./instances.ts";
 import type { QueryFigures } from "./queries.ts";
 import type { Latency, RuntimeFigures } from "./runtime.ts";
 
-export const TARGETS = { coldStartP99Ms: 5, throughputRatio: 0.5, rssPerInstanceMiB: 2 };
+/** recordingCost: the share of gateway throughput that recording activations, logs, metrics and spans may cost. */
+export const TARGETS = { coldStartP99Ms: 5, throughputRatio: 0.5, rssPerInstanceMiB: 2, recordingCost: 0.1 };
 
 /** The telemetry store's query targets (ms), at 1,000,000 activations and 1,000,000 lines of one function. */
 export const QUERY_TARGETS = { lastActivationsMs: 50, grepHourMs: 500 };
@@ -42,6 +43,15 @@ export type Report = RuntimeFigures & {
       rounds: number[];
       flagged: boolean;
     };
+  };
+  /** A function that logs one structured line per request, served with recording on and off (`--no-record`). */
+  recording: {
+    on: LoadFigures;
+    off: LoadFigures;
+    /** 1 − on/off in requests/s: the share of throughput recording costs, the median of the rounds. */
+    cost: number;
+    rounds: number[];
+    flagged: boolean;
   };
   targets: Record<keyof typeof TARGETS, Mark>;
   queries: QueryReport;
@@ -120,6 +130,13 @@ export function table(r: Report): string {
       "pave / workerd",
       `${w.ratio}  (rounds: ${w.rounds.join(", ")})`,
       w.flagged ? "FLAGGED: failed requests, see above" : "no target",
+    ),
+    http("recording on (logs 1 line)", r.recording.on),
+    http("recording off", r.recording.off),
+    row(
+      "recording cost",
+      `${(r.recording.cost * 100).toFixed(1)}%  (rounds: ${r.recording.rounds.map((c) => `${(c * 100).toFixed(1)}%`).join(", ")})`,
+      r.recording.flagged ? "FLAGGED: failed requests, see above" : mark(r.targets.recordingCost),
     ),
     "",
     queriesTable(r.queries),

@@ -7,7 +7,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { killChildren } from "./children.ts";
-import { writeHello } from "./hello.ts";
+import { writeHello, writeLoggingHello } from "./hello.ts";
 import { type LoadFigures, type LoadSettings, load, startPave, startRaw, type Target } from "./http.ts";
 import { measureInstances } from "./instances.ts";
 import { measureQueries } from "./queries.ts";
@@ -29,6 +29,9 @@ interface Round {
   raw: LoadFigures;
   pave: LoadFigures;
   workerd: LoadFigures;
+  /** The logging hello with recording on and off: what activations, logs, metrics and spans cost. */
+  recorded: LoadFigures;
+  unrecorded: LoadFigures;
 }
 
 async function main(): Promise<void> {
@@ -74,19 +77,30 @@ async function main(): Promise<void> {
     const cpuProf = args["cpu-prof"] === undefined ? undefined : resolve(args["cpu-prof"]);
     const rawTarget = await startRaw();
     targets.push(rawTarget);
-    const paveTarget = await startPave(tmp, fnDir, cpuProf);
+    const paveTarget = await startPave(tmp, fnDir, { cpuProfDir: cpuProf });
     targets.push(paveTarget);
     const workerdTarget = await startWorkerd(tmp, fnDir);
     targets.push(workerdTarget);
+    const logDir = join(tmp, "hello-log");
+    await mkdir(logDir);
+    await writeLoggingHello(logDir);
+    const recordedTarget = await startPave(tmp, logDir, { fn: "hello-log" });
+    targets.push(recordedTarget);
+    const unrecordedTarget = await startPave(tmp, logDir, { fn: "hello-log", record: false });
+    targets.push(unrecordedTarget);
     progress(`http: warm-up (${settings.warmupS} s each)`);
     for (const t of targets) await load(t.url, settings, settings.warmupS);
     const rounds: Round[] = [];
     for (let i = 1; i <= settings.rounds; i++) {
-      progress(`http: round ${i}/${settings.rounds}, raw node:http, pave, workerd (${settings.durationS} s each)`);
+      progress(
+        `http: round ${i}/${settings.rounds}, raw node:http, pave, workerd, pave recording on/off (${settings.durationS} s each)`,
+      );
       const raw = await load(rawTarget.url, settings, settings.durationS);
       const pave = await load(paveTarget.url, settings, settings.durationS);
       const workerd = await load(workerdTarget.url, settings, settings.durationS);
-      rounds.push({ raw, pave, workerd });
+      const recorded = await load(recordedTarget.url, settings, settings.durationS);
+      const unrecorded = await load(unrecordedTarget.url, settings, settings.durationS);
+      rounds.push({ raw, pave, workerd, recorded, unrecorded });
     }
     // A median round stands for the run: the figures it divides were measured side by side.
     const toRaw = (r: Round) => ratio(r.pave, r.raw);
@@ -95,6 +109,11 @@ async function main(): Promise<void> {
     const paveToRaw = ratio(pave, raw);
     const overWorkerd = medianBy(rounds, toWorkerd);
     const flagged = rounds.some((r) => failures(r.raw) + failures(r.pave) > 0);
+    // What recording costs: the share of throughput lost with it on, from the median round.
+    const costOf = (r: Round) =>
+      Math.round((1 - r.recorded.requestsPerSec / r.unrecorded.requestsPerSec) * 1000) / 1000;
+    const recording = medianBy(rounds, costOf);
+    const recordingFlagged = rounds.some((r) => failures(r.recorded) + failures(r.unrecorded) > 0);
     // After the HTTP rounds, so seeding a million rows does not warm or load the machine under them.
     for (const t of targets) await t.stop();
     targets.length = 0;
@@ -121,8 +140,20 @@ async function main(): Promise<void> {
           flagged: rounds.some((r) => failures(r.pave) + failures(r.workerd) > 0),
         },
       },
+      recording: {
+        on: recording.recorded,
+        off: recording.unrecorded,
+        cost: costOf(recording),
+        rounds: rounds.map(costOf),
+        flagged: recordingFlagged,
+      },
       queries: queryFigures,
       targets: {
+        recordingCost: {
+          target: `< ${TARGETS.recordingCost * 100}%`,
+          value: costOf(recording),
+          pass: !recordingFlagged && costOf(recording) < TARGETS.recordingCost,
+        },
         coldStartP99Ms: {
           target: `< ${TARGETS.coldStartP99Ms}`,
           value: coldP99,

@@ -41,6 +41,11 @@ export interface ServerOptions {
    * @default half of the host's memory
    */
   memoryBudgetMb?: number;
+  /**
+   * For `npm run bench` only: false runs invocations without recording them (no activations, logs, metrics or
+   * spans), to measure what recording costs the gateway. Every other use keeps the default. @default true
+   */
+  record?: boolean;
   /** Where handlers run (see RuntimeOptions.inline). @default "never" */
   inline?: "auto" | "always" | "never";
   /** The process environment the node reads its settings from (`PAVE_MASTER_KEY`). @default process.env */
@@ -111,7 +116,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   });
   const recorder = new ActivationRecorder(store, logger);
   const metrics = new Metrics(() => runtime.stats());
-  invoker = new Invoker({ store, runtime, recorder, logger, metrics });
+  invoker = new Invoker({ store, runtime, recorder, logger, metrics, record: options.record ?? true });
   const forget = (env: string, name: string, keep?: string) => {
     invoker.invalidate(env, name);
     runtime.retire(env, name, keep);

@@ -4,7 +4,7 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { configPath, PaveClient } from "../client/index.ts";
 import { parseDuration, parseMemorySize } from "./options.ts";
 
@@ -40,6 +40,8 @@ export function registerUp(program: Command): void {
       "how long the per-minute rollups behind metrics and `pave top` are kept, e.g. 365d (default: 90d)",
       parseDuration,
     )
+    // Benchmarks only (npm run bench compares the gateway with recording on and off); hidden from --help.
+    .addOption(new Option("--no-record", "run invocations without recording them").hideHelp())
     .option("--max-activations <n>", "most activations kept; the oldest beyond go (default: 1000000)", (v: string) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("Expected a whole number of at least 1.");
@@ -58,6 +60,7 @@ export function registerUp(program: Command): void {
         retention?: number;
         rollupRetention?: number;
         maxActivations?: number;
+        record: boolean;
       }) => {
         // Loaded here, not at the top: the server's module graph (runtime, fastify, esbuild) would otherwise slow
         // down the start of every other command by about a second.
@@ -69,6 +72,7 @@ export function registerUp(program: Command): void {
           port: Number(opts.port),
           dataDir: opts.data,
           logger: createLogger(opts.logLevel),
+          ...(!opts.record && { record: false }),
           ...(opts.idleTtl !== undefined && { idleTtlMs: opts.idleTtl }),
           ...(opts.memoryBudget !== undefined && { memoryBudgetMb: opts.memoryBudget }),
           retention: {

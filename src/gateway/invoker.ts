@@ -51,6 +51,8 @@ export class Invoker {
   readonly #logger: Logger;
   readonly #resolved = new Map<string, Resolved>();
   readonly #metrics: Metrics | undefined;
+  /** False only in the benchmark that measures what recording costs (ServerOptions.record). */
+  readonly #recording: boolean;
   /** Invocations whose activation is not yet handed to the recorder (they may outlive their response: waitUntil). */
   readonly #unrecorded = new Set<Promise<void>>();
 
@@ -60,12 +62,14 @@ export class Invoker {
     recorder: ActivationRecorder;
     logger: Logger;
     metrics?: Metrics;
+    record?: boolean;
   }) {
     this.#store = deps.store;
     this.#runtime = deps.runtime;
     this.#recorder = deps.recorder;
     this.#logger = deps.logger;
     this.#metrics = deps.metrics;
+    this.#recording = deps.record ?? true;
   }
 
   /** Forgets what `live` pointed at, after a deploy or removal on this node. */
@@ -241,6 +245,7 @@ export class Invoker {
   }
 
   #record(activation: Activation, logs: LogLine[]): void {
+    if (!this.#recording) return;
     this.#metrics?.observe(activation);
     this.#recorder.record(activation, logs);
   }
