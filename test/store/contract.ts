@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { v7 } from "uuid";
 import type { Activation, EgressCall, LogLine, Store, TokenRecord, VersionRecord } from "../../src/store/index.ts";
+import { aliasesContract } from "./contract-aliases.ts";
 import { bindingsContract } from "./contract-bindings.ts";
 
 const ENV = "prod";
@@ -530,6 +531,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     });
 
     bindingsContract(test);
+    aliasesContract(test);
 
     describe("tokens", () => {
       test("insert, find by hash, count", async (store) => {

@@ -4,11 +4,13 @@ import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./001-initial.ts";
 import { bindings } from "./002-bindings.ts";
 import { activationLookups } from "./003-activation-lookups.ts";
+import { aliasSplits } from "./010-alias-splits.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
   "002-bindings": bindings,
   "003-activation-lookups": activationLookups,
+  "010-alias-splits": aliasSplits,
 };
 
 export const migrationProvider: MigrationProvider = {
