@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from "fastify";
 import { registerApi } from "./api/index.ts";
 import { Authenticator, createToken, SecretBox } from "./auth/index.ts";
-import { Deployer, type Manifest } from "./deploy/index.ts";
+import { AliasControl, Deployer, type Manifest } from "./deploy/index.ts";
 import { PaveError, toErrorBody } from "./errors.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -116,14 +116,25 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       logger.error({ err, env, function: name }, "keeping minInstances warm failed");
     }
   };
+  /**
+   * `live` or another alias moved on this node: the router forgets at once (other nodes revalidate within a second).
+   * Instances of versions no alias serves are drained only when `live` is whole; during a split or shadow they stay.
+   */
+  const aliasMoved = async (env: string, name: string) => {
+    invoker.invalidate(env, name);
+    const live = await store.readAlias(env, name, "live");
+    if (live && live.split.length === 1 && live.shadow === null) {
+      const others = (await store.listAliases(env, name)).filter((a) => a.name !== "live");
+      if (others.length === 0) runtime.retire(env, name, live.split[0]?.version);
+    }
+    await provision(env, name);
+  };
   const deployer = new Deployer({
     store,
     prepare: (code) => runtime.prepare(code),
-    onDeployed: async (env, name, version) => {
-      forget(env, name, version);
-      await provision(env, name);
-    },
+    onDeployed: (env, name) => aliasMoved(env, name),
   });
+  const aliases = new AliasControl({ store, onMoved: aliasMoved });
   const gateway = createGatewayHandler(invoker, logger, {
     env: "prod",
     maxBodyBytes: options.maxBodyBytes ?? 6 * 1024 * 1024,
@@ -172,6 +183,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       store,
       secretBox,
       deployer,
+      aliases,
       invoker,
       onRemoved: (env, name) => forget(env, name),
       onSecretChanged: async (env, secret) => {

@@ -2,23 +2,26 @@
 // topics in their own files. Each handler is thin: validate (done by the schemas), call the domain, shape the answer.
 import { z } from "zod";
 import type { SecretBox } from "../auth/index.ts";
-import type { Deployer } from "../deploy/index.ts";
+import { type AliasControl, type Deployer, parsePercent } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds } from "../gateway/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { followLogs } from "./follow.ts";
 import { kvRoutes } from "./kv.ts";
-import { envQuery } from "./params.ts";
+import { envQuery, pointInTime } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
 import { secretRoutes } from "./secrets.ts";
 import { topicRoutes } from "./topics.ts";
+import { trafficRoutes } from "./traffic.ts";
 
 export interface ApiDeps {
   store: Store;
   /** Seals secret values before they reach the store. */
   secretBox: SecretBox;
   deployer: Deployer;
+  /** Alias moves by hand (set, remove, rollback); tells the router on this node at once. */
+  aliases: AliasControl;
   invoker: Invoker;
   onRemoved: (env: string, name: string) => void;
   /** A secret was set or removed: instances holding its old value must go. */
@@ -34,18 +37,6 @@ export interface ApiDeps {
 const fnName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "a function name");
 const nameParams = z.object({ name: fnName });
 const level = z.enum(["debug", "info", "warn", "error"]);
-
-/** `1h`, `30m`, `2d`, `45s` ago, or an ISO date / epoch ms → epoch ms. */
-const pointInTime = z.string().transform((v, ctx) => {
-  const rel = v.match(/^(\d+)(s|m|h|d)$/);
-  if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as "s"];
-  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (Number.isNaN(t)) {
-    ctx.addIssue({ code: "custom", message: "a duration like 1h or a date" });
-    return z.NEVER;
-  }
-  return t;
-});
 
 export const logsQuery = envQuery
   .extend({
@@ -118,11 +109,26 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: "POST",
       path: "/functions/:name/versions",
-      summary: "Deploy: create a version from a manifest and bundle and point alias live at it",
+      summary: "Deploy: create a version and point alias live at it — all of it, as a canary, or as its shadow",
       role: "developer",
       params: nameParams,
       query: envQuery,
-      body: z.object({ manifest: z.record(z.string(), z.unknown()), bundle: z.string().min(1) }),
+      body: z.object({
+        manifest: z.record(z.string(), z.unknown()),
+        bundle: z.string().min(1),
+        canary: z
+          .union([z.number(), z.string()])
+          .optional()
+          .describe("percent of live's requests for the new version, 1–99 (`10` or `10%`)"),
+        shadow: z
+          .union([z.number(), z.string()])
+          .optional()
+          .describe("percent of live's requests mirrored to the new version, 1–100; live keeps answering"),
+        shadowWrites: z
+          .boolean()
+          .optional()
+          .describe("let the shadow's kv writes and publishes through (default: refused)"),
+      }),
       handler: async ({ params, query, body, token, reply }) => {
         const out = await deps.deployer.deploy({
           env: query.env,
@@ -130,6 +136,10 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
           manifest: body.manifest,
           bundle: body.bundle,
           createdBy: token.name,
+          ...(body.canary !== undefined && { canary: parsePercent(body.canary, "canary") }),
+          ...(body.shadow !== undefined && {
+            shadow: { percent: parsePercent(body.shadow, "shadow"), writes: body.shadowWrites ?? false },
+          }),
         });
         if (out.changed) reply.code(201);
         return {
@@ -139,6 +149,9 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
           changed: out.changed,
           created: out.created,
           previous: out.previous,
+          split: out.target.split,
+          shadow: out.target.shadow,
+          replacedCanary: out.replacedCanary,
           style: out.style,
           version: {
             id: out.version.id,
@@ -146,28 +159,6 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
             bundleBytes: out.version.bundleBytes,
             createdAt: out.version.createdAt,
           },
-        };
-      },
-    }),
-    route({
-      method: "GET",
-      path: "/functions/:name/versions",
-      summary: "List a function's versions, newest first",
-      role: "viewer",
-      params: nameParams,
-      query: envQuery,
-      handler: async ({ params, query }) => {
-        const f = await existing(store, query.env, params.name);
-        const versions = await store.listVersions(query.env, params.name);
-        return {
-          versions: versions.map((v) => ({
-            id: v.id,
-            seq: v.seq,
-            live: v.id === f.live,
-            bundleBytes: v.bundleBytes,
-            createdAt: v.createdAt,
-            createdBy: v.createdBy,
-          })),
         };
       },
     }),
@@ -212,7 +203,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
             .string()
             .regex(/^[0-9a-f]{1,64}$/, "a version id (hex)")
             .optional(),
-          trigger: z.enum(["http", "invoke", "service"]).optional(),
+          trigger: z.enum(["http", "invoke", "service", "shadow"]).optional(),
           since: pointInTime.optional(),
           until: pointInTime.optional(),
           trace: z
@@ -317,6 +308,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...secretRoutes(deps),
     ...kvRoutes(deps),
     ...topicRoutes(deps),
+    ...trafficRoutes(deps),
   ];
 }
 

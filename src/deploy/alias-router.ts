@@ -1,9 +1,10 @@
 // The router of the data plane: resolves `function@alias` to its split of runnable versions (cached, revalidated
 // against the store every second) and picks one per request — by the client's sticky bucket, else at random.
+
+import { PaveError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { VersionCode } from "../runtime/index.ts";
 import type { AliasRecord, Store } from "../store/index.ts";
-import { PaveError } from "../errors.ts";
 import type { Manifest } from "./manifest.ts";
 import { BUCKETS, bucketOf, pick } from "./traffic.ts";
 import { versionCode } from "./version.ts";
@@ -88,7 +89,10 @@ export class AliasRouter {
           this.#routes.get(key)?.delete(cached.route.alias);
         } else {
           cached.refreshing = false;
-          this.#logger.warn({ err, function: key, alias: cached.route.alias }, "revalidating an alias failed; serving the cached route");
+          this.#logger.warn(
+            { err, function: key, alias: cached.route.alias },
+            "revalidating an alias failed; serving the cached route",
+          );
         }
       });
   }

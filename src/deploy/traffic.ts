@@ -24,13 +24,19 @@ export function checkTarget(target: AliasTarget): void {
     if (seen.has(version)) throw new PaveError("BadRequest", `version ${version} appears twice in the split`);
     seen.add(version);
     if (!Number.isInteger(weight) || weight < 1 || weight > 100) {
-      throw new PaveError("BadRequest", `the weight of ${version} must be a whole percent from 1 to 100, got ${weight}`);
+      throw new PaveError(
+        "BadRequest",
+        `the weight of ${version} must be a whole percent from 1 to 100, got ${weight}`,
+      );
     }
     sum += weight;
   }
   if (sum !== 100) throw new PaveError("BadRequest", `the weights of a split must sum to 100, got ${sum}`);
   if (shadow && (!Number.isInteger(shadow.percent) || shadow.percent < 1 || shadow.percent > 100)) {
-    throw new PaveError("BadRequest", `the shadow percentage must be a whole number from 1 to 100, got ${shadow.percent}`);
+    throw new PaveError(
+      "BadRequest",
+      `the shadow percentage must be a whole number from 1 to 100, got ${shadow.percent}`,
+    );
   }
 }
 
@@ -60,6 +66,24 @@ export function pick(split: readonly { weight: number }[], bucket: number): numb
     if (bucket < edge) return i;
   }
   return 0;
+}
+
+/**
+ * `10`, `10%` or `"10%"` → 10, or BadRequest naming what was wrong: the one rule for `--canary` (1–99: 100 is a full
+ * deploy) and `--shadow` (1–100), whether it came from the CLI or the API.
+ */
+export function parsePercent(value: number | string, what: "canary" | "shadow"): number {
+  const max = what === "canary" ? 99 : 100;
+  const text = String(value).trim();
+  const n = /^\d+%?$/.test(text) ? Number.parseInt(text, 10) : Number.NaN;
+  if (!(n >= 1 && n <= max)) {
+    throw new PaveError(
+      "BadRequest",
+      `the ${what} percentage must be a whole number from 1 to ${max} (like 10%), got ${JSON.stringify(String(value))}` +
+        (what === "canary" && n === 100 ? "; deploy without --canary to send it all traffic" : ""),
+    );
+  }
+  return n;
 }
 
 /** The canary of a two-version split, or null when the alias is not split in two. */

@@ -96,12 +96,7 @@ export async function deleteAlias(db: Db, env: string, fn: string, name: string,
   return db.transaction().execute(async (tx) => {
     const current = await readAlias(tx, env, fn, name);
     if (!current) return false;
-    await tx
-      .deleteFrom("aliases")
-      .where("env", "=", env)
-      .where("function", "=", fn)
-      .where("name", "=", name)
-      .execute();
+    await tx.deleteFrom("aliases").where("env", "=", env).where("function", "=", fn).where("name", "=", name).execute();
     await record(tx, env, fn, name, targetOf(current), null, move);
     return true;
   });

@@ -67,7 +67,7 @@ export class KyselyStore implements Store {
     version: Omit<VersionRecord, "seq" | "createdAt">,
     alias: string,
     now: number,
-    options: { target?: (current: AliasTarget | null) => AliasTarget; reason?: string } = {},
+    options: { target?: (current: AliasTarget | null) => AliasTarget; reason?: string; by?: string } = {},
   ): Promise<DeployResult> {
     return this.db.transaction().execute(async (tx) => {
       const { env, function: fn } = version;
@@ -115,10 +115,12 @@ export class KyselyStore implements Store {
 
       const current = await aliases.readAlias(tx, env, fn, alias);
       const from = current ? { split: current.split, shadow: current.shadow } : null;
-      const to = options.target ? options.target(from) : { split: [{ version: version.id, weight: 100 }], shadow: null };
+      const to = options.target
+        ? options.target(from)
+        : { split: [{ version: version.id, weight: 100 }], shadow: null };
       await aliases.moveAlias(tx, env, fn, alias, to, {
         reason: options.reason ?? "deploy",
-        by: version.createdBy,
+        by: options.by ?? version.createdBy,
         now,
       });
       return { version: toVersion(stored), created, previous: current?.split[0]?.version ?? null, from, to };

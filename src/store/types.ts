@@ -305,7 +305,7 @@ export interface Store {
     version: Omit<VersionRecord, "seq" | "createdAt">,
     alias: string,
     now: number,
-    options?: { target?: (current: AliasTarget | null) => AliasTarget; reason?: string },
+    options?: { target?: (current: AliasTarget | null) => AliasTarget; reason?: string; by?: string },
   ): Promise<DeployResult>;
   getFunction(env: string, name: string): Promise<FunctionRecord | undefined>;
   listFunctions(env: string): Promise<FunctionRecord[]>;

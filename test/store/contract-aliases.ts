@@ -80,7 +80,13 @@ export function aliasesContract(test: StoreTest): void {
       assert.equal(await store.setAlias(ENV, "fn", "staging", target, move("set")), null);
       const staging = await store.readAlias(ENV, "fn", "staging");
       assert.deepEqual({ split: staging?.split, shadow: staging?.shadow }, target);
-      const back = await store.setAlias(ENV, "fn", "staging", { split: [{ version: "b2", weight: 100 }], shadow: null }, move("set"));
+      const back = await store.setAlias(
+        ENV,
+        "fn",
+        "staging",
+        { split: [{ version: "b2", weight: 100 }], shadow: null },
+        move("set"),
+      );
       assert.deepEqual(back, target);
       assert.deepEqual(
         (await store.listAliases(ENV, "fn")).map((a) => a.name),
@@ -114,7 +120,13 @@ export function aliasesContract(test: StoreTest): void {
 
     test("deleteAlias removes one alias and records it; history outlives the function", async (store) => {
       await store.deploy(version("fn", "a1"), "live", T0);
-      await store.setAlias(ENV, "fn", "staging", { split: [{ version: "a1", weight: 100 }], shadow: null }, move("set"));
+      await store.setAlias(
+        ENV,
+        "fn",
+        "staging",
+        { split: [{ version: "a1", weight: 100 }], shadow: null },
+        move("set"),
+      );
       assert.equal(await store.deleteAlias(ENV, "fn", "staging", move("remove")), true);
       assert.equal(await store.deleteAlias(ENV, "fn", "staging", move("remove")), false);
       assert.equal(await store.readAlias(ENV, "fn", "staging"), undefined);
