@@ -12,7 +12,9 @@ import { registerKv } from "./kv.ts";
 import { registerLogs } from "./logs.ts";
 import { registerSecrets } from "./secrets.ts";
 import { registerTopics } from "./topics.ts";
+import { registerTraffic } from "./traffic.ts";
 import { registerUp } from "./up.ts";
+import { registerVersions } from "./versions.ts";
 
 const program = new Command()
   .name("pave")
@@ -33,6 +35,8 @@ registerLogs(program);
 registerSecrets(program);
 registerKv(program);
 registerTopics(program);
+registerVersions(program);
+registerTraffic(program);
 
 const argv = process.argv.slice(2);
 try {

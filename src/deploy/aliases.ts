@@ -2,7 +2,7 @@
 // before, found in the alias's history. Each takes effect on this node at once through `onMoved`.
 import { PaveError } from "../errors.ts";
 import type { AliasTarget, Store } from "../store/index.ts";
-import { canaryOf, checkTarget, whole } from "./traffic.ts";
+import { checkTarget, whole } from "./traffic.ts";
 import { resolveVersion } from "./versions.ts";
 
 /** An alias target as the caller names it: versions by seq, id, prefix or alias. */
@@ -66,7 +66,7 @@ export class AliasControl {
     const baseline = current.split[0]?.version as string;
     let target: string;
     if (to !== undefined) target = await resolveVersion(this.#store, env, fn, to);
-    else if (canaryOf(current) || current.split.length > 1 || current.shadow) target = baseline;
+    else if (current.split.length > 1 || current.shadow) target = baseline;
     else target = await this.#previous(env, fn, baseline);
     const from = await this.#store.setAlias(env, fn, "live", whole(target), {
       reason: "rollback",

@@ -30,8 +30,9 @@ export async function resolveVersion(store: Store, env: string, fn: string, ref:
   }
   const exact = versions.find((v) => v.id === ref);
   if (exact) return exact.id;
-  if (/^\d+$/.test(ref)) {
-    const bySeq = versions.find((v) => v.seq === Number(ref));
+  // `3` or `v3`, as `pave versions` prints it.
+  if (/^v?\d+$/.test(ref)) {
+    const bySeq = versions.find((v) => v.seq === Number(ref.replace("v", "")));
     if (bySeq) return bySeq.id;
   }
   const alias = await store.getAlias(env, fn, ref);
