@@ -1,7 +1,7 @@
 // `pave alias ls|set|rm`, `pave rollback`, `pave promote` and `pave shadow report`: moving traffic between versions
 // and watching a shadow. Each move takes effect at once on the node that took it, within a second on the others.
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { AliasTarget } from "../store/index.ts";
+import type { AliasTarget } from "../client/index.ts";
 import { clientFrom, optsOf } from "./client.ts";
 import { envOption } from "./options.ts";
 import { ago, formatDuration, printJson, table } from "./output.ts";

@@ -2,6 +2,8 @@
 // report. Kept apart from the client class so each file holds one idea.
 import type { AliasTarget, ShadowTarget } from "../store/index.ts";
 
+export type { AliasChange, AliasTarget, ShadowTarget, SplitEntry } from "../store/index.ts";
+
 /** How `pave deploy` places the new version: all of `live` (default), a canary beside it, or its shadow. */
 export interface DeployMode {
   /** `10`, `10%`: percent of live's requests (1–99). */
