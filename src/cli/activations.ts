@@ -12,7 +12,9 @@ export function registerActivations(program: Command): void {
     .argument("[fn]", "only this function's")
     .addOption(new Option("--status <status>", "only successes or only errors").choices(["success", "error"]))
     .option("--version <id>", "only this version's")
-    .addOption(new Option("--trigger <trigger>", "only those started this way").choices(["http", "invoke", "service"]))
+    .addOption(
+      new Option("--trigger <trigger>", "only those started this way").choices(["http", "invoke", "service", "shadow"]),
+    )
     .option("--since <when>", "only those started since a duration ago (30s, 15m, 1h, 2d) or a date")
     .option("--until <when>", "only those started before a duration ago or a date")
     .option("--trace <id>", "only those in this W3C trace")
