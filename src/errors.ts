@@ -19,6 +19,10 @@ export const errorCodes = {
   FunctionNotFound: { status: 404, user: true },
   /** No version by that id for the function. */
   VersionNotFound: { status: 404, user: true },
+  /** The function has no alias by that name (`/fn/NAME@ALIAS`, `pave alias rm`). */
+  AliasNotFound: { status: 404, user: true },
+  /** `pave rollback` found no earlier version of the alias to return to. */
+  NoPreviousVersion: { status: 409, user: true },
   /** No activation by that id. */
   ActivationNotFound: { status: 404, user: true },
   /** No environment by that name. */

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from "fastify";
 import { registerApi } from "./api/index.ts";
 import { Authenticator, createToken, SecretBox } from "./auth/index.ts";
-import { Deployer, type Manifest } from "./deploy/index.ts";
+import { AliasControl, Deployer, type Manifest } from "./deploy/index.ts";
 import { PaveError, toErrorBody } from "./errors.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -130,15 +130,26 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     }
   };
   const scheduler = new Scheduler({ store, invoker, logger, metrics, ...options.scheduler });
+  /**
+   * `live` or another alias moved on this node: the router forgets at once (other nodes revalidate within a second).
+   * Instances of versions no alias serves are drained only when `live` is whole; during a split or shadow they stay.
+   */
+  const aliasMoved = async (env: string, name: string) => {
+    invoker.invalidate(env, name);
+    const live = await store.readAlias(env, name, "live");
+    if (live && live.split.length === 1 && live.shadow === null) {
+      const others = (await store.listAliases(env, name)).filter((a) => a.name !== "live");
+      if (others.length === 0) runtime.retire(env, name, live.split[0]?.version);
+    }
+    // Awaited, so a deploy's answer means its schedule is armed on this node.
+    await Promise.all([provision(env, name), scheduler.reload()]);
+  };
   const deployer = new Deployer({
     store,
     prepare: (code) => runtime.prepare(code),
-    onDeployed: async (env, name, version) => {
-      forget(env, name, version);
-      // Awaited, so a deploy's answer means its schedule is armed on this node.
-      await Promise.all([provision(env, name), scheduler.reload()]);
-    },
+    onDeployed: (env, name) => aliasMoved(env, name),
   });
+  const aliases = new AliasControl({ store, onMoved: aliasMoved });
   const gateway = createGatewayHandler(invoker, logger, {
     env: "prod",
     maxBodyBytes: options.maxBodyBytes ?? 6 * 1024 * 1024,
@@ -188,6 +199,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       auth: new Authenticator(store),
       secretBox,
       deployer,
+      aliases,
       invoker,
       onRemoved: (env, name) => {
         forget(env, name);

@@ -2,7 +2,7 @@
 // topics in their own files. Each handler is thin: validate (done by the schemas), call the domain, shape the answer.
 import { z } from "zod";
 import type { Authenticator, SecretBox } from "../auth/index.ts";
-import type { Deployer } from "../deploy/index.ts";
+import { type AliasControl, type Deployer, parsePercent } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds } from "../gateway/index.ts";
 import type { AuditLog } from "../ops/index.ts";
@@ -18,6 +18,7 @@ import { scheduleRoutes } from "./schedules.ts";
 import { secretRoutes } from "./secrets.ts";
 import { tokenRoutes } from "./tokens.ts";
 import { topicRoutes } from "./topics.ts";
+import { trafficRoutes } from "./traffic.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -26,6 +27,8 @@ export interface ApiDeps {
   /** Seals secret values before they reach the store. */
   secretBox: SecretBox;
   deployer: Deployer;
+  /** Alias moves by hand (set, remove, rollback); tells the router on this node at once. */
+  aliases: AliasControl;
   invoker: Invoker;
   onRemoved: (env: string, name: string) => void;
   /** A secret was set or removed: instances holding its old value must go. */
@@ -104,11 +107,26 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: "POST",
       path: "/functions/:name/versions",
-      summary: "Deploy: create a version from a manifest and bundle and point alias live at it",
+      summary: "Deploy: create a version and point alias live at it — all of it, as a canary, or as its shadow",
       role: "developer",
       params: nameParams,
       query: envQuery,
-      body: z.object({ manifest: z.record(z.string(), z.unknown()), bundle: z.string().min(1) }),
+      body: z.object({
+        manifest: z.record(z.string(), z.unknown()),
+        bundle: z.string().min(1),
+        canary: z
+          .union([z.number(), z.string()])
+          .optional()
+          .describe("percent of live's requests for the new version, 1–99 (`10` or `10%`)"),
+        shadow: z
+          .union([z.number(), z.string()])
+          .optional()
+          .describe("percent of live's requests mirrored to the new version, 1–100; live keeps answering"),
+        shadowWrites: z
+          .boolean()
+          .optional()
+          .describe("let the shadow's kv writes and publishes through (default: refused)"),
+      }),
       audit: { action: "function.deploy", target: ({ params }) => params.name ?? null, targetIsFunction: true },
       handler: async ({ params, query, body, token, reply, audit }) => {
         const out = await deps.deployer.deploy({
@@ -117,6 +135,10 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
           manifest: body.manifest,
           bundle: body.bundle,
           createdBy: token.name,
+          ...(body.canary !== undefined && { canary: parsePercent(body.canary, "canary") }),
+          ...(body.shadow !== undefined && {
+            shadow: { percent: parsePercent(body.shadow, "shadow"), writes: body.shadowWrites ?? false },
+          }),
         });
         if (out.changed) reply.code(201);
         audit.before = { version: out.previous };
@@ -129,6 +151,9 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
           changed: out.changed,
           created: out.created,
           previous: out.previous,
+          split: out.target.split,
+          shadow: out.target.shadow,
+          replacedCanary: out.replacedCanary,
           style: out.style,
           version: {
             id: out.version.id,
@@ -136,28 +161,6 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
             bundleBytes: out.version.bundleBytes,
             createdAt: out.version.createdAt,
           },
-        };
-      },
-    }),
-    route({
-      method: "GET",
-      path: "/functions/:name/versions",
-      summary: "List a function's versions, newest first",
-      role: "viewer",
-      params: nameParams,
-      query: envQuery,
-      handler: async ({ params, query }) => {
-        const f = await existing(store, query.env, params.name);
-        const versions = await store.listVersions(query.env, params.name);
-        return {
-          versions: versions.map((v) => ({
-            id: v.id,
-            seq: v.seq,
-            live: v.id === f.live,
-            bundleBytes: v.bundleBytes,
-            createdAt: v.createdAt,
-            createdBy: v.createdBy,
-          })),
         };
       },
     }),
@@ -204,7 +207,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
             .string()
             .regex(/^[0-9a-f]{1,64}$/, "a version id (hex)")
             .optional(),
-          trigger: z.enum(["http", "invoke", "service", "schedule"]).optional(),
+          trigger: z.enum(["http", "invoke", "service", "schedule", "shadow"]).optional(),
           since: pointInTime.optional(),
           until: pointInTime.optional(),
           trace: z
@@ -291,5 +294,6 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...auditRoutes(deps),
     ...tokenRoutes(deps),
     ...scheduleRoutes(deps),
+    ...trafficRoutes(deps),
   ];
 }

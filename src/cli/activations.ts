@@ -20,6 +20,7 @@ export function registerActivations(program: Command): void {
         "invoke",
         "service",
         "schedule",
+        "shadow",
       ]),
     )
     .option("--since <when>", "only those started since a duration ago (30s, 15m, 1h, 2d) or a date")

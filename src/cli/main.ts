@@ -16,7 +16,9 @@ import { registerSecrets } from "./secrets.ts";
 import { registerTokens } from "./tokens.ts";
 import { registerTop } from "./top.ts";
 import { registerTopics } from "./topics.ts";
+import { registerTraffic } from "./traffic.ts";
 import { registerUp } from "./up.ts";
+import { registerVersions } from "./versions.ts";
 
 const program = new Command()
   .name("pave")
@@ -41,6 +43,8 @@ registerTop(program);
 registerAudit(program);
 registerTokens(program);
 registerSchedules(program);
+registerVersions(program);
+registerTraffic(program);
 
 const argv = process.argv.slice(2);
 try {

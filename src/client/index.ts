@@ -9,10 +9,25 @@ export { VERSION } from "../version.ts";
 import { resolve } from "node:path";
 import { packageFunction } from "../deploy/index.ts";
 import type { AuditVerifyReport } from "../ops/index.ts";
-import type { Activation, AuditRecord, KvListPage, LogLine, SecretInfo, TopicRecord } from "../store/index.ts";
+import type {
+  Activation,
+  AliasChange,
+  AliasTarget,
+  AuditRecord,
+  KvListPage,
+  LogLine,
+  SecretInfo,
+  ShadowTarget,
+  SplitEntry,
+  TopicRecord,
+} from "../store/index.ts";
 import { VERSION } from "../version.ts";
 
 export { type ClientConfig, configPath, DEFAULT_URL, resolveClientConfig } from "./config.ts";
+
+import type { AliasInfo, DeployMode, ShadowReportAnswer, VersionDiffAnswer, VersionInfo } from "./traffic.ts";
+
+export type * from "./traffic.ts";
 
 /** An error answer from the server (or the network), carrying the server's code. */
 import type { CostReport, FunctionMetrics, MetricsSummary } from "../telemetry/index.ts";
@@ -52,6 +67,11 @@ export interface DeployAnswer {
   changed: boolean;
   created: boolean;
   previous: string | null;
+  /** `live` after the deploy: the whole of it, or baseline and canary. */
+  split: SplitEntry[];
+  shadow: ShadowTarget | null;
+  /** The canary a full deploy replaced, if one was in progress. */
+  replacedCanary: string | null;
   style: "web" | "lambda" | null;
   version: { id: string; seq: number; bundleBytes: number; createdAt: number };
 }
@@ -153,23 +173,85 @@ export class PaveClient {
   }
 
   /** Deploys a manifest and an already-bundled script. */
-  deployBundle(manifest: Record<string, unknown>, bundle: string, env = "prod"): Promise<DeployAnswer> {
-    return this.#call("POST", `/functions/${enc(String(manifest.name))}/versions`, { env }, { manifest, bundle });
+  deployBundle(
+    manifest: Record<string, unknown>,
+    bundle: string,
+    env = "prod",
+    mode: DeployMode = {},
+  ): Promise<DeployAnswer> {
+    return this.#call(
+      "POST",
+      `/functions/${enc(String(manifest.name))}/versions`,
+      { env },
+      { manifest, bundle, ...mode },
+    );
   }
 
   /** Reads DIR/pave.yaml, bundles the entry locally (esbuild) and deploys it. */
-  async deploy(dir: string, env = "prod"): Promise<DeployAnswer> {
+  async deploy(dir: string, env = "prod", mode: DeployMode = {}): Promise<DeployAnswer> {
     const pkg = await packageFunction(resolve(dir));
-    return this.deployBundle(pkg.raw, pkg.bundle, env);
+    return this.deployBundle(pkg.raw, pkg.bundle, env, mode);
   }
 
-  listVersions(
-    name: string,
-    env = "prod",
-  ): Promise<{
-    versions: { id: string; seq: number; live: boolean; bundleBytes: number; createdAt: number; createdBy: string }[];
-  }> {
+  listVersions(name: string, env = "prod"): Promise<{ versions: VersionInfo[] }> {
     return this.#call("GET", `/functions/${enc(name)}/versions`, { env });
+  }
+
+  /** Versions are named by seq number, id, id prefix or alias. */
+  diffVersions(name: string, from: string, to: string, env = "prod"): Promise<VersionDiffAnswer> {
+    return this.#call("GET", `/functions/${enc(name)}/diff`, { env, from, to });
+  }
+
+  listAliases(name: string, env = "prod"): Promise<{ aliases: AliasInfo[] }> {
+    return this.#call("GET", `/functions/${enc(name)}/aliases`, { env });
+  }
+
+  /** Creates or moves an alias; versions by seq, id, prefix or alias. */
+  setAlias(
+    name: string,
+    alias: string,
+    target: {
+      split: { version: string; weight: number }[];
+      shadow?: { version: string; percent: number; writes?: boolean } | null;
+    },
+    env = "prod",
+  ): Promise<{ function: string; env: string; alias: string; from: AliasTarget | null; to: AliasTarget }> {
+    return this.#call("PUT", `/functions/${enc(name)}/aliases/${enc(alias)}`, { env }, target);
+  }
+
+  deleteAlias(name: string, alias: string, env = "prod"): Promise<{ deleted: boolean; alias: string }> {
+    return this.#call("DELETE", `/functions/${enc(name)}/aliases/${enc(alias)}`, { env });
+  }
+
+  aliasHistory(name: string, alias: string, env = "prod", limit = 50): Promise<{ history: AliasChange[] }> {
+    return this.#call("GET", `/functions/${enc(name)}/aliases/${enc(alias)}/history`, { env, limit });
+  }
+
+  /** Points live back at the version before (or at `to`). */
+  rollback(
+    name: string,
+    to?: string,
+    env = "prod",
+  ): Promise<{ function: string; env: string; from: AliasTarget | null; to: AliasTarget; version: string }> {
+    return this.#call("POST", `/functions/${enc(name)}/rollback`, { env }, to === undefined ? {} : { to });
+  }
+
+  promote(
+    name: string,
+    opts: { from: string; to: string; version?: string },
+  ): Promise<{
+    function: string;
+    from: string;
+    to: string;
+    changed: boolean;
+    previous: string | null;
+    version: { id: string; seq: number; bundleBytes: number };
+  }> {
+    return this.#call("POST", `/functions/${enc(name)}/promote`, undefined, opts);
+  }
+
+  shadowReport(name: string, q: { env?: string; since?: string } = {}): Promise<ShadowReportAnswer> {
+    return this.#call("GET", `/functions/${enc(name)}/shadow`, { env: "prod", ...q });
   }
 
   invoke(name: string, payload: unknown, env = "prod"): Promise<InvokeAnswer> {

@@ -1,6 +1,22 @@
-// The deploy domain: the manifest schema, bundling, content-addressed versions and the deploy operation.
+// The deploy domain: the manifest schema, bundling, content-addressed versions, the deploy operation, and traffic:
+// aliases, weighted splits, the router that picks a version per request, rollback and promote.
+export { AliasRouter, type Route } from "./alias-router.ts";
+export { ALIAS_NAME, AliasControl, type AliasRequest } from "./aliases.ts";
 export { bundleEntry, type FunctionPackage, MAX_BUNDLE_BYTES, MODULE_GLOBAL, packageFunction } from "./bundle.ts";
 export { Deployer, type DeployOutcome } from "./deployer.ts";
 export { type Manifest, type ManifestInput, manifestSchema, parseManifest, validateManifest } from "./manifest.ts";
 export { normaliseSchedule, type Schedule, type ScheduleTimes, scheduleTimes } from "./schedule.ts";
+export { type ShadowReport, shadowReport } from "./shadow-report.ts";
+export {
+  BUCKETS,
+  bucketOf,
+  type Canary,
+  canaryOf,
+  checkTarget,
+  parsePercent,
+  pick,
+  whole,
+  withCanary,
+} from "./traffic.ts";
 export { canonicalJson, versionCode, versionId } from "./version.ts";
+export { diffVersions, resolveVersion, type VersionDiff } from "./versions.ts";

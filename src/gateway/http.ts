@@ -1,5 +1,5 @@
-// The data plane: `/fn/<name>/<path…>` → the function's live version → the response. Written on node:http
-// directly because it is the hot path; bodies are bounded while streaming in, errors are JSON with a code.
+// The data plane: `/fn/<name>[@<alias>]/<path…>` → the router's pick of the alias's versions → the response. Written on
+// node:http directly because it is the hot path; bodies are bounded while streaming in, errors are JSON with a code.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { v7 as uuidv7 } from "uuid";
@@ -17,6 +17,9 @@ export interface GatewayOptions {
 const PREFIX = "/fn/";
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The client key of sticky A/B assignment: this header, else this cookie (docs/traffic.md). */
+const CLIENT_HEADER = "x-pave-client";
+const CLIENT_COOKIE = /(?:^|;\s*)pave-client=([^;]*)/;
 /** Hop-by-hop headers a function may not set on the response. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "content-length"]);
 
@@ -72,7 +75,12 @@ async function handle(
   } catch {
     throw new PaveError("BadRequest", "the function name in the path is not valid percent-encoding");
   }
+  // `/fn/checkout@staging/…` is served by alias `staging` instead of `live`.
+  const at = name.indexOf("@");
+  const alias = at === -1 ? "live" : name.slice(at + 1);
+  if (at !== -1) name = name.slice(0, at);
   if (!name) throw new PaveError("RouteNotFound", "no function named in the path; use /fn/<name>/…");
+  if (!alias) throw new PaveError("RouteNotFound", "no alias after @ in the path; use /fn/<name>@<alias>/…");
   const body = await readBody(req, options.maxBodyBytes);
   const host = header(req, "host") ?? "localhost";
   const headers: [string, string][] = [];
@@ -94,8 +102,10 @@ async function handle(
     },
     `http://${host}${path}${q === -1 ? "" : `?${rawQuery}`}`,
     ids,
+    { alias, clientKey: clientKey(req) },
   );
   res.setHeader("x-pave-activation-id", outcome.activationId);
+  res.setHeader("x-pave-version", outcome.version);
   const result = outcome.result;
   if (result.kind === "error") {
     throw new PaveError(result.code, result.message, { details: { activationId: outcome.activationId } });
@@ -107,6 +117,13 @@ async function handle(
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+function clientKey(req: IncomingMessage): string | undefined {
+  const key = header(req, CLIENT_HEADER);
+  if (key) return key;
+  const cookie = req.headers.cookie;
+  return cookie === undefined ? undefined : cookie.match(CLIENT_COOKIE)?.[1] || undefined;
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {

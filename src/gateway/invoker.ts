@@ -1,8 +1,8 @@
-// Resolves a function name to the version its `live` alias points at, runs it, and records the activation.
-// Shared by the HTTP gateway and the control API's direct invoke, so both leave the same record.
+// Resolves a function's alias through the router to one version, runs it, records the activation, and mirrors
+// the request to the alias's shadow. Shared by the HTTP gateway and the control API's invoke: both leave one record.
 import { performance } from "node:perf_hooks";
 import { v7 as uuidv7 } from "uuid";
-import { type Manifest, versionCode } from "../deploy/index.ts";
+import { AliasRouter, type Route } from "../deploy/index.ts";
 import { errorCodes, PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type {
@@ -18,14 +18,7 @@ import type {
 import type { Activation, LogLine, Store, Trigger } from "../store/index.ts";
 import type { ActivationRecorder, Metrics } from "../telemetry/index.ts";
 
-/** How long a resolved alias is served before it is re-checked (in the background) against the store. */
-const REVALIDATE_MS = 1000;
-
-interface Resolved {
-  code: VersionCode;
-  checkedAt: number;
-  refreshing: boolean;
-}
+import { ShadowBudget, sameAnswer } from "./shadow.ts";
 
 export interface InvokeIds {
   /** The activation's id, a UUIDv7: time-ordered, so "newest first" is an index scan. */
@@ -34,6 +27,22 @@ export interface InvokeIds {
   correlationId: string;
   /** Service-call nesting: 0 for a trigger. @default 0 */
   depth?: number;
+  /** Refuse kv writes and publishes: a shadow invocation, or a service call one made. @default false */
+  readOnly?: boolean;
+}
+
+/** Which alias serves a request, and the client key that makes its choice sticky. */
+export interface Routing {
+  /** @default "live" */
+  alias?: string;
+  /** From `x-pave-client` or the `pave-client` cookie: the same key gets the same version while the split holds. */
+  clientKey?: string | undefined;
+}
+
+/** What a shadow invocation knows of the primary it mirrors. */
+interface Mirror {
+  of: string;
+  primary: RuntimeResult;
 }
 
 export interface InvokeOutcome {
@@ -49,7 +58,8 @@ export class Invoker {
   readonly #runtime: Runtime;
   readonly #recorder: ActivationRecorder;
   readonly #logger: Logger;
-  readonly #resolved = new Map<string, Resolved>();
+  readonly #router: AliasRouter;
+  readonly #shadows = new ShadowBudget();
   readonly #metrics: Metrics | undefined;
   /** False only in the benchmark that measures what recording costs (ServerOptions.record). */
   readonly #recording: boolean;
@@ -70,24 +80,43 @@ export class Invoker {
     this.#logger = deps.logger;
     this.#metrics = deps.metrics;
     this.#recording = deps.record ?? true;
+    this.#router = new AliasRouter({ store: deps.store, logger: deps.logger });
   }
 
-  /** Forgets what `live` pointed at, after a deploy or removal on this node. */
+  /** Forgets where a function's aliases point, after a deploy, alias move or removal on this node. */
   invalidate(env: string, name: string): void {
-    this.#resolved.delete(`${env}/${name}`);
+    this.#router.invalidate(env, name);
   }
 
-  /** The version alias `live` points at, as the runtime runs it (the server keeps its minInstances warm). */
-  live(env: string, name: string): Promise<VersionCode> {
-    return this.#resolve(env, name);
+  /** The baseline version of alias `live`, as the runtime runs it (the server keeps its minInstances warm). */
+  async live(env: string, name: string): Promise<VersionCode> {
+    return ((await this.#router.resolve(env, name, "live")).split[0] as Route["split"][number]).code;
   }
 
-  async invokeHttp(env: string, name: string, http: HttpInput, url: string, ids: InvokeIds): Promise<InvokeOutcome> {
-    return this.#invoke(env, name, "http", { kind: "http", http, url }, ids);
+  /** Mirrors of this function this node dropped because too much shadow work was in flight. */
+  shadowsDropped(env: string, name: string): number {
+    return this.#shadows.dropped(`${env}/${name}`);
   }
 
-  async invokeDirect(env: string, name: string, payload: unknown, ids: InvokeIds): Promise<InvokeOutcome> {
-    return this.#invoke(env, name, "invoke", { kind: "direct", payload }, ids);
+  async invokeHttp(
+    env: string,
+    name: string,
+    http: HttpInput,
+    url: string,
+    ids: InvokeIds,
+    routing: Routing = {},
+  ): Promise<InvokeOutcome> {
+    return this.#invoke(env, name, "http", { kind: "http", http, url }, ids, routing);
+  }
+
+  async invokeDirect(
+    env: string,
+    name: string,
+    payload: unknown,
+    ids: InvokeIds,
+    routing: Routing = {},
+  ): Promise<InvokeOutcome> {
+    return this.#invoke(env, name, "invoke", { kind: "direct", payload }, ids, routing);
   }
 
   /** A schedule's tick, recorded with trigger `schedule`; `scheduledTime` is when the tick was due (epoch ms). */
@@ -97,7 +126,7 @@ export class Invoker {
     tick: { cron: string; scheduledTime: number },
     ids: InvokeIds,
   ): Promise<InvokeOutcome> {
-    return this.#invoke(env, name, "schedule", { kind: "scheduled", ...tick }, ids);
+    return this.#invoke(env, name, "schedule", { kind: "scheduled", ...tick }, ids, {});
   }
 
   /**
@@ -112,6 +141,8 @@ export class Invoker {
       traceId: caller.traceId ?? "",
       correlationId: caller.correlationId ?? "",
       depth: (caller.depth ?? 0) + 1,
+      // A shadow's service calls are as read-only as the shadow itself.
+      ...(caller.readOnly && { readOnly: true }),
     };
     const body = request.body === null ? null : Buffer.from(request.body);
     const http: HttpInput = {
@@ -132,6 +163,7 @@ export class Invoker {
         "service",
         { kind: "http", http, url: url.href },
         ids,
+        {},
       );
       if (result.kind === "response") return result;
       const err =
@@ -150,8 +182,59 @@ export class Invoker {
     trigger: Trigger,
     input: RuntimeInput,
     ids: InvokeIds,
+    routing: Routing,
   ): Promise<InvokeOutcome> {
-    const code = await this.#resolve(env, name);
+    const route = await this.#router.resolve(env, name, routing.alias ?? "live");
+    const code = this.#router.choose(route, name, routing.clientKey);
+    const outcome = await this.#run(env, name, code, trigger, input, ids, undefined);
+    const shadow = route.shadow;
+    if (shadow && (shadow.percent === 100 || Math.random() * 100 < shadow.percent)) {
+      // After the primary's answer is handed back (the gateway sends it before this macrotask runs).
+      setImmediate(() => this.#mirror(env, name, shadow, input, ids, outcome));
+    }
+    return outcome;
+  }
+
+  /** Runs a copy of the request on the shadow version, within the node's shadow budget; its answer is discarded. */
+  #mirror(
+    env: string,
+    name: string,
+    shadow: NonNullable<Route["shadow"]>,
+    input: RuntimeInput,
+    primaryIds: InvokeIds,
+    primary: InvokeOutcome,
+  ): void {
+    if (!this.#shadows.take(`${env}/${name}`)) return;
+    const ids: InvokeIds = {
+      activationId: uuidv7(),
+      traceId: primaryIds.traceId,
+      correlationId: primaryIds.correlationId,
+      depth: primaryIds.depth ?? 0,
+      readOnly: !shadow.writes,
+    };
+    const done = this.#run(env, name, shadow.code, "shadow", input, ids, {
+      of: primary.activationId,
+      primary: primary.result,
+    })
+      .then(() => undefined)
+      // Refused (Throttled, CapacityExceeded) is on the record already; nothing else can reach a caller.
+      .catch(() => undefined)
+      .finally(() => {
+        this.#shadows.release();
+        this.#unrecorded.delete(done);
+      });
+    this.#unrecorded.add(done);
+  }
+
+  async #run(
+    env: string,
+    name: string,
+    code: VersionCode,
+    trigger: Trigger,
+    input: RuntimeInput,
+    ids: InvokeIds,
+    mirror: Mirror | undefined,
+  ): Promise<InvokeOutcome> {
     const id = ids.activationId;
     const startedAt = Date.now();
     const t0 = performance.now();
@@ -164,6 +247,7 @@ export class Invoker {
       traceId: ids.traceId,
       correlationId: ids.correlationId,
       depth: ids.depth ?? 0,
+      ...(ids.readOnly && { readOnly: true }),
     };
     // What every record of this invocation says, however it ends.
     const identity = {
@@ -176,6 +260,7 @@ export class Invoker {
       memoryMb: code.memoryMb,
       traceId: ids.traceId,
       correlationId: ids.correlationId,
+      ...(mirror && { shadowOf: mirror.of }),
     };
     let call: RuntimeCall;
     try {
@@ -197,6 +282,7 @@ export class Invoker {
             cpuMs: null,
             gbSeconds: 0,
             egress: [],
+            ...(mirror && { shadowMatch: null }),
           },
           [],
         );
@@ -222,6 +308,7 @@ export class Invoker {
         cpuMs: report.cpuMs,
         gbSeconds: (code.memoryMb / 1024) * (billedMs / 1000),
         egress: report.egress,
+        ...(mirror && { shadowMatch: sameAnswer(mirror.primary, result) }),
       };
       const logs: LogLine[] = report.logs.map((l) => ({
         activationId: id,
@@ -253,44 +340,6 @@ export class Invoker {
   /** Resolves once every invocation started so far has handed its activation to the recorder (for a clean shutdown). */
   async drain(): Promise<void> {
     while (this.#unrecorded.size > 0) await Promise.allSettled([...this.#unrecorded]);
-  }
-
-  async #resolve(env: string, name: string): Promise<VersionCode> {
-    const key = `${env}/${name}`;
-    const cached = this.#resolved.get(key);
-    if (cached) {
-      if (!cached.refreshing && Date.now() - cached.checkedAt > REVALIDATE_MS) {
-        cached.refreshing = true;
-        void this.#load(env, name)
-          .then((code) =>
-            this.#resolved.set(key, {
-              code: code.id === cached.code.id ? cached.code : code,
-              checkedAt: Date.now(),
-              refreshing: false,
-            }),
-          )
-          .catch((err: unknown) => {
-            if (err instanceof PaveError && err.code === "FunctionNotFound") this.#resolved.delete(key);
-            else {
-              cached.refreshing = false;
-              this.#logger.warn({ err, function: key }, "revalidating alias live failed; serving the cached version");
-            }
-          });
-      }
-      return cached.code;
-    }
-    const code = await this.#load(env, name);
-    this.#resolved.set(key, { code, checkedAt: Date.now(), refreshing: false });
-    return code;
-  }
-
-  async #load(env: string, name: string): Promise<VersionCode> {
-    const id = await this.#store.getAlias(env, name, "live");
-    const version = id === undefined ? undefined : await this.#store.getVersion(env, name, id);
-    if (!version) throw new PaveError("FunctionNotFound", `no function ${name} in environment ${env}`);
-    // Stored manifests were validated and normalised at deploy time.
-    const manifest = JSON.parse(version.manifest) as Manifest;
-    return versionCode(env, name, version.id, manifest, version.bundle);
   }
 }
 

@@ -7,10 +7,14 @@ export const AUDIT_ACTIONS = [
   "function.deploy",
   /** A function removed with its versions and aliases: before its live version. */
   "function.delete",
-  /** An alias moved to another version or split (reserved). */
+  /** An alias created or moved to another version, split or shadow. */
   "alias.move",
-  /** `live` moved back to an earlier version (reserved). */
+  /** An alias removed (never `live`). */
+  "alias.delete",
+  /** `live` moved back to an earlier version. */
   "function.rollback",
+  /** A version copied from one environment into another and made live there. */
+  "function.promote",
   /** A canary's traffic share changed, promoted or aborted (reserved). */
   "canary.step",
   /** A change waiting for approval was approved / rejected (reserved). */

@@ -17,6 +17,8 @@ export interface InvocationMeta {
   correlationId?: string;
   /** How many service calls led here: 0 for a trigger, +1 per `env.SERVICE.fetch` hop. @default 0 */
   depth?: number;
+  /** A shadow invocation (docs/traffic.md): kv writes and topic publishes are refused. @default false */
+  readOnly?: boolean;
 }
 
 /** What a version's `env` holds, as the sandbox builds it: binding names by kind, and the secrets' values. */

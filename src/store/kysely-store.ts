@@ -2,6 +2,7 @@
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
 import { type Insertable, type Kysely, type Selectable, sql } from "kysely";
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
+import * as aliases from "./kysely-aliases.ts";
 import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
 import * as rollups from "./kysely-rollups.ts";
@@ -13,6 +14,10 @@ import type {
   Activation,
   ActivationQuery,
   ActivationStatus,
+  AliasChange,
+  AliasMove,
+  AliasRecord,
+  AliasTarget,
   DeployResult,
   EgressCall,
   EventQuery,
@@ -68,7 +73,12 @@ export class KyselyStore implements Store {
     return rows.map((r) => r.name);
   }
 
-  async deploy(version: Omit<VersionRecord, "seq" | "createdAt">, alias: string, now: number): Promise<DeployResult> {
+  async deploy(
+    version: Omit<VersionRecord, "seq" | "createdAt">,
+    alias: string,
+    now: number,
+    options: { target?: (current: AliasTarget | null) => AliasTarget; reason?: string; by?: string } = {},
+  ): Promise<DeployResult> {
     return this.db.transaction().execute(async (tx) => {
       const { env, function: fn } = version;
       // Claim the function row first: on PostgreSQL this row lock serialises concurrent deploys of one function.
@@ -113,21 +123,17 @@ export class KyselyStore implements Store {
           .execute();
       }
 
-      const current = await tx
-        .selectFrom("aliases")
-        .select("version")
-        .where("env", "=", env)
-        .where("function", "=", fn)
-        .where("name", "=", alias)
-        .executeTakeFirst();
-      await tx
-        .insertInto("aliases")
-        .values({ env, function: fn, name: alias, version: version.id, updated_at: now })
-        .onConflict((oc) =>
-          oc.columns(["env", "function", "name"]).doUpdateSet({ version: version.id, updated_at: now }),
-        )
-        .execute();
-      return { version: toVersion(stored), created, previous: current?.version ?? null };
+      const current = await aliases.readAlias(tx, env, fn, alias);
+      const from = current ? { split: current.split, shadow: current.shadow } : null;
+      const to = options.target
+        ? options.target(from)
+        : { split: [{ version: version.id, weight: 100 }], shadow: null };
+      await aliases.moveAlias(tx, env, fn, alias, to, {
+        reason: options.reason ?? "deploy",
+        by: options.by ?? version.createdBy,
+        now,
+      });
+      return { version: toVersion(stored), created, previous: current?.split[0]?.version ?? null, from, to };
     });
   }
 
@@ -156,7 +162,7 @@ export class KyselyStore implements Store {
 
   async deleteFunction(env: string, name: string): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom("aliases").where("env", "=", env).where("function", "=", name).execute();
+      await aliases.deleteAliases(tx, env, name);
       await tx.deleteFrom("versions").where("env", "=", env).where("function", "=", name).execute();
       // With the function gone, no node may claim its ticks any more (their claims find no row).
       await tx.deleteFrom("schedules").where("env", "=", env).where("function", "=", name).execute();
@@ -199,6 +205,26 @@ export class KyselyStore implements Store {
       .where("name", "=", alias)
       .executeTakeFirst();
     return row?.version;
+  }
+
+  readAlias(env: string, fn: string, alias: string): Promise<AliasRecord | undefined> {
+    return aliases.readAlias(this.db, env, fn, alias);
+  }
+
+  listAliases(env: string, fn: string): Promise<AliasRecord[]> {
+    return aliases.listAliases(this.db, env, fn);
+  }
+
+  setAlias(env: string, fn: string, alias: string, to: AliasTarget, move: AliasMove): Promise<AliasTarget | null> {
+    return aliases.setAlias(this.db, env, fn, alias, to, move);
+  }
+
+  deleteAlias(env: string, fn: string, alias: string, move: AliasMove): Promise<boolean> {
+    return aliases.deleteAlias(this.db, env, fn, alias, move);
+  }
+
+  listAliasHistory(env: string, fn: string, alias: string, limit: number): Promise<AliasChange[]> {
+    return aliases.listAliasHistory(this.db, env, fn, alias, limit);
   }
 
   async insertActivations(activations: Activation[], logs: LogLine[]): Promise<void> {
@@ -521,6 +547,8 @@ export function fromActivation(a: Activation): Database["activations"] {
     cpu_ms: a.cpuMs,
     gb_seconds: a.gbSeconds,
     egress: JSON.stringify(a.egress),
+    shadow_of: a.shadowOf ?? null,
+    shadow_match: a.shadowMatch === undefined || a.shadowMatch === null ? null : a.shadowMatch ? 1 : 0,
   };
 }
 
@@ -546,6 +574,10 @@ function toActivation(r: Selectable<Database["activations"]>): Activation {
     cpuMs: r.cpu_ms === null ? null : Number(r.cpu_ms),
     gbSeconds: Number(r.gb_seconds),
     egress: JSON.parse(r.egress) as EgressCall[],
+    ...(r.shadow_of !== null && {
+      shadowOf: r.shadow_of,
+      shadowMatch: r.shadow_match === null ? null : Number(r.shadow_match) === 1,
+    }),
   };
 }
 

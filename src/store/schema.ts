@@ -16,7 +16,32 @@ export interface Database {
     created_at: number;
     created_by: string;
   };
-  aliases: { env: string; function: string; name: string; version: string; updated_at: number };
+  aliases: {
+    env: string;
+    function: string;
+    name: string;
+    /** The baseline: the split's first entry (all of it when `split` is null). */
+    version: string;
+    updated_at: number;
+    /** JSON text of `SplitEntry[]` when the alias splits traffic; null for one version at 100%. */
+    split: string | null;
+    /** JSON text of `ShadowTarget`, or null. */
+    shadow: string | null;
+    updated_by: string | null;
+  };
+  alias_history: {
+    id: string;
+    env: string;
+    function: string;
+    alias: string;
+    /** JSON text of `AliasTarget`; null when the alias was created. */
+    from_target: string | null;
+    /** JSON text of `AliasTarget`; null when the alias was removed. */
+    to_target: string | null;
+    reason: string;
+    changed_by: string;
+    changed_at: number;
+  };
   activations: {
     id: string;
     env: string;
@@ -39,6 +64,8 @@ export interface Database {
     gb_seconds: number;
     /** JSON text of `EgressCall[]`. */
     egress: string;
+    shadow_of: string | null;
+    shadow_match: number | null;
   };
   logs: {
     id: Generated<number>;

@@ -30,7 +30,8 @@ export interface FunctionRecord {
 }
 
 export type ActivationStatus = "success" | "error";
-export type Trigger = "http" | "invoke" | "service" | "schedule";
+/** `shadow`: a copy of a request mirrored to an alias's shadow version (see docs/traffic.md); its answer is discarded. */
+export type Trigger = "http" | "invoke" | "service" | "schedule" | "shadow";
 
 /** The durable record of one invocation. */
 export interface Activation {
@@ -60,6 +61,10 @@ export interface Activation {
   gbSeconds: number;
   /** Every outbound `fetch` the invocation made, allowed or denied, in call order. */
   egress: EgressCall[];
+  /** On a shadow activation only: the id of the primary activation whose request it mirrored. */
+  shadowOf?: string;
+  /** On a shadow activation only: whether its response had the primary's status and body (null: not compared). */
+  shadowMatch?: boolean | null;
 }
 
 /** One outbound HTTP call from a function: what egress looked like, kept on the activation. */
@@ -310,12 +315,73 @@ export interface LogQuery {
   limit: number;
 }
 
+/** One version of an alias's split and the share of requests it serves. */
+export interface SplitEntry {
+  version: string;
+  /** Percent of requests, a whole number from 1 to 100; the entries of a split sum to 100. */
+  weight: number;
+}
+
+/** A version that receives a copy of a share of an alias's requests; its responses are discarded. */
+export interface ShadowTarget {
+  version: string;
+  /** Percent of requests mirrored, 1 to 100. */
+  percent: number;
+  /** Whether its kv writes and topic publishes go through (they run against the same data!). Off by default. */
+  writes: boolean;
+}
+
+/**
+ * Where an alias sends requests. The split's first entry is the baseline — what served before a canary began — and
+ * any further entries are candidates: a canary is `[{ baseline, 100 - w }, { canary, w }]`.
+ */
+export interface AliasTarget {
+  split: SplitEntry[];
+  shadow: ShadowTarget | null;
+}
+
+export interface AliasRecord extends AliasTarget {
+  env: string;
+  function: string;
+  name: string;
+  updatedAt: number;
+  /** Who moved it last (a token name); null for aliases moved before this was recorded. */
+  updatedBy: string | null;
+}
+
+/** Who moved an alias, when, why and from where to where: what rollback reads, kept for the audit. */
+export interface AliasChange {
+  /** UUIDv7, so history reads newest first. */
+  id: string;
+  env: string;
+  function: string;
+  alias: string;
+  /** Null when the change created the alias. */
+  from: AliasTarget | null;
+  /** Null when the change removed the alias. */
+  to: AliasTarget | null;
+  /** `deploy`, `canary`, `shadow`, `set`, `rollback`, `promote`, `remove`. */
+  reason: string;
+  by: string;
+  at: number;
+}
+
+/** Says who moves an alias and why; goes into its history. */
+export interface AliasMove {
+  reason: string;
+  by: string;
+  now: number;
+}
+
 export interface DeployResult {
   version: VersionRecord;
   /** False when an identical version already existed. */
   created: boolean;
-  /** What `live` pointed at before, if anything. */
+  /** What `live` pointed at before, if anything (its baseline when it was split). */
   previous: string | null;
+  /** The alias as it was before (null if new) and as the deploy left it. */
+  from: AliasTarget | null;
+  to: AliasTarget;
 }
 
 /** All durable state goes through this interface; `test/store/contract.ts` is its specification. */
@@ -327,15 +393,35 @@ export interface Store {
 
   listEnvironments(): Promise<string[]>;
 
-  /** In one transaction: create the function if new, add the version unless it exists, point `alias` at it. */
-  deploy(version: Omit<VersionRecord, "seq" | "createdAt">, alias: string, now: number): Promise<DeployResult>;
+  /**
+   * In one transaction: create the function if new, add the version unless it exists, and point `alias` at it —
+   * all of it, or wherever `options.target` says given what the alias held (a canary, a shadow) — with a history entry.
+   */
+  deploy(
+    version: Omit<VersionRecord, "seq" | "createdAt">,
+    alias: string,
+    now: number,
+    options?: { target?: (current: AliasTarget | null) => AliasTarget; reason?: string; by?: string },
+  ): Promise<DeployResult>;
   getFunction(env: string, name: string): Promise<FunctionRecord | undefined>;
   listFunctions(env: string): Promise<FunctionRecord[]>;
   /** Removes the function with its versions, aliases and schedule; activations and logs stay for the record. */
   deleteFunction(env: string, name: string): Promise<boolean>;
   getVersion(env: string, fn: string, id: string): Promise<VersionRecord | undefined>;
   listVersions(env: string, fn: string): Promise<Omit<VersionRecord, "bundle">[]>;
+  /** The alias's baseline version (the whole of it when it is not split). */
   getAlias(env: string, fn: string, alias: string): Promise<string | undefined>;
+  readAlias(env: string, fn: string, alias: string): Promise<AliasRecord | undefined>;
+  listAliases(env: string, fn: string): Promise<AliasRecord[]>;
+  /**
+   * Creates or moves an alias and records the move, in one transaction. Throws VersionNotFound when the target names
+   * a version the function does not have, FunctionNotFound when there is no such function. Returns what it held.
+   */
+  setAlias(env: string, fn: string, alias: string, to: AliasTarget, move: AliasMove): Promise<AliasTarget | null>;
+  /** Removes an alias and records it; false when there was none. */
+  deleteAlias(env: string, fn: string, alias: string, move: AliasMove): Promise<boolean>;
+  /** An alias's moves, newest first. */
+  listAliasHistory(env: string, fn: string, alias: string, limit: number): Promise<AliasChange[]>;
 
   /** Writes the batch and adds it to the per-minute rollups, in one transaction: the two never disagree. */
   insertActivations(activations: Activation[], logs: LogLine[]): Promise<void>;

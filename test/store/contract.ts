@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { v7 } from "uuid";
 import type { Activation, EgressCall, LogLine, Store, VersionRecord } from "../../src/store/index.ts";
+import { aliasesContract } from "./contract-aliases.ts";
 import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
 import { rollupsContract } from "./contract-rollups.ts";
@@ -584,6 +585,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     rollupsContract(test);
     auditContract(test);
     schedulesContract(test);
+    aliasesContract(test);
 
     tokensContract(test);
   });

@@ -93,19 +93,34 @@ export async function instanceBindings(
     return grant.namespace;
   };
 
+  /**
+   * A shadow invocation mirrors a request the live version already served: a write would happen twice, against the
+   * same data. Refused unless the operator allowed shadow writes (docs/traffic.md).
+   */
+  const writable = (ctx: CallContext, what: string) => {
+    if (ctx.meta.readOnly) {
+      throw refuse(
+        "BindingDenied",
+        `${what} is refused in a shadow invocation: the live version already handled this request, so the write would happen twice (deploy with --shadow-writes to allow it)`,
+      );
+    }
+  };
+
   const ops: Record<string, (ctx: CallContext, args: unknown[]) => Promise<unknown>> = {
     "kv.get": async (_ctx, [binding, key]) => {
       const namespace = kvGrant(binding, false);
       const entry = await need().kvGet(env, namespace, checkKvKey(key), Date.now());
       return entry ? entry.value : null;
     },
-    "kv.put": async (_ctx, [binding, key, value, ttl, expiration]) => {
+    "kv.put": async (ctx, [binding, key, value, ttl, expiration]) => {
       const namespace = kvGrant(binding, true);
+      writable(ctx, `kv put on ${String(binding)}`);
       const entry = { value: checkKvValue(value), expiresAt: expiryOf(ttl, expiration, Date.now()) };
       await need().kvPut(env, namespace, checkKvKey(key), entry);
       return null;
     },
-    "kv.delete": async (_ctx, [binding, key]) => {
+    "kv.delete": async (ctx, [binding, key]) => {
+      writable(ctx, `kv delete on ${String(binding)}`);
       await need().kvDelete(env, kvGrant(binding, true), checkKvKey(key));
       return null;
     },
@@ -158,6 +173,7 @@ export async function instanceBindings(
     publish: async (ctx, [binding, json]) => {
       const topic = grants.topics[String(binding)];
       if (!topic) throw refuse("BindingDenied", `no topic binding named ${String(binding)}`);
+      writable(ctx, `publishing to ${String(binding)}`);
       const payload = String(json);
       const bytes = Buffer.byteLength(payload);
       if (bytes > MAX_EVENT_BYTES) {

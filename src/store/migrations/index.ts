@@ -9,6 +9,7 @@ import { logFields } from "./006-log-fields.ts";
 import { tokenScopes } from "./007-token-scopes.ts";
 import { audit } from "./008-audit.ts";
 import { schedules } from "./009-schedules.ts";
+import { aliasSplits } from "./010-alias-splits.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   "007-token-scopes": tokenScopes,
   "009-schedules": schedules,
   "006-log-fields": logFields,
+  "010-alias-splits": aliasSplits,
 };
 
 export const migrationProvider: MigrationProvider = {

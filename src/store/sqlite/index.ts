@@ -31,6 +31,8 @@ const ACTIVATION_COLUMNS = [
   "cpu_ms",
   "gb_seconds",
   "egress",
+  "shadow_of",
+  "shadow_match",
 ] as const;
 
 const ACTIVATION_SQL = `INSERT INTO activations (${ACTIVATION_COLUMNS.join(", ")}) VALUES (${ACTIVATION_COLUMNS.map(() => "?").join(", ")})`;
