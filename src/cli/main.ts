@@ -6,6 +6,7 @@ import { registerActivations } from "./activations.ts";
 import { registerAudit } from "./audit.ts";
 import { registerCost } from "./cost.ts";
 import { registerDeploy } from "./deploy.ts";
+import { registerEnvironments } from "./environments.ts";
 import { EXIT, reportError } from "./errors.ts";
 import { registerFunctions } from "./functions.ts";
 import { registerInvoke } from "./invoke.ts";
@@ -41,6 +42,7 @@ registerTop(program);
 registerAudit(program);
 registerTokens(program);
 registerSchedules(program);
+registerEnvironments(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -56,6 +56,13 @@ export class Deployer {
     }
     const id = versionId(manifest, req.bundle);
     const { store } = this.#deps;
+    // Before the costly load; the store checks again in the deploy's own transaction.
+    if (!(await store.getEnvironment(req.env))) {
+      throw new PaveError(
+        "EnvironmentNotFound",
+        `no environment ${req.env}; create it with \`pave env create ${req.env}\``,
+      );
+    }
     const live = await store.getAlias(req.env, req.name, "live");
     if (live === id) {
       const existing = await store.getVersion(req.env, req.name, id);
