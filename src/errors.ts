@@ -25,8 +25,14 @@ export const errorCodes = {
   NoPreviousVersion: { status: 409, user: true },
   /** No activation by that id. */
   ActivationNotFound: { status: 404, user: true },
-  /** No environment by that name. */
+  /** No environment by that name (deploys are refused into one that was never created: `pave env create NAME`). */
   EnvironmentNotFound: { status: 404, user: true },
+  /** An environment by that name already exists. */
+  EnvironmentExists: { status: 409, user: true },
+  /** The environment still holds functions, data or secrets; removing it takes `--force` (`?force=1`). */
+  EnvironmentNotEmpty: { status: 409, user: true },
+  /** `prod` is always present: it cannot be removed. */
+  EnvironmentProtected: { status: 409, user: true },
   /** Nothing is served at that path. */
   RouteNotFound: { status: 404, user: true },
   /** No topic by that name in the environment. */

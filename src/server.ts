@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from "fastify";
 import { registerApi } from "./api/index.ts";
 import { Authenticator, createToken, SecretBox } from "./auth/index.ts";
-import { AliasControl, Deployer, type Manifest } from "./deploy/index.ts";
+import { AliasControl, Deployer, Environments, type Manifest } from "./deploy/index.ts";
 import { PaveError, toErrorBody } from "./errors.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -60,6 +60,11 @@ export interface ServerOptions {
   retention?: { maxAgeMs?: number; maxActivations?: number; rollupMaxAgeMs?: number };
   /** What `pave cost` prices usage at (USD). @default AWS Lambda's x86 on-demand price (see telemetry/cost.ts) */
   prices?: Partial<Prices>;
+  /**
+   * The clock housekeeping reads to expire environments (their TTL) and functions (their `expires:`); tests move it
+   * on instead of sleeping. @default Date.now
+   */
+  now?: () => number;
   /** The scheduler's clock and pace (see SchedulerOptions); tests pass a clock they move on themselves. */
   scheduler?: { clock?: SchedulerClock; reloadIntervalMs?: number; missedAfterMs?: number };
 }
@@ -78,6 +83,8 @@ export interface PaveServer {
   secretBox: SecretBox;
   /** Fires the functions' `schedule:` ticks. */
   scheduler: Scheduler;
+  /** Runs one housekeeping pass now — what the timer does every `kvPurgeIntervalMs` — and resolves when it is done. */
+  housekeep(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -150,6 +157,20 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     onDeployed: (env, name) => aliasMoved(env, name),
   });
   const aliases = new AliasControl({ store, onMoved: aliasMoved });
+  const environments = new Environments({
+    store,
+    audit,
+    logger,
+    onCreated: async (env) => {
+      await provisionAll(store, provision, [env]);
+      await scheduler.reload();
+    },
+    onRemoved: (env, name) => {
+      forget(env, name);
+      void scheduler.reload();
+    },
+  });
+  // The gateway serves prod; other environments are invoked through the control API (`?env=`).
   const gateway = createGatewayHandler(invoker, logger, {
     env: "prod",
     maxBodyBytes: options.maxBodyBytes ?? 6 * 1024 * 1024,
@@ -200,6 +221,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       secretBox,
       deployer,
       aliases,
+      environments,
       invoker,
       onRemoved: (env, name) => {
         forget(env, name);
@@ -236,7 +258,15 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     rollupMaxAgeMs: 90 * 86_400_000,
     ...options.retention,
   };
-  const purger = startHousekeeping(store, logger, options.kvPurgeIntervalMs ?? 60_000, retention);
+  const clock = options.now ?? Date.now;
+  const purger = startHousekeeping(
+    store,
+    logger,
+    options.kvPurgeIntervalMs ?? 60_000,
+    retention,
+    (now) => environments.expire(now),
+    clock,
+  );
   await scheduler.start();
 
   let closing: Promise<void> | undefined;
@@ -250,6 +280,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     runtime,
     secretBox,
     scheduler,
+    housekeep: () => purger.runNow(clock()),
     close: () => {
       closing ??= (async () => {
         ready = false;
@@ -271,9 +302,13 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   };
 }
 
-/** Starts the minInstances of every function whose live version asks for some. */
-async function provisionAll(store: Store, provision: (env: string, name: string) => Promise<void>): Promise<void> {
-  for (const env of await store.listEnvironments()) {
+/** Starts the minInstances of every function (of `envs`, or all) whose live version asks for some. */
+async function provisionAll(
+  store: Store,
+  provision: (env: string, name: string) => Promise<void>,
+  envs?: string[],
+): Promise<void> {
+  for (const env of envs ?? (await store.listEnvironments())) {
     for (const fn of await store.listFunctions(env)) {
       const min = fn.manifest === null ? 0 : ((JSON.parse(fn.manifest) as { minInstances?: number }).minInstances ?? 0);
       if (min > 0) await provision(env, fn.name);
@@ -282,8 +317,8 @@ async function provisionAll(store: Store, provision: (env: string, name: string)
 }
 
 /**
- * Now and then: deletes expired kv entries (reads already hide them), and activations and rollups past the
- * retention policy.
+ * Now and then: deletes expired kv entries (reads already hide them), activations and rollups past the
+ * retention policy, and tears down expired environments and functions (`expire`, given the clock's now).
  * An unref'd timer never holds the process open; a failure is logged and retried on the next tick.
  */
 function startHousekeeping(
@@ -291,9 +326,13 @@ function startHousekeeping(
   logger: Logger,
   intervalMs: number,
   retention: { maxAgeMs: number; maxActivations: number; rollupMaxAgeMs: number },
-): { stop(): Promise<void> } {
+  expire: (now: number) => Promise<unknown>,
+  clock: () => number = Date.now,
+): { stop(): Promise<void>; runNow(now: number): Promise<void> } {
   let running: Promise<void> | undefined;
-  const tick = async () => {
+  const tick = async (now = clock()) => {
+    // First, so a failure below cannot keep an expired environment alive.
+    await expire(now);
     const purged = await store.purgeExpiredKv(Date.now());
     if (purged > 0) logger.debug({ purged }, "purged expired kv entries");
     const pruned = await store.pruneActivations({
@@ -304,19 +343,27 @@ function startHousekeeping(
     const rollups = await store.pruneRollups(Date.now() - retention.rollupMaxAgeMs);
     if (rollups > 0) logger.info({ rollups }, "pruned per-minute rollups past their retention");
   };
-  const timer = setInterval(() => {
-    if (running) return;
-    running = tick()
+  const start = (now?: number) => {
+    running = tick(now)
       .catch((err: unknown) => logger.warn({ err }, "housekeeping failed; retrying on the next tick"))
       .finally(() => {
         running = undefined;
       });
+    return running;
+  };
+  const timer = setInterval(() => {
+    if (!running) void start();
   }, intervalMs);
   timer.unref();
   return {
     async stop() {
       clearInterval(timer);
       await running;
+    },
+    // Waits for a pass already going, then runs one of its own: its caller sees everything due at `now` done.
+    async runNow(now: number) {
+      while (running) await running;
+      await start(now);
     },
   };
 }

@@ -77,8 +77,9 @@ export class AuditTrail {
   ) {
     const audit = spec.audit;
     if (!audit || "exempt" in audit) return undefined;
-    const target = audit.target({ params: request.params as Record<string, string>, body: request.body });
-    const env = (request.query as { env?: unknown }).env;
+    const sent = { params: request.params as Record<string, string>, body: request.body };
+    const target = audit.target(sent);
+    const env = audit.env ? audit.env(sent) : (request.query as { env?: unknown }).env;
     const userAgent = request.headers["user-agent"];
     return {
       action: audit.action,

@@ -1,6 +1,7 @@
 // Schemas several route files share: the `?env=` every route takes, the lowercase resource names of pave.yaml
 // (functions, kv namespaces, topics) and the points in time of `?since=` / `?until=`.
 import { z } from "zod";
+import { DURATION_HINT, durationMs } from "../duration.ts";
 
 /** `?env=`, defaulting to the one environment a fresh server has. */
 export const envQuery = z.object({ env: z.string().min(1).default("prod") });
@@ -39,4 +40,20 @@ export function timeRange(q: { since?: number | undefined; until?: number | unde
   if (q.since !== undefined && q.until !== undefined && q.until <= q.since) {
     ctx.addIssue({ code: "custom", path: ["until"], message: "must be later than since" });
   }
+}
+
+/**
+ * A duration as the CLI's flags spell it (`72h`, `30d`) → ms, from `min` up to 3650 days.
+ * @example durationParam("ttl", 60_000).parse("72h") // 259_200_000
+ */
+export function durationParam(what: string, min = 1) {
+  return z.string().transform((v, ctx) => {
+    const ms = durationMs(v);
+    if (ms !== undefined && ms >= min && ms <= 3650 * 86_400_000) return ms;
+    ctx.addIssue({
+      code: "custom",
+      message: `${what} is ${DURATION_HINT}${min > 1 ? `, at least ${min / 60_000}m` : ""}, at most 3650d; got ${JSON.stringify(v.slice(0, 40))}`,
+    });
+    return z.NEVER;
+  });
 }

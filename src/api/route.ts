@@ -33,6 +33,8 @@ export type RouteAudit =
       target: (sent: { params: Record<string, string>; body: unknown }) => string | null;
       /** The target is a function: its records answer `pave audit --function`. */
       targetIsFunction?: boolean;
+      /** The environment the record is filed under, when it is not the query's `env` (an environment's own routes). */
+      env?: (sent: { params: Record<string, string>; body: unknown }) => string | null;
     }
   | { exempt: string };
 

@@ -2,20 +2,22 @@
 // topics in their own files. Each handler is thin: validate (done by the schemas), call the domain, shape the answer.
 import { z } from "zod";
 import type { Authenticator, SecretBox } from "../auth/index.ts";
-import { type AliasControl, type Deployer, parsePercent } from "../deploy/index.ts";
+import { type AliasControl, type Deployer, type Environments, parsePercent } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds } from "../gateway/index.ts";
 import type { AuditLog } from "../ops/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { auditRoutes } from "./audit.ts";
+import { environmentRoutes } from "./environments.ts";
 import { kvRoutes } from "./kv.ts";
 import { logRoutes } from "./logs.ts";
 import { metricsRoutes } from "./metrics.ts";
-import { envQuery, fnName, pointInTime, timeRange } from "./params.ts";
+import { durationParam, envQuery, fnName, pointInTime, timeRange } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
 import { scheduleRoutes } from "./schedules.ts";
 import { secretRoutes } from "./secrets.ts";
+import { staleFunctions } from "./stale.ts";
 import { tokenRoutes } from "./tokens.ts";
 import { topicRoutes } from "./topics.ts";
 import { trafficRoutes } from "./traffic.ts";
@@ -29,6 +31,8 @@ export interface ApiDeps {
   deployer: Deployer;
   /** Alias moves by hand (set, remove, rollback); tells the router on this node at once. */
   aliases: AliasControl;
+  /** Creates, removes and expires environments (tearing down their functions' instances through its hooks). */
+  environments: Environments;
   invoker: Invoker;
   onRemoved: (env: string, name: string) => void;
   /** A secret was set or removed: instances holding its old value must go. */
@@ -72,10 +76,21 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: "GET",
       path: "/functions",
-      summary: "List functions with their live version",
+      summary:
+        "List functions with their live version; `stale=30d` lists only those deployed before and not invoked in the last 30 days",
       role: "viewer",
-      query: envQuery,
-      handler: async ({ query }) => ({ functions: (await store.listFunctions(query.env)).map(functionView) }),
+      query: envQuery
+        .extend({
+          stale: durationParam("stale", 60_000)
+            .optional()
+            .describe("a window like 30d: only functions with no invocation in it (deployed before it began)"),
+        })
+        .strict(),
+      handler: async ({ query }) => {
+        if (query.stale === undefined) return { functions: (await store.listFunctions(query.env)).map(functionView) };
+        const since = Date.now() - query.stale;
+        return { since, functions: await staleFunctions(store, query.env, since, deps.prices) };
+      },
     }),
     route({
       method: "GET",
@@ -295,5 +310,6 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...tokenRoutes(deps),
     ...scheduleRoutes(deps),
     ...trafficRoutes(deps),
+    ...environmentRoutes(deps),
   ];
 }

@@ -26,7 +26,10 @@ const HINTS: Record<string, string> = {
   Unreachable: "start a server with `npm start` or pass --url",
   FunctionNotFound: "see `pave ls`",
   ActivationNotFound: "see `pave activations`",
-  EnvironmentNotFound: "a fresh server has one environment, `prod`",
+  EnvironmentNotFound: "see `pave env ls`; create one with `pave env create NAME`",
+  EnvironmentExists: "see `pave env ls`; pick another name or `pave env rm NAME` first",
+  EnvironmentNotEmpty: "pass --force to delete what it holds along with it",
+  EnvironmentProtected: "prod is always present; remove its functions one by one with `pave rm FN`",
   Throttled: "the function is at its concurrency limit; retry later or raise `concurrency` in pave.yaml",
   NotReady: "the server is starting or stopping; retry in a moment",
   CapacityExceeded:

@@ -6,6 +6,7 @@ import { registerActivations } from "./activations.ts";
 import { registerAudit } from "./audit.ts";
 import { registerCost } from "./cost.ts";
 import { registerDeploy } from "./deploy.ts";
+import { registerEnvironments } from "./environments.ts";
 import { EXIT, reportError } from "./errors.ts";
 import { registerFunctions } from "./functions.ts";
 import { registerInvoke } from "./invoke.ts";
@@ -45,6 +46,7 @@ registerTokens(program);
 registerSchedules(program);
 registerVersions(program);
 registerTraffic(program);
+registerEnvironments(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -25,8 +25,15 @@ import { VERSION } from "../version.ts";
 
 export { type ClientConfig, configPath, DEFAULT_URL, resolveClientConfig } from "./config.ts";
 
+import type {
+  CreateEnvironmentAnswer,
+  EnvironmentContents,
+  EnvironmentSummary,
+  StaleFunctionSummary,
+} from "./environments.ts";
 import type { AliasInfo, DeployMode, ShadowReportAnswer, VersionDiffAnswer, VersionInfo } from "./traffic.ts";
 
+export type * from "./environments.ts";
 export type * from "./traffic.ts";
 
 /** An error answer from the server (or the network), carrying the server's code. */
@@ -162,6 +169,28 @@ export class PaveClient {
 
   listFunctions(env = "prod"): Promise<{ functions: FunctionSummary[] }> {
     return this.#call("GET", "/functions", { env });
+  }
+
+  /** Functions deployed before the last `window` (`30d`) and not invoked in it: retire candidates. */
+  listStaleFunctions(window: string, env = "prod"): Promise<{ since: number; functions: StaleFunctionSummary[] }> {
+    return this.#call("GET", "/functions", { env, stale: window });
+  }
+
+  /** Creates an environment, empty or as a copy of `from`'s function versions and config; `ttl` like `72h`. */
+  createEnvironment(opts: { name: string; from?: string; ttl?: string }): Promise<CreateEnvironmentAnswer> {
+    return this.#call("POST", "/environments", undefined, opts);
+  }
+
+  listEnvironments(): Promise<{ monthStart: number; environments: EnvironmentSummary[] }> {
+    return this.#call("GET", "/environments");
+  }
+
+  /** Removes an environment with all it holds; one that holds anything only with `force`. */
+  deleteEnvironment(
+    name: string,
+    opts: { force?: boolean } = {},
+  ): Promise<{ deleted: true; name: string; removed: EnvironmentContents }> {
+    return this.#call("DELETE", `/environments/${enc(name)}`, opts.force ? { force: 1 } : undefined);
   }
 
   getFunction(name: string, env = "prod"): Promise<{ function: FunctionSummary }> {

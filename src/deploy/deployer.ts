@@ -76,6 +76,13 @@ export class Deployer {
     }
     const id = versionId(manifest, req.bundle);
     const { store } = this.#deps;
+    // Before the costly load; the store checks again in the deploy's own transaction.
+    if (!(await store.getEnvironment(req.env))) {
+      throw new PaveError(
+        "EnvironmentNotFound",
+        `no environment ${req.env}; create it with \`pave env create ${req.env}\``,
+      );
+    }
     const current = await store.readAlias(req.env, req.name, "live");
     const next = (now: AliasTarget | null) => nextTarget(now, id, req);
     // Refuse before the slow part (loading the bundle) what the target rules refuse anyway.

@@ -3,6 +3,7 @@
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { PaveError } from "../errors.ts";
+import { expiresSchema } from "./expires.ts";
 import { scheduleSchema } from "./schedule.ts";
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "a name of a lowercase letter then up to 62 of a-z, 0-9, -");
@@ -56,6 +57,8 @@ const fields = z.strictObject({
   routes: z.array(route).default([]),
   /** A cron trigger (see schedule.ts); the string shorthand is normalised to the object form. */
   schedule: scheduleSchema.optional(),
+  /** A short-lived function: torn down (and audited) this long after its deploy, or at this date (see expires.ts). */
+  expires: expiresSchema.optional(),
   bindings: z
     .strictObject({
       kv: z

@@ -7,6 +7,8 @@ export const AUDIT_ACTIONS = [
   "function.deploy",
   /** A function removed with its versions and aliases: before its live version. */
   "function.delete",
+  /** A function torn down by housekeeping because its manifest's `expires:` passed (actor `system`). */
+  "function.expire",
   /** An alias created or moved to another version, split or shadow. */
   "alias.move",
   /** An alias removed (never `live`). */
@@ -25,7 +27,7 @@ export const AUDIT_ACTIONS = [
   "token.revoke",
   /** A policy (guard rails) changed (reserved). */
   "policy.change",
-  /** An environment created, deleted, or expired by its TTL (reserved). */
+  /** An environment created (maybe as a copy), removed with what it held, or torn down when its TTL ran out (`system`). */
   "env.create",
   "env.delete",
   "env.expire",

@@ -1,10 +1,13 @@
 // The Store over Kysely: one set of adapter-neutral queries that SQLite and PostgreSQL both run.
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
 import { type Insertable, type Kysely, type Selectable, sql } from "kysely";
+import { PaveError } from "../errors.ts";
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
+import type { EnvironmentContents, EnvironmentCopy, EnvironmentRecord, FunctionActivity } from "./environment-types.ts";
 import * as aliases from "./kysely-aliases.ts";
 import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
+import * as environments from "./kysely-environments.ts";
 import * as rollups from "./kysely-rollups.ts";
 import * as schedules from "./kysely-schedules.ts";
 import * as tokens from "./kysely-tokens.ts";
@@ -73,6 +76,30 @@ export class KyselyStore implements Store {
     return rows.map((r) => r.name);
   }
 
+  getEnvironment(name: string): Promise<EnvironmentRecord | undefined> {
+    return environments.getEnvironment(this.db, name);
+  }
+
+  listEnvironmentRecords(): Promise<EnvironmentRecord[]> {
+    return environments.listEnvironmentRecords(this.db);
+  }
+
+  createEnvironment(env: EnvironmentRecord, now: number): Promise<EnvironmentCopy> {
+    return environments.createEnvironment(this.db, env, now);
+  }
+
+  environmentContents(name: string): Promise<EnvironmentContents> {
+    return environments.environmentContents(this.db, name);
+  }
+
+  deleteEnvironment(name: string): Promise<EnvironmentContents | undefined> {
+    return environments.deleteEnvironment(this.db, name);
+  }
+
+  functionActivity(env: string, since: number): Promise<FunctionActivity[]> {
+    return environments.functionActivity(this.db, env, since);
+  }
+
   async deploy(
     version: Omit<VersionRecord, "seq" | "createdAt">,
     alias: string,
@@ -81,6 +108,10 @@ export class KyselyStore implements Store {
   ): Promise<DeployResult> {
     return this.db.transaction().execute(async (tx) => {
       const { env, function: fn } = version;
+      // Checked inside the transaction, so a deploy racing the environment's removal cannot leave an orphan.
+      if (!(await environments.getEnvironment(tx, env))) {
+        throw new PaveError("EnvironmentNotFound", `no environment ${env}; create it with \`pave env create ${env}\``);
+      }
       // Claim the function row first: on PostgreSQL this row lock serialises concurrent deploys of one function.
       await tx
         .insertInto("functions")
@@ -156,7 +187,15 @@ export class KyselyStore implements Store {
       .leftJoin("versions as v", (j) =>
         j.onRef("v.env", "=", "a.env").onRef("v.function", "=", "a.function").onRef("v.id", "=", "a.version"),
       )
-      .select(["f.env", "f.name", "f.created_at", "f.updated_at", "a.version as live", "v.manifest"])
+      .select([
+        "f.env",
+        "f.name",
+        "f.created_at",
+        "f.updated_at",
+        "a.version as live",
+        "a.updated_at as live_since",
+        "v.manifest",
+      ])
       .where("f.env", "=", env);
   }
 
@@ -513,6 +552,7 @@ function toFunction(r: {
   created_at: number;
   updated_at: number;
   live: string | null;
+  live_since: number | null;
   manifest: string | null;
 }): FunctionRecord {
   return {
@@ -522,6 +562,7 @@ function toFunction(r: {
     updatedAt: Number(r.updated_at),
     live: r.live,
     manifest: r.manifest,
+    liveSince: r.live_since === null ? null : Number(r.live_since),
   };
 }
 

@@ -3,7 +3,14 @@
 import type { Generated } from "kysely";
 
 export interface Database {
-  environments: { name: string; created_at: number };
+  /** `source` is the environment it was copied from (`from` is a keyword in SQL); columns after name: migration 012. */
+  environments: {
+    name: string;
+    created_at: number;
+    created_by: string | null;
+    source: string | null;
+    expires_at: number | null;
+  };
   functions: { env: string; name: string; created_at: number; updated_at: number; next_seq: number };
   versions: {
     env: string;

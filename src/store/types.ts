@@ -1,6 +1,7 @@
 // The records Pave keeps and the one Store interface every adapter implements.
 // Callers see plain objects with numbers and booleans; adapters own the SQL and the column types.
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
+import type { EnvironmentContents, EnvironmentCopy, EnvironmentRecord, FunctionActivity } from "./environment-types.ts";
 
 /** A function's immutable build: content-addressed id, the normalised manifest and the bundled script. */
 export interface VersionRecord {
@@ -27,6 +28,8 @@ export interface FunctionRecord {
   live: string | null;
   /** The manifest of that version (JSON text), so listings need no second query. */
   manifest: string | null;
+  /** When `live` last moved (its deploy), epoch ms; what a manifest's `expires:` duration counts from. */
+  liveSince: number | null;
 }
 
 export type ActivationStatus = "success" | "error";
@@ -392,10 +395,30 @@ export interface Store {
   close(): Promise<void>;
 
   listEnvironments(): Promise<string[]>;
+  getEnvironment(name: string): Promise<EnvironmentRecord | undefined>;
+  /** Every environment with its metadata, by name. */
+  listEnvironmentRecords(): Promise<EnvironmentRecord[]>;
+  /**
+   * In one transaction: adds the environment and, when `env.from` names one, copies its functions, versions (same
+   * ids and bundles), aliases (moved at `now`), schedules (without their lease) and topics (without events) — never
+   * kv entries or secrets. Throws EnvironmentExists, or EnvironmentNotFound for a missing source.
+   */
+  createEnvironment(env: EnvironmentRecord, now: number): Promise<EnvironmentCopy>;
+  /** How many functions, kv entries, secrets, topics and schedules an environment holds. */
+  environmentContents(name: string): Promise<EnvironmentContents>;
+  /**
+   * In one transaction: removes the environment with everything it holds (functions, versions, aliases, schedules,
+   * kv, secrets, topics and events) and returns what it held; activations, logs and rollups stay for the record.
+   * Undefined when there is no such environment.
+   */
+  deleteEnvironment(name: string): Promise<EnvironmentContents | undefined>;
+  /** Per function of `env` with rollups: its last invocation, and its invocations and GB-seconds since `since`. */
+  functionActivity(env: string, since: number): Promise<FunctionActivity[]>;
 
   /**
    * In one transaction: create the function if new, add the version unless it exists, and point `alias` at it —
    * all of it, or wherever `options.target` says given what the alias held (a canary, a shadow) — with a history entry.
+   * Throws EnvironmentNotFound when the version's environment does not exist.
    */
   deploy(
     version: Omit<VersionRecord, "seq" | "createdAt">,

@@ -14,6 +14,11 @@ export interface Prices {
  */
 export const DEFAULT_PRICES: Prices = { perGbSecond: 0.0000166667, perMillionRequests: 0.2 };
 
+/** What invocations cost at `prices`: their billed GB-seconds plus their requests. */
+export function priceOf(usage: { invocations: number; gbSeconds: number }, prices: Prices): number {
+  return usage.gbSeconds * prices.perGbSecond + (usage.invocations / 1e6) * prices.perMillionRequests;
+}
+
 export type CostGrouping = "function" | "version" | "env" | "trigger" | `tag:${string}`;
 
 export interface CostRow {
@@ -96,7 +101,7 @@ async function group(
     row.invocations += u.invocations;
     row.errors += u.errors;
     row.gbSeconds += u.gbSeconds;
-    row.cost = row.gbSeconds * prices.perGbSecond + (row.invocations / 1e6) * prices.perMillionRequests;
+    row.cost = priceOf(row, prices);
     row.costPer1000 = row.invocations === 0 ? 0 : (row.cost / row.invocations) * 1000;
     out.set(key, row);
   }

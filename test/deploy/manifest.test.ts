@@ -264,3 +264,33 @@ describe("minInstances", () => {
     assert.equal(invalid(() => parseManifest("name: a\nminInstances: 200\n", FILE)).issues.length, 1);
   });
 });
+
+describe("expires", () => {
+  it("reads a duration after deploy and a date, normalised", () => {
+    assert.deepEqual(parseManifest("name: brief\nexpires: 72h\n", FILE).manifest.expires, { afterMs: 72 * 3_600_000 });
+    assert.deepEqual(parseManifest("name: brief\nexpires: 2999-12-01\n", FILE).manifest.expires, {
+      at: Date.UTC(2999, 11, 1),
+    });
+    assert.deepEqual(parseManifest("name: brief\nexpires: 2999-12-01T18:00Z\n", FILE).manifest.expires, {
+      at: Date.UTC(2999, 11, 1, 18),
+    });
+    assert.equal(parseManifest("name: forever\n", FILE).manifest.expires, undefined);
+  });
+
+  it("refuses anything else, and a past date, naming file, line and key", () => {
+    for (const [value, why] of [
+      ["soon", /a duration after deploy like 72h/],
+      ["0s", /a duration after deploy like 72h/],
+      ["99999d", /at most 3650d/],
+      ["2001-01-01", /a date in the future/],
+      ["-1", /a duration after deploy/],
+    ] as const) {
+      const { message, issues } = invalid(() => parseManifest(`name: brief\nexpires: "${value}"\n`, FILE));
+      assert.equal(issues[0]?.key, "expires");
+      assert.match(message, new RegExp(`^${FILE}:2: expires: expected `));
+      assert.match(message, why);
+    }
+    const { message } = invalid(() => validateManifest({ name: "brief", expires: 5 }, "manifest"));
+    assert.match(message, /manifest: expires: expected string, found number 5/);
+  });
+});

@@ -69,15 +69,16 @@ export function manifestYaml(name: string, extra: Record<string, string | number
   return `${lines.join("\n")}\n`;
 }
 
-/** Writes and deploys a function whose entry is `source`. */
+/** Writes and deploys a function whose entry is `source` (into `env`, prod by default). */
 export async function deploySource(
   client: PaveClient,
   name: string,
   source: string,
   extra: Record<string, string | number> = {},
+  env = "prod",
 ) {
   const dir = await writeFunction({ "pave.yaml": manifestYaml(name, extra), "src/index.ts": source });
-  return client.deploy(dir);
+  return client.deploy(dir, env);
 }
 
 /** Retries `fn` until it stops throwing (or returns without throwing), or rethrows its last error after `timeoutMs`. */

@@ -153,6 +153,10 @@ describe("rollback", () => {
 });
 
 describe("promote", () => {
+  before(async () => {
+    await t.client.createEnvironment({ name: "staging" });
+  });
+
   it("copies the exact version from staging to prod and makes it live", async () => {
     const staged = await deploy("promo", answering("staged"), { env: "staging" });
     await deploy("promo", answering("old prod"));

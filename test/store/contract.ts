@@ -7,6 +7,7 @@ import type { Activation, EgressCall, LogLine, Store, VersionRecord } from "../.
 import { aliasesContract } from "./contract-aliases.ts";
 import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
+import { environmentsContract } from "./contract-environments.ts";
 import { rollupsContract } from "./contract-rollups.ts";
 import { schedulesContract } from "./contract-schedules.ts";
 import { tokensContract } from "./contract-tokens.ts";
@@ -588,5 +589,6 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     aliasesContract(test);
 
     tokensContract(test);
+    environmentsContract(test);
   });
 }
