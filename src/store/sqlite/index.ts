@@ -2,10 +2,10 @@
 // WAL lets the dashboard and API read while the activation writer commits batches.
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
-import { fromActivation, KyselyStore } from "../kysely-store.ts";
+import { fromActivation, fromSpan, KyselyStore } from "../kysely-store.ts";
 import { migrate } from "../migrate.ts";
 import type { Database } from "../schema.ts";
-import type { Activation, LogLine } from "../types.ts";
+import type { Activation, LogLine, Span } from "../types.ts";
 import { WriterThread } from "./writer.ts";
 
 const ACTIVATION_COLUMNS = [
@@ -31,9 +31,28 @@ const ACTIVATION_COLUMNS = [
   "egress",
 ] as const;
 
+const SPAN_COLUMNS = [
+  "trace_id",
+  "span_id",
+  "parent_span_id",
+  "name",
+  "kind",
+  "started_at",
+  "duration_ms",
+  "status",
+  "status_message",
+  "attributes",
+  "activation_id",
+  "env",
+  "function",
+] as const;
+
 const ACTIVATION_SQL = `INSERT INTO activations (${ACTIVATION_COLUMNS.join(", ")}) VALUES (${ACTIVATION_COLUMNS.map(() => "?").join(", ")})`;
 const LOG_SQL =
   "INSERT INTO logs (activation_id, env, function, version, ts, level, message) VALUES (?, ?, ?, ?, ?, ?, ?)";
+const SPAN_SQL = `INSERT INTO spans (${SPAN_COLUMNS.join(", ")}) VALUES (${SPAN_COLUMNS.map(() => "?").join(", ")})`;
+
+type Rows = unknown[][];
 
 /**
  * The activation writer is the one write on the hot path's heels (every invocation), so SQLite gets prepared
@@ -41,7 +60,7 @@ const LOG_SQL =
  * for a file store (see writer.ts). Everything else is shared.
  */
 class SqliteStore extends KyselyStore {
-  readonly #insert: (activations: unknown[][], logs: unknown[][]) => Promise<void>;
+  readonly #insert: (activations: Rows, logs: Rows, spans: Rows) => Promise<void>;
   readonly #thread: WriterThread | undefined;
 
   constructor(db: Kysely<Database>, sqlite: SQLite.Database, path: string) {
@@ -50,27 +69,33 @@ class SqliteStore extends KyselyStore {
       // A private in-memory database cannot be opened by a second connection: write through Kysely's one.
       const activation = sqlite.prepare(ACTIVATION_SQL);
       const log = sqlite.prepare(LOG_SQL);
-      const write = sqlite.transaction((activations: unknown[][], logs: unknown[][]) => {
+      const span = sqlite.prepare(SPAN_SQL);
+      const write = sqlite.transaction((activations: Rows, logs: Rows, spans: Rows) => {
         for (const row of activations) activation.run(row);
         for (const row of logs) log.run(row);
+        for (const row of spans) span.run(row);
       });
       // Through Kysely's connection, so the batch never lands inside a transaction Kysely has open.
-      this.#insert = (activations, logs) => db.connection().execute(async () => write(activations, logs));
+      this.#insert = (activations, logs, spans) => db.connection().execute(async () => write(activations, logs, spans));
     } else {
-      const thread = new WriterThread({ path, activationSql: ACTIVATION_SQL, logSql: LOG_SQL });
-      this.#insert = (activations, logs) => thread.write(activations, logs);
+      const thread = new WriterThread({ path, activationSql: ACTIVATION_SQL, logSql: LOG_SQL, spanSql: SPAN_SQL });
+      this.#insert = (activations, logs, spans) => thread.write(activations, logs, spans);
       this.#thread = thread;
     }
   }
 
-  override async insertActivations(activations: Activation[], logs: LogLine[]): Promise<void> {
-    if (activations.length === 0 && logs.length === 0) return;
+  override async insertActivations(activations: Activation[], logs: LogLine[], spans: Span[] = []): Promise<void> {
+    if (activations.length === 0 && logs.length === 0 && spans.length === 0) return;
     await this.#insert(
       activations.map((a) => {
         const row = fromActivation(a);
         return ACTIVATION_COLUMNS.map((c) => row[c]);
       }),
       logs.map((l) => [l.activationId, l.env, l.function, l.version, l.ts, l.level, l.message]),
+      spans.map((sp) => {
+        const row = fromSpan(sp);
+        return SPAN_COLUMNS.map((c) => row[c]);
+      }),
     );
   }
 

@@ -4,15 +4,17 @@ import { parentPort, workerData } from "node:worker_threads";
 import SQLite from "better-sqlite3";
 import type { WriterRequest, WriterResponse, WriterSetup } from "./writer.ts";
 
-const { path, activationSql, logSql } = workerData as WriterSetup;
+const { path, activationSql, logSql, spanSql } = workerData as WriterSetup;
 const db = new SQLite(path);
 db.pragma("synchronous = NORMAL");
 db.pragma("busy_timeout = 5000");
 const activation = db.prepare(activationSql);
 const log = db.prepare(logSql);
-const write = db.transaction((activations: unknown[][], logs: unknown[][]) => {
+const span = db.prepare(spanSql);
+const write = db.transaction((activations: unknown[][], logs: unknown[][], spans: unknown[][]) => {
   for (const row of activations) activation.run(row);
   for (const row of logs) log.run(row);
+  for (const row of spans) span.run(row);
 });
 
 const port = parentPort!;
@@ -24,7 +26,7 @@ port.on("message", (m: WriterRequest) => {
   }
   let answer: WriterResponse;
   try {
-    write(m.activations, m.logs);
+    write(m.activations, m.logs, m.spans);
     answer = { seq: m.seq };
   } catch (err) {
     answer = { seq: m.seq, error: err instanceof Error ? err.message : String(err) };
