@@ -1,4 +1,13 @@
-// The telemetry domain: how invocations are recorded (activations and their logs) and counted (metrics).
+// The telemetry domain: how invocations are recorded (activations, their logs and spans), counted (metrics),
+// exported (OTLP) and priced (cost).
 export { type CostGrouping, type CostReport, costReport, DEFAULT_PRICES, type Prices } from "./cost.ts";
 export { Metrics, type RuntimeGauges } from "./metrics.ts";
 export { ActivationRecorder, type RecorderOptions } from "./recorder.ts";
+export {
+  formatTraceparent,
+  newSpanId,
+  parseTraceparent,
+  parseTracestate,
+  TRACESTATE_MAX_MEMBERS,
+  type TraceParent,
+} from "./trace-context.ts";
