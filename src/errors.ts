@@ -21,6 +21,8 @@ export const errorCodes = {
   VersionNotFound: { status: 404, user: true },
   /** No activation by that id. */
   ActivationNotFound: { status: 404, user: true },
+  /** No span of that trace is kept (it never reached Pave, is not recorded yet, or is past retention). */
+  TraceNotFound: { status: 404, user: true },
   /** No environment by that name. */
   EnvironmentNotFound: { status: 404, user: true },
   /** Nothing is served at that path. */

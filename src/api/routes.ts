@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { SecretBox } from "../auth/index.ts";
 import type { Deployer } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
-import { type Invoker, invokeIds } from "../gateway/index.ts";
+import { type Invoker, invokeIds, responseTraceparent } from "../gateway/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { followLogs } from "./follow.ts";
@@ -13,6 +13,7 @@ import { envQuery } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
 import { secretRoutes } from "./secrets.ts";
 import { topicRoutes } from "./topics.ts";
+import { traceRoutes } from "./traces.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -181,8 +182,13 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       body: z.unknown(),
       handler: async ({ params, query, body, request, reply }) => {
         const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
-        const ids = invokeIds(first(request.headers.traceparent), first(request.headers["x-correlation-id"]));
+        const ids = invokeIds(
+          first(request.headers.traceparent),
+          first(request.headers.tracestate),
+          first(request.headers["x-correlation-id"]),
+        );
         reply.header("x-correlation-id", ids.correlationId);
+        reply.header("traceparent", responseTraceparent(ids));
         const out = await deps.invoker.invokeDirect(query.env, params.name, body ?? null, ids);
         reply.header("x-pave-activation-id", out.activationId);
         const r = out.result;
@@ -317,6 +323,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...secretRoutes(deps),
     ...kvRoutes(deps),
     ...topicRoutes(deps),
+    ...traceRoutes(deps),
   ];
 }
 

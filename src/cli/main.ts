@@ -12,6 +12,7 @@ import { registerKv } from "./kv.ts";
 import { registerLogs } from "./logs.ts";
 import { registerSecrets } from "./secrets.ts";
 import { registerTopics } from "./topics.ts";
+import { registerTrace } from "./trace.ts";
 import { registerUp } from "./up.ts";
 
 const program = new Command()
@@ -33,6 +34,7 @@ registerLogs(program);
 registerSecrets(program);
 registerKv(program);
 registerTopics(program);
+registerTrace(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -5,7 +5,7 @@ export { VERSION } from "../version.ts";
 
 import { resolve } from "node:path";
 import { packageFunction } from "../deploy/index.ts";
-import type { Activation, KvListPage, LogLine, SecretInfo, TopicRecord } from "../store/index.ts";
+import type { Activation, KvListPage, LogLine, SecretInfo, Span, TopicRecord } from "../store/index.ts";
 
 export { type ClientConfig, configPath, DEFAULT_URL, resolveClientConfig } from "./config.ts";
 
@@ -60,6 +60,18 @@ export interface InvokeAnswer {
 export interface ActivationDetail extends Activation {
   logs: { ts: number; level: string; message: string }[];
 }
+
+/** A trace as `GET /traces/:traceId` answers it: its spans in start order, and the time they cover. */
+export interface TraceAnswer {
+  traceId: string;
+  /** Epoch ms (fractional) of the earliest span's start. */
+  startedAt: number;
+  /** From the earliest start to the latest end. */
+  durationMs: number;
+  spans: Span[];
+}
+
+export type { Span };
 
 export interface LogFilter {
   env?: string;
@@ -152,6 +164,11 @@ export class PaveClient {
 
   getActivation(id: string): Promise<{ activation: ActivationDetail }> {
     return this.#call("GET", `/activations/${enc(id)}`);
+  }
+
+  /** One trace's spans (TraceNotFound until the first is recorded, a moment after its invocation ends). */
+  getTrace(traceId: string): Promise<TraceAnswer> {
+    return this.#call("GET", `/traces/${enc(traceId)}`);
   }
 
   logs(q: LogFilter = {}): Promise<{ logs: LogLine[]; cursor: number | null }> {

@@ -15,8 +15,9 @@ import type {
   ServiceCall,
   VersionCode,
 } from "../runtime/index.ts";
-import type { Activation, LogLine, Store, Trigger } from "../store/index.ts";
-import type { ActivationRecorder, Metrics } from "../telemetry/index.ts";
+import { spanClock } from "../runtime/index.ts";
+import type { Activation, LogLine, Span, Store, Trigger } from "../store/index.ts";
+import { type ActivationRecorder, invocationSpan, type Metrics, newSpanId } from "../telemetry/index.ts";
 
 /** How long a resolved alias is served before it is re-checked (in the background) against the store. */
 const REVALIDATE_MS = 1000;
@@ -31,6 +32,12 @@ export interface InvokeIds {
   /** The activation's id, a UUIDv7: time-ordered, so "newest first" is an index scan. */
   activationId: string;
   traceId: string;
+  /** The invocation's own span id. */
+  spanId: string;
+  /** The caller's span: from the request's `traceparent`, or the calling function's service span. */
+  parentSpanId: string | null;
+  /** The trace's W3C `tracestate`, passed on to the calls the function makes. */
+  traceState: string | undefined;
   correlationId: string;
   /** Service-call nesting: 0 for a trigger. @default 0 */
   depth?: number;
@@ -86,7 +93,8 @@ export class Invoker {
 
   /**
    * A function calling another through a service binding: the callee's activation shares the caller's trace and
-   * correlation ids, one level deeper. Failures come back as the error responses the gateway would send.
+   * correlation ids, one level deeper, and its span is a child of the caller's service span. Failures come back as the
+   * error responses the gateway would send.
    */
   async invokeService(call: ServiceCall): Promise<HttpResponse> {
     const { request, caller } = call;
@@ -94,6 +102,9 @@ export class Invoker {
     const ids: InvokeIds = {
       activationId: uuidv7(),
       traceId: caller.traceId ?? "",
+      spanId: newSpanId(),
+      parentSpanId: call.spanId ?? caller.spanId ?? null,
+      traceState: caller.traceState,
       correlationId: caller.correlationId ?? "",
       depth: (caller.depth ?? 0) + 1,
     };
@@ -139,6 +150,7 @@ export class Invoker {
     const id = ids.activationId;
     const startedAt = Date.now();
     const t0 = performance.now();
+    const spanStart = spanClock();
     const meta = {
       id,
       functionName: name,
@@ -146,9 +158,12 @@ export class Invoker {
       memoryMb: code.memoryMb,
       deadline: startedAt + code.timeoutMs,
       traceId: ids.traceId,
+      spanId: ids.spanId,
+      traceState: ids.traceState,
       correlationId: ids.correlationId,
       depth: ids.depth ?? 0,
     };
+    const http = input.kind === "http" ? input.http : null;
     // What every record of this invocation says, however it ends.
     const identity = {
       id,
@@ -183,6 +198,10 @@ export class Invoker {
             egress: [],
           },
           [],
+          ids,
+          spanStart,
+          http,
+          [],
         );
       }
       throw err;
@@ -216,7 +235,7 @@ export class Invoker {
         level: l.level,
         message: l.message,
       }));
-      this.#record(activation, logs);
+      this.#record(activation, logs, ids, spanStart, http, report.spans);
     });
     const tracked = recorded
       .catch((err: unknown) => this.#logger.error({ err, activation: id }, "recording an activation failed"))
@@ -225,9 +244,17 @@ export class Invoker {
     return { activationId: id, version: code.id, result };
   }
 
-  #record(activation: Activation, logs: LogLine[]): void {
+  /** Hands the activation to metrics and the recorder, with its span first and then its binding calls' spans. */
+  #record(
+    activation: Activation,
+    logs: LogLine[],
+    ids: InvokeIds,
+    spanStart: number,
+    http: { method: string; path: string } | null,
+    children: Span[],
+  ): void {
     this.#metrics?.observe(activation);
-    this.#recorder.record(activation, logs);
+    this.#recorder.record(activation, logs, invocationSpan(activation, ids, spanStart, http), children);
   }
 
   /** Resolves once every invocation started so far has handed its activation to the recorder (for a clean shutdown). */

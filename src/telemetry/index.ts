@@ -1,6 +1,7 @@
 // The telemetry domain: how invocations are recorded (activations, their logs and spans), counted (metrics),
 // exported (OTLP) and priced (cost).
 export { type CostGrouping, type CostReport, costReport, DEFAULT_PRICES, type Prices } from "./cost.ts";
+export { FAAS_TRIGGER, invocationSpan } from "./invocation-span.ts";
 export { Metrics, type RuntimeGauges } from "./metrics.ts";
 export { ActivationRecorder, type RecorderOptions } from "./recorder.ts";
 export {
