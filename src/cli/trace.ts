@@ -38,21 +38,22 @@ export function renderWaterfall(trace: TraceAnswer, opts: { columns: number; col
     const v = s.attributes["faas.version"];
     if (s.kind === "server" && typeof v === "string") versions.set(s.activationId, v);
   }
-  const cells = rows.map(({ span, depth }) => ({
+  const raw = rows.map(({ span, depth }) => ({
     span,
-    name: clip(`${"  ".repeat(depth)}${span.name}`, NAME_MAX),
-    where: clip(`${span.function}@${versions.get(span.activationId) ?? "?"}`, WHERE_MAX),
+    name: `${"  ".repeat(depth)}${span.name}`,
+    where: `${span.function}@${versions.get(span.activationId) ?? "?"}`,
     duration: formatDuration(span.durationMs),
     status: span.status === "error" ? "error" : "ok",
   }));
-  const w = {
-    name: Math.max(4, ...cells.map((c) => c.name.length)),
-    where: Math.max(8, ...cells.map((c) => c.where.length)),
-    duration: Math.max(8, ...cells.map((c) => c.duration.length)),
-    status: 6,
-  };
-  const fixed = w.name + w.where + w.duration + w.status + 4 * 2;
-  const barWidth = Math.max(BAR_MIN, opts.columns - fixed - 2);
+  const duration = Math.max(8, ...raw.map((c) => c.duration.length));
+  const status = 6;
+  // The bar gets at least BAR_MIN cells: on a narrow terminal the name and function columns give way first.
+  const room = Math.max(8, opts.columns - (duration + status + 4 * 2) - (BAR_MIN + 2));
+  const w = { name: 0, where: 0, duration, status };
+  w.name = Math.min(NAME_MAX, Math.max(4, ...raw.map((c) => c.name.length)), Math.max(4, Math.ceil(room * 0.6)));
+  w.where = Math.min(WHERE_MAX, Math.max(8, ...raw.map((c) => c.where.length)), Math.max(4, room - w.name));
+  const cells = raw.map((c) => ({ ...c, name: clip(c.name, w.name), where: clip(c.where, w.where) }));
+  const barWidth = Math.max(BAR_MIN, opts.columns - (w.name + w.where + w.duration + w.status + 4 * 2) - 2);
   const total = Math.max(trace.durationMs, 0.001);
   const paint = (text: string, code: string) => (opts.color ? `\x1b[${code}m${text}\x1b[0m` : text);
 
@@ -64,8 +65,8 @@ export function renderWaterfall(trace: TraceAnswer, opts: { columns: number; col
   ];
   const scale = `0${formatDuration(total).padStart(barWidth - 1)}`;
   const head = [
-    "SPAN".padEnd(w.name),
-    "FUNCTION".padEnd(w.where),
+    clip("SPAN", w.name).padEnd(w.name),
+    clip("FUNCTION", w.where).padEnd(w.where),
     "DURATION".padStart(w.duration),
     "STATUS".padEnd(w.status),
     `|${scale}|`,
