@@ -13,7 +13,7 @@ import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts
 import { createLogger, type Logger } from "./logger.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
 import { openStore, type Store } from "./store/index.ts";
-import { ActivationRecorder, DEFAULT_PRICES, Metrics, type Prices } from "./telemetry/index.ts";
+import { ActivationRecorder, DEFAULT_PRICES, Metrics, OtlpExport, type Prices } from "./telemetry/index.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION };
@@ -52,6 +52,11 @@ export interface ServerOptions {
   retention?: { maxAgeMs?: number; maxActivations?: number };
   /** What `pave cost` prices usage at (USD). @default AWS Lambda's x86 on-demand price (see telemetry/cost.ts) */
   prices?: Partial<Prices>;
+  /**
+   * Export spans over OTLP/HTTP to a collector (see docs/traces.md). @default the `PAVE_OTLP_ENDPOINT` of `env`, else
+   * no export
+   */
+  otlp?: { endpoint: string; headers?: Record<string, string>; delayMs?: number; maxQueue?: number };
 }
 
 export interface PaveServer {
@@ -73,10 +78,12 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const logger = options.logger ?? createLogger();
   const dataDir = resolve(options.dataDir ?? ".pave");
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const env = options.env ?? process.env;
+  const otlp = otlpOptions(options.otlp, env);
   const store = await openStore(options.store ?? `sqlite:${join(dataDir, "pave.db")}`);
   let secretBox: SecretBox;
   try {
-    secretBox = await SecretBox.load({ env: options.env ?? process.env, dataDir });
+    secretBox = await SecretBox.load({ env, dataDir });
   } catch (err) {
     await store.close();
     throw err;
@@ -101,7 +108,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     ...(options.inline !== undefined && { inline: options.inline }),
     bindings,
   });
-  const recorder = new ActivationRecorder(store, logger);
+  const exporter = otlp && new OtlpExport({ ...otlp, version: VERSION }, logger.child({ component: "otlp" }));
+  const recorder = new ActivationRecorder(store, logger, { ...(exporter && { exporter }) });
   const metrics = new Metrics(() => runtime.stats());
   invoker = new Invoker({ store, runtime, recorder, logger, metrics });
   const forget = (env: string, name: string, keep?: string) => {
@@ -222,6 +230,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         await app.close();
         await invoker.drain();
         await recorder.close();
+        await exporter?.shutdown();
         await purger.stop();
         runtime.close();
         await store.close();
@@ -229,6 +238,26 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       return closing;
     },
   };
+}
+
+/** The OTLP export's settings: the option, else `PAVE_OTLP_ENDPOINT`; a malformed endpoint refuses the start. */
+function otlpOptions(
+  option: ServerOptions["otlp"],
+  env: Record<string, string | undefined>,
+): ServerOptions["otlp"] | undefined {
+  const endpoint = option?.endpoint ?? env.PAVE_OTLP_ENDPOINT;
+  if (!endpoint) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {}
+  if (url?.protocol !== "http:" && url?.protocol !== "https:") {
+    throw new PaveError(
+      "InvalidConfig",
+      `the OTLP endpoint ${endpoint} is not an http(s) URL, e.g. http://127.0.0.1:4318`,
+    );
+  }
+  return { ...option, endpoint };
 }
 
 /** Starts the minInstances of every function whose live version asks for some. */

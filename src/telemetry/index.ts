@@ -3,7 +3,8 @@
 export { type CostGrouping, type CostReport, costReport, DEFAULT_PRICES, type Prices } from "./cost.ts";
 export { FAAS_TRIGGER, invocationSpan } from "./invocation-span.ts";
 export { Metrics, type RuntimeGauges } from "./metrics.ts";
-export { ActivationRecorder, type RecorderOptions } from "./recorder.ts";
+export { OtlpExport, type OtlpOptions } from "./otlp.ts";
+export { ActivationRecorder, type RecorderOptions, type SpanExport } from "./recorder.ts";
 export {
   formatTraceparent,
   newSpanId,
