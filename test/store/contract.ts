@@ -108,7 +108,7 @@ function spansOf(a: Activation, i: number, traceId = `${String(i % 3).repeat(31)
   if (i % 2 === 1) return [server];
   const child: Span = {
     ...server,
-    spanId: (i + 1).toString(16).padStart(15, "0") + "f",
+    spanId: `${(i + 1).toString(16).padStart(15, "0")}f`,
     parentSpanId: server.spanId,
     name: "kv.get carts",
     kind: "client",
