@@ -25,6 +25,8 @@ export const errorCodes = {
   NoPreviousVersion: { status: 409, user: true },
   /** No activation by that id. */
   ActivationNotFound: { status: 404, user: true },
+  /** No span of that trace is kept (it never reached Pave, is not recorded yet, or is past retention). */
+  TraceNotFound: { status: 404, user: true },
   /** No environment by that name (deploys are refused into one that was never created: `pave env create NAME`). */
   EnvironmentNotFound: { status: 404, user: true },
   /** An environment by that name already exists. */

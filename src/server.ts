@@ -14,7 +14,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { AuditLog, SYSTEM_ACTOR } from "./ops/index.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
 import { openStore, type Store } from "./store/index.ts";
-import { ActivationRecorder, DEFAULT_PRICES, Metrics, type Prices } from "./telemetry/index.ts";
+import { ActivationRecorder, DEFAULT_PRICES, Metrics, OtlpExport, type Prices } from "./telemetry/index.ts";
 import { Scheduler, type SchedulerClock } from "./triggers/index.ts";
 import { VERSION } from "./version.ts";
 
@@ -67,6 +67,11 @@ export interface ServerOptions {
   now?: () => number;
   /** The scheduler's clock and pace (see SchedulerOptions); tests pass a clock they move on themselves. */
   scheduler?: { clock?: SchedulerClock; reloadIntervalMs?: number; missedAfterMs?: number };
+  /**
+   * Export spans over OTLP/HTTP to a collector (see docs/traces.md). @default the `PAVE_OTLP_ENDPOINT` of `env`, else
+   * no export
+   */
+  otlp?: { endpoint: string; headers?: Record<string, string>; delayMs?: number; maxQueue?: number };
 }
 
 export interface PaveServer {
@@ -92,10 +97,12 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const logger = options.logger ?? createLogger();
   const dataDir = resolve(options.dataDir ?? ".pave");
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const env = options.env ?? process.env;
+  const otlp = otlpOptions(options.otlp, env);
   const store = await openStore(options.store ?? `sqlite:${join(dataDir, "pave.db")}`);
   let secretBox: SecretBox;
   try {
-    secretBox = await SecretBox.load({ env: options.env ?? process.env, dataDir });
+    secretBox = await SecretBox.load({ env, dataDir });
   } catch (err) {
     await store.close();
     throw err;
@@ -121,7 +128,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     ...(options.inline !== undefined && { inline: options.inline }),
     bindings,
   });
-  const recorder = new ActivationRecorder(store, logger);
+  const exporter = otlp && new OtlpExport({ ...otlp, version: VERSION }, logger.child({ component: "otlp" }));
+  const recorder = new ActivationRecorder(store, logger, { ...(exporter && { exporter }) });
   const metrics = new Metrics(() => runtime.stats());
   invoker = new Invoker({ store, runtime, recorder, logger, metrics, record: options.record ?? true });
   const forget = (env: string, name: string, keep?: string) => {
@@ -293,6 +301,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         await app.close();
         await invoker.drain();
         await recorder.close();
+        await exporter?.shutdown();
         await purger.stop();
         runtime.close();
         await store.close();
@@ -300,6 +309,26 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       return closing;
     },
   };
+}
+
+/** The OTLP export's settings: the option, else `PAVE_OTLP_ENDPOINT`; a malformed endpoint refuses the start. */
+function otlpOptions(
+  option: ServerOptions["otlp"],
+  env: Record<string, string | undefined>,
+): ServerOptions["otlp"] | undefined {
+  const endpoint = option?.endpoint ?? env.PAVE_OTLP_ENDPOINT;
+  if (!endpoint) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {}
+  if (url?.protocol !== "http:" && url?.protocol !== "https:") {
+    throw new PaveError(
+      "InvalidConfig",
+      `the OTLP endpoint ${endpoint} is not an http(s) URL, e.g. http://127.0.0.1:4318`,
+    );
+  }
+  return { ...option, endpoint };
 }
 
 /** Starts the minInstances of every function (of `envs`, or all) whose live version asks for some. */

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Authenticator, SecretBox } from "../auth/index.ts";
 import { type AliasControl, type Deployer, type Environments, parsePercent } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
-import { type Invoker, invokeIds } from "../gateway/index.ts";
+import { type Invoker, invokeIds, responseTraceparent } from "../gateway/index.ts";
 import type { AuditLog } from "../ops/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
@@ -20,6 +20,7 @@ import { secretRoutes } from "./secrets.ts";
 import { staleFunctions } from "./stale.ts";
 import { tokenRoutes } from "./tokens.ts";
 import { topicRoutes } from "./topics.ts";
+import { traceRoutes } from "./traces.ts";
 import { trafficRoutes } from "./traffic.ts";
 
 export interface ApiDeps {
@@ -191,8 +192,13 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       audit: { exempt: "an invocation is recorded as an activation" },
       handler: async ({ params, query, body, request, reply }) => {
         const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
-        const ids = invokeIds(first(request.headers.traceparent), first(request.headers["x-correlation-id"]));
+        const ids = invokeIds(
+          first(request.headers.traceparent),
+          first(request.headers.tracestate),
+          first(request.headers["x-correlation-id"]),
+        );
         reply.header("x-correlation-id", ids.correlationId);
+        reply.header("traceparent", responseTraceparent(ids));
         const out = await deps.invoker.invokeDirect(query.env, params.name, body ?? null, ids);
         reply.header("x-pave-activation-id", out.activationId);
         const r = out.result;
@@ -311,5 +317,6 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...scheduleRoutes(deps),
     ...trafficRoutes(deps),
     ...environmentRoutes(deps),
+    ...traceRoutes(deps),
   ];
 }

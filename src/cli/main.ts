@@ -17,6 +17,7 @@ import { registerSecrets } from "./secrets.ts";
 import { registerTokens } from "./tokens.ts";
 import { registerTop } from "./top.ts";
 import { registerTopics } from "./topics.ts";
+import { registerTrace } from "./trace.ts";
 import { registerTraffic } from "./traffic.ts";
 import { registerUp } from "./up.ts";
 import { registerVersions } from "./versions.ts";
@@ -47,6 +48,7 @@ registerSchedules(program);
 registerVersions(program);
 registerTraffic(program);
 registerEnvironments(program);
+registerTrace(program);
 
 const argv = process.argv.slice(2);
 try {

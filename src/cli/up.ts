@@ -47,6 +47,10 @@ export function registerUp(program: Command): void {
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("Expected a whole number of at least 1.");
       return n;
     })
+    .option(
+      "--otlp-endpoint <url>",
+      "export spans over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (default: PAVE_OTLP_ENDPOINT)",
+    )
     .action(
       async (opts: {
         port: string;
@@ -61,6 +65,7 @@ export function registerUp(program: Command): void {
         rollupRetention?: number;
         maxActivations?: number;
         record: boolean;
+        otlpEndpoint?: string;
       }) => {
         // Loaded here, not at the top: the server's module graph (runtime, fastify, esbuild) would otherwise slow
         // down the start of every other command by about a second.
@@ -81,6 +86,8 @@ export function registerUp(program: Command): void {
             ...(opts.rollupRetention !== undefined && { rollupMaxAgeMs: opts.rollupRetention }),
           },
           ...((opts.store ?? env.PAVE_STORE) && { store: opts.store ?? env.PAVE_STORE }),
+          // PAVE_OTLP_ENDPOINT is read by the server from the environment it is given.
+          ...(opts.otlpEndpoint !== undefined && { otlp: { endpoint: opts.otlpEndpoint } }),
         });
         const file = configPath(env);
         if (server.adminToken) {

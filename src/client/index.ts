@@ -18,6 +18,7 @@ import type {
   LogLine,
   SecretInfo,
   ShadowTarget,
+  Span,
   SplitEntry,
   TopicRecord,
 } from "../store/index.ts";
@@ -92,6 +93,18 @@ export interface InvokeAnswer {
 export interface ActivationDetail extends Activation {
   logs: { ts: number; level: string; message: string; fields: Record<string, unknown> | null }[];
 }
+
+/** A trace as `GET /traces/:traceId` answers it: its spans in start order, and the time they cover. */
+export interface TraceAnswer {
+  traceId: string;
+  /** Epoch ms (fractional) of the earliest span's start. */
+  startedAt: number;
+  /** From the earliest start to the latest end. */
+  durationMs: number;
+  spans: Span[];
+}
+
+export type { Span };
 
 export interface LogFilter {
   env?: string;
@@ -329,6 +342,11 @@ export class PaveClient {
 
   getActivation(id: string): Promise<{ activation: ActivationDetail }> {
     return this.#call("GET", `/activations/${enc(id)}`);
+  }
+
+  /** One trace's spans (TraceNotFound until the first is recorded, a moment after its invocation ends). */
+  getTrace(traceId: string): Promise<TraceAnswer> {
+    return this.#call("GET", `/traces/${enc(traceId)}`);
   }
 
   logs(q: LogFilter = {}): Promise<{ logs: LogLine[]; cursor: number | null }> {

@@ -6,6 +6,7 @@ import { v7 as uuidv7 } from "uuid";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { HttpResponse } from "../runtime/index.ts";
+import { formatTraceparent, newSpanId, parseTraceparent, parseTracestate } from "../telemetry/index.ts";
 import type { InvokeIds, Invoker } from "./invoker.ts";
 
 export interface GatewayOptions {
@@ -15,7 +16,6 @@ export interface GatewayOptions {
 }
 
 const PREFIX = "/fn/";
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The client key of sticky A/B assignment: this header, else this cookie (docs/traffic.md). */
 const CLIENT_HEADER = "x-pave-client";
@@ -28,18 +28,33 @@ export function isGatewayPath(url: string): boolean {
 }
 
 /**
- * The ids an invocation is recorded under: a new activation id; the trace id of a valid W3C `traceparent`, else one
- * made of the activation id's 32 hex digits (time-prefixed like X-Ray's, unique, never all zeros); and the caller's
- * `x-correlation-id` when well-formed, else the activation id — the first activation of a chain names it. One random
- * draw per request instead of three: each cost ~1.5% of the gateway's CPU. Shared with the control API's invoke.
+ * The ids an invocation is recorded under: a new activation id; the trace of a valid W3C `traceparent` (its span
+ * becomes our span's parent, and a valid `tracestate` is kept), else a new trace whose id is the activation id's 32
+ * hex digits (time-prefixed like X-Ray's, unique, never all zeros); a new span id from a pooled buffer; and the
+ * caller's `x-correlation-id` when well-formed, else the activation id — the first activation of a chain names it.
+ * One random draw per request instead of three: each cost ~1.5% of the gateway's CPU. Shared with the control API.
  */
-export function invokeIds(traceparent: string | undefined, correlationId: string | undefined): InvokeIds {
+export function invokeIds(
+  traceparent: string | undefined,
+  tracestate: string | undefined,
+  correlationId: string | undefined,
+): InvokeIds {
   const activationId = uuidv7();
+  const parent = parseTraceparent(traceparent);
   return {
     activationId,
-    traceId: traceparent?.match(TRACEPARENT)?.[1] ?? activationId.replaceAll("-", ""),
+    traceId: parent?.traceId ?? activationId.replaceAll("-", ""),
+    spanId: newSpanId(),
+    parentSpanId: parent?.parentSpanId ?? null,
+    // The spec: a tracestate is only read alongside a valid traceparent.
+    traceState: parent && parseTracestate(tracestate),
     correlationId: correlationId && CORRELATION_ID.test(correlationId) ? correlationId : activationId,
   };
+}
+
+/** The `traceparent` a response carries: the invocation's own span, so the caller can find it in the trace. */
+export function responseTraceparent(ids: InvokeIds): string {
+  return formatTraceparent(ids.traceId, ids.spanId);
 }
 
 export function createGatewayHandler(invoker: Invoker, logger: Logger, options: GatewayOptions) {
@@ -66,8 +81,9 @@ async function handle(
   // The function sees its own root: /fn/hello/a/b → /a/b.
   const path = slash === -1 ? "/" : rest.slice(slash);
 
-  const ids = invokeIds(header(req, "traceparent"), header(req, "x-correlation-id"));
+  const ids = invokeIds(header(req, "traceparent"), header(req, "tracestate"), header(req, "x-correlation-id"));
   res.setHeader("x-correlation-id", ids.correlationId);
+  res.setHeader("traceparent", responseTraceparent(ids));
 
   let name: string;
   try {

@@ -15,8 +15,9 @@ import type {
   ServiceCall,
   VersionCode,
 } from "../runtime/index.ts";
-import type { Activation, LogLine, Store, Trigger } from "../store/index.ts";
-import type { ActivationRecorder, Metrics } from "../telemetry/index.ts";
+import { spanClock } from "../runtime/index.ts";
+import type { Activation, LogLine, Span, Store, Trigger } from "../store/index.ts";
+import { type ActivationRecorder, invocationSpan, type Metrics, newSpanId } from "../telemetry/index.ts";
 
 import { ShadowBudget, sameAnswer } from "./shadow.ts";
 
@@ -24,6 +25,12 @@ export interface InvokeIds {
   /** The activation's id, a UUIDv7: time-ordered, so "newest first" is an index scan. */
   activationId: string;
   traceId: string;
+  /** The invocation's own span id. */
+  spanId: string;
+  /** The caller's span: from the request's `traceparent`, or the calling function's service span. */
+  parentSpanId: string | null;
+  /** The trace's W3C `tracestate`, passed on to the calls the function makes. */
+  traceState: string | undefined;
   correlationId: string;
   /** Service-call nesting: 0 for a trigger. @default 0 */
   depth?: number;
@@ -131,7 +138,8 @@ export class Invoker {
 
   /**
    * A function calling another through a service binding: the callee's activation shares the caller's trace and
-   * correlation ids, one level deeper. Failures come back as the error responses the gateway would send.
+   * correlation ids, one level deeper, and its span is a child of the caller's service span. Failures come back as the
+   * error responses the gateway would send.
    */
   async invokeService(call: ServiceCall): Promise<HttpResponse> {
     const { request, caller } = call;
@@ -139,6 +147,9 @@ export class Invoker {
     const ids: InvokeIds = {
       activationId: uuidv7(),
       traceId: caller.traceId ?? "",
+      spanId: newSpanId(),
+      parentSpanId: call.spanId ?? caller.spanId ?? null,
+      traceState: caller.traceState,
       correlationId: caller.correlationId ?? "",
       depth: (caller.depth ?? 0) + 1,
       // A shadow's service calls are as read-only as the shadow itself.
@@ -208,6 +219,10 @@ export class Invoker {
     const ids: InvokeIds = {
       activationId: uuidv7(),
       traceId: primaryIds.traceId,
+      // In the primary's trace, as its child: the waterfall shows the mirrored run beside the one that answered.
+      spanId: newSpanId(),
+      parentSpanId: primaryIds.spanId,
+      traceState: primaryIds.traceState,
       correlationId: primaryIds.correlationId,
       depth: primaryIds.depth ?? 0,
       readOnly: !shadow.writes,
@@ -238,6 +253,7 @@ export class Invoker {
     const id = ids.activationId;
     const startedAt = Date.now();
     const t0 = performance.now();
+    const spanStart = spanClock();
     const meta = {
       id,
       functionName: name,
@@ -245,10 +261,13 @@ export class Invoker {
       memoryMb: code.memoryMb,
       deadline: startedAt + code.timeoutMs,
       traceId: ids.traceId,
+      spanId: ids.spanId,
+      traceState: ids.traceState,
       correlationId: ids.correlationId,
       depth: ids.depth ?? 0,
       ...(ids.readOnly && { readOnly: true }),
     };
+    const http = input.kind === "http" ? input.http : null;
     // What every record of this invocation says, however it ends.
     const identity = {
       id,
@@ -284,6 +303,10 @@ export class Invoker {
             egress: [],
             ...(mirror && { shadowMatch: null }),
           },
+          [],
+          ids,
+          spanStart,
+          http,
           [],
         );
       }
@@ -322,7 +345,7 @@ export class Invoker {
         traceId: ids.traceId,
         correlationId: ids.correlationId,
       }));
-      this.#record(activation, logs);
+      this.#record(activation, logs, ids, spanStart, http, report.spans);
     });
     const tracked = recorded
       .catch((err: unknown) => this.#logger.error({ err, activation: id }, "recording an activation failed"))
@@ -331,10 +354,18 @@ export class Invoker {
     return { activationId: id, version: code.id, result, finished: tracked };
   }
 
-  #record(activation: Activation, logs: LogLine[]): void {
+  /** Hands the activation to metrics and the recorder, with its span first and then its binding calls' spans. */
+  #record(
+    activation: Activation,
+    logs: LogLine[],
+    ids: InvokeIds,
+    spanStart: number,
+    http: { method: string; path: string } | null,
+    children: Span[],
+  ): void {
     if (!this.#recording) return;
     this.#metrics?.observe(activation);
-    this.#recorder.record(activation, logs);
+    this.#recorder.record(activation, logs, invocationSpan(activation, ids, spanStart, http), children);
   }
 
   /** Resolves once every invocation started so far has handed its activation to the recorder (for a clean shutdown). */

@@ -2,7 +2,7 @@
 // Only this folder touches isolated-vm; callers see plain requests, responses and reports.
 import { availableParallelism, totalmem } from "node:os";
 import { PaveError } from "../errors.ts";
-import type { EgressCall } from "../store/index.ts";
+import type { EgressCall, Span } from "../store/index.ts";
 import { type BindingHost, type EgressLimits, instanceBindings } from "./bindings/index.ts";
 import type { Failure, InlineMode, Instance, LogEntry, LogLimits, Outcome, VersionCode } from "./instance.ts";
 import { apiGatewayEvent, type HttpInput, lambdaResultToHttp } from "./lambda-http.ts";
@@ -13,7 +13,7 @@ import { sandboxScript } from "./sandbox-script.ts";
 import type { PoolStats, VersionStats } from "./stats.ts";
 
 export type { BindingHost, Grants, ServiceCall } from "./bindings/index.ts";
-export { MAX_CALL_DEPTH } from "./bindings/index.ts";
+export { MAX_CALL_DEPTH, spanClock } from "./bindings/index.ts";
 export type { HandlerStyle, HttpInput, HttpResponse, InvocationMeta, LogEntry, PoolStats, VersionCode, VersionStats };
 
 export interface RuntimeOptions {
@@ -86,6 +86,8 @@ export interface RuntimeReport {
   logs: LogEntry[];
   logsDropped: number;
   egress: EgressCall[];
+  /** The spans of its binding calls, children of its own span (`InvocationMeta.spanId`). */
+  spans: Span[];
   /** Isolate CPU time of this invocation, when it could be told apart from its neighbours'. */
   cpuMs: number | null;
 }
@@ -213,6 +215,7 @@ export class Runtime {
       logs: settled.logs,
       logsDropped: settled.logsDropped,
       egress: settled.egress,
+      spans: settled.spans,
       cpuMs: settled.cpuMs,
     };
   }
@@ -297,7 +300,7 @@ function failedToLoad(err: unknown): RuntimeCall {
   const result: RuntimeResult = { kind: "error", code: failure.code as "FunctionError", message: failure.message };
   return {
     result: Promise.resolve(result),
-    report: Promise.resolve({ cold: true, style: null, logs: [], logsDropped: 0, egress: [], cpuMs: null }),
+    report: Promise.resolve({ cold: true, style: null, logs: [], logsDropped: 0, egress: [], spans: [], cpuMs: null }),
   };
 }
 

@@ -2,7 +2,7 @@
 // time, but the host may queue a few behind it (see pool.ts). Timeouts and out-of-memory dispose the isolate.
 import ivm from "isolated-vm";
 import { PaveError } from "../errors.ts";
-import type { EgressCall } from "../store/index.ts";
+import type { EgressCall, Span } from "../store/index.ts";
 import {
   type CallContext,
   EgressError,
@@ -56,6 +56,8 @@ export interface Settled {
   logsDropped: number;
   /** The outbound calls it made. */
   egress: EgressCall[];
+  /** The spans of its binding calls (none outside a trace). */
+  spans: Span[];
   /** Isolate CPU time, when this invocation had the isolate to itself from start to end. */
   cpuMs: number | null;
   /** False when the isolate was discarded and must not be reused. */
@@ -327,7 +329,8 @@ export class Instance {
     if (at === 0 && this.#queue.length > 0) this.#startHead();
     this.#sink.byId.delete(id);
     this.lastUsed = Date.now();
-    if (lost) return { lost: true, logs: [], logsDropped: 0, egress: [], cpuMs: null, reusable: false };
+    if (lost)
+      return { lost: true, logs: [], logsDropped: 0, egress: [], spans: NO_SPANS, cpuMs: null, reusable: false };
     if (running.onResult) {
       const deliver = running.onResult;
       running.onResult = null;
@@ -341,6 +344,7 @@ export class Instance {
       logs: running.logs,
       logsDropped: running.dropped,
       egress: running.ctx.egress,
+      spans: running.ctx.spans ?? NO_SPANS,
       cpuMs: cpuMs === null ? null : Math.round(cpuMs * 1000) / 1000,
       reusable: !this.#isolate.isDisposed,
     };
@@ -468,6 +472,9 @@ export class Instance {
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
   }
 }
+
+/** Shared by every invocation that made no binding call (most of them): never written to. */
+const NO_SPANS: Span[] = [];
 
 type HostReply = { ok: true; value: unknown } | { ok: false; message: string };
 

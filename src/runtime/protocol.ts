@@ -13,6 +13,10 @@ export interface InvocationMeta {
   deadline: number;
   /** The W3C trace id it belongs to, carried into service calls and published events. @default "" */
   traceId?: string;
+  /** The invocation's own span id (16 hex digits): the spans of its binding calls are its children. @default "" */
+  spanId?: string;
+  /** The W3C `tracestate` that came with the trace, passed on unchanged to the calls it makes. */
+  traceState?: string;
   /** @default "" */
   correlationId?: string;
   /** How many service calls led here: 0 for a trigger, +1 per `env.SERVICE.fetch` hop. @default 0 */

@@ -195,6 +195,7 @@ export async function publishEvents(db: Db, env: string, topic: string, events: 
             payload: e.payload,
             correlation_id: e.correlationId,
             trace_id: e.traceId,
+            span_id: e.spanId ?? "",
             source: e.source,
             published_at: e.publishedAt,
           })),
@@ -215,6 +216,7 @@ export async function listEvents(db: Db, env: string, topic: string, q: EventQue
     payload: r.payload,
     correlationId: r.correlation_id,
     traceId: r.trace_id,
+    ...(r.span_id !== "" && { spanId: r.span_id }),
     source: r.source,
     publishedAt: Number(r.published_at),
   }));

@@ -40,6 +40,8 @@ import type {
   ScheduleSpec,
   SealedSecret,
   SecretInfo,
+  Span,
+  SpanKind,
   Store,
   TokenRecord,
   TopicRecord,
@@ -266,8 +268,8 @@ export class KyselyStore implements Store {
     return aliases.listAliasHistory(this.db, env, fn, alias, limit);
   }
 
-  async insertActivations(activations: Activation[], logs: LogLine[]): Promise<void> {
-    if (activations.length === 0 && logs.length === 0) return;
+  async insertActivations(activations: Activation[], logs: LogLine[], spans: Span[] = []): Promise<void> {
+    if (activations.length === 0 && logs.length === 0 && spans.length === 0) return;
     // Summed before the transaction opens: it then holds its locks only for the writes.
     const sums = rollupBatch(activations);
     await this.db.transaction().execute(async (tx) => {
@@ -284,7 +286,24 @@ export class KyselyStore implements Store {
           .values(logs.slice(i, i + ROWS_PER_INSERT).map(fromLogLine))
           .execute();
       }
+      for (let i = 0; i < spans.length; i += ROWS_PER_INSERT) {
+        await tx
+          .insertInto("spans")
+          .values(spans.slice(i, i + ROWS_PER_INSERT).map(fromSpan))
+          .execute();
+      }
     });
+  }
+
+  async listSpans(traceId: string): Promise<Span[]> {
+    const rows = await this.db
+      .selectFrom("spans")
+      .selectAll()
+      .where("trace_id", "=", traceId)
+      .orderBy("started_at")
+      .orderBy("span_id")
+      .execute();
+    return rows.map(toSpan);
   }
 
   async getActivation(id: string): Promise<Activation | undefined> {
@@ -350,7 +369,10 @@ export class KyselyStore implements Store {
     return bindings.kvList(this.db, env, namespace, query, now);
   }
 
-  async pruneActivations(policy: { before?: number; keep?: number }): Promise<{ activations: number; logs: number }> {
+  async pruneActivations(policy: {
+    before?: number;
+    keep?: number;
+  }): Promise<{ activations: number; logs: number; spans: number }> {
     // Ids are UUIDv7, so "older than" is "id below": both rules become one id bound.
     let bound = policy.before === undefined ? undefined : uuidv7Floor(policy.before);
     let inclusive = false;
@@ -367,7 +389,7 @@ export class KyselyStore implements Store {
         inclusive = true;
       }
     }
-    if (bound === undefined) return { activations: 0, logs: 0 };
+    if (bound === undefined) return { activations: 0, logs: 0, spans: 0 };
     const op = inclusive ? "<=" : "<";
     let activations = 0;
     let logs = 0;
@@ -383,7 +405,26 @@ export class KyselyStore implements Store {
       logs += Number(r.numDeletedRows);
       if (Number(r.numDeletedRows) < PRUNE_BATCH) break;
     }
-    return { activations, logs };
+    // Spans have no single-column key: each batch is a range of activation ids, found through their index.
+    let spans = 0;
+    for (;;) {
+      const last = await this.db
+        .selectFrom("spans")
+        .select("activation_id")
+        .where("activation_id", op, bound)
+        .orderBy("activation_id")
+        .offset(PRUNE_BATCH)
+        .limit(1)
+        .executeTakeFirst();
+      const upTo = last ? last.activation_id : bound;
+      const r = await this.db
+        .deleteFrom("spans")
+        .where("activation_id", last ? "<=" : op, upTo)
+        .executeTakeFirst();
+      spans += Number(r.numDeletedRows);
+      if (!last) break;
+    }
+    return { activations, logs, spans };
   }
 
   async usage(q: UsageQuery): Promise<UsageRow[]> {
@@ -590,6 +631,42 @@ export function fromActivation(a: Activation): Database["activations"] {
     egress: JSON.stringify(a.egress),
     shadow_of: a.shadowOf ?? null,
     shadow_match: a.shadowMatch === undefined || a.shadowMatch === null ? null : a.shadowMatch ? 1 : 0,
+  };
+}
+
+export function fromSpan(s: Span): Database["spans"] {
+  return {
+    trace_id: s.traceId,
+    span_id: s.spanId,
+    parent_span_id: s.parentSpanId,
+    name: s.name,
+    kind: s.kind,
+    started_at: s.startedAt,
+    duration_ms: s.durationMs,
+    status: s.status,
+    status_message: s.statusMessage,
+    attributes: JSON.stringify(s.attributes),
+    activation_id: s.activationId,
+    env: s.env,
+    function: s.function,
+  };
+}
+
+function toSpan(r: Selectable<Database["spans"]>): Span {
+  return {
+    traceId: r.trace_id,
+    spanId: r.span_id,
+    parentSpanId: r.parent_span_id,
+    name: r.name,
+    kind: r.kind as SpanKind,
+    startedAt: Number(r.started_at),
+    durationMs: Number(r.duration_ms),
+    status: r.status as Span["status"],
+    statusMessage: r.status_message,
+    attributes: JSON.parse(r.attributes) as Span["attributes"],
+    activationId: r.activation_id,
+    env: r.env,
+    function: r.function,
   };
 }
 

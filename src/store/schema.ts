@@ -102,6 +102,22 @@ export interface Database {
     billed_ms: number;
     gb_seconds: number;
   } & Record<`h${number}`, number>;
+  spans: {
+    trace_id: string;
+    span_id: string;
+    parent_span_id: string | null;
+    name: string;
+    kind: string;
+    started_at: number;
+    duration_ms: number;
+    status: string;
+    status_message: string | null;
+    /** JSON text of the attributes object. */
+    attributes: string;
+    activation_id: string;
+    env: string;
+    function: string;
+  };
   /** Values are bytes (blob / bytea); drivers hand back Buffers, which the store copies into plain Uint8Arrays. */
   kv: {
     env: string;
@@ -129,6 +145,8 @@ export interface Database {
     payload: string;
     correlation_id: string;
     trace_id: string;
+    /** "" when the publisher had no span (added by migration 004). */
+    span_id: string;
     source: string;
     published_at: number;
   };

@@ -83,6 +83,36 @@ export interface EgressCall {
   error?: string;
 }
 
+export type SpanKind = "server" | "client" | "internal" | "producer" | "consumer";
+
+/** A span attribute's value, as OpenTelemetry allows them (arrays aside). */
+export type SpanAttributeValue = string | number | boolean;
+
+/**
+ * One timed operation of a trace: an invocation (a `server` span) or a call it made through a binding (a `client` or
+ * `producer` span, its child). Attribute names follow the OpenTelemetry semantic conventions (see docs/traces.md).
+ */
+export interface Span {
+  /** W3C trace id: 32 lowercase hex digits. */
+  traceId: string;
+  /** 16 lowercase hex digits. */
+  spanId: string;
+  /** The span this one runs under; for an invocation, the caller's span (which may live outside Pave). */
+  parentSpanId: string | null;
+  name: string;
+  kind: SpanKind;
+  /** Epoch ms, fractional. */
+  startedAt: number;
+  durationMs: number;
+  status: "ok" | "error";
+  statusMessage: string | null;
+  attributes: Record<string, SpanAttributeValue>;
+  /** The activation whose invocation the span belongs to. */
+  activationId: string;
+  env: string;
+  function: string;
+}
+
 /** One kv entry. Values are bytes; the binding converts text and JSON. */
 export interface KvEntry {
   value: Uint8Array;
@@ -132,6 +162,8 @@ export interface NewEvent {
   payload: string;
   correlationId: string;
   traceId: string;
+  /** The publishing span (the function's `producer` span), so a consumer's span can name it as parent. @default "" */
+  spanId?: string;
   /** Who published: `function:<name>`, `api:<token id>`. */
   source: string;
   publishedAt: number;
@@ -446,11 +478,16 @@ export interface Store {
   /** An alias's moves, newest first. */
   listAliasHistory(env: string, fn: string, alias: string, limit: number): Promise<AliasChange[]>;
 
-  /** Writes the batch and adds it to the per-minute rollups, in one transaction: the two never disagree. */
-  insertActivations(activations: Activation[], logs: LogLine[]): Promise<void>;
+  /**
+   * Writes a batch of activations with their log lines and spans, and adds the activations to the per-minute
+   * rollups, in one transaction: the rollups never disagree with what they sum.
+   */
+  insertActivations(activations: Activation[], logs: LogLine[], spans?: Span[]): Promise<void>;
   getActivation(id: string): Promise<Activation | undefined>;
   listActivations(query: ActivationQuery): Promise<Activation[]>;
   listLogs(query: LogQuery): Promise<LogLine[]>;
+  /** A trace's spans in start order (empty when none are kept). */
+  listSpans(traceId: string): Promise<Span[]>;
 
   /** kv: entries past `expiresAt` read as absent (`now` decides) and are purged by `purgeExpiredKv`. */
   kvGet(env: string, namespace: string, key: string, now: number): Promise<KvEntry | undefined>;
@@ -461,10 +498,13 @@ export interface Store {
   purgeExpiredKv(now: number): Promise<number>;
 
   /**
-   * Retention: deletes activations (and their log lines) that started before `before` (epoch ms), and all but the
-   * newest `keep`. Works in small batches so writers are never held up for long; returns how many were deleted.
+   * Retention: deletes activations (and their log lines and spans) that started before `before` (epoch ms), and all
+   * but the newest `keep`. Works in small batches so writers are never held up for long; returns how many were deleted.
    */
-  pruneActivations(policy: { before?: number; keep?: number }): Promise<{ activations: number; logs: number }>;
+  pruneActivations(policy: {
+    before?: number;
+    keep?: number;
+  }): Promise<{ activations: number; logs: number; spans: number }>;
 
   /**
    * Rollups, summed per function and `step` bucket (versions merged), oldest first; buckets without activations are

@@ -1,4 +1,5 @@
-// The telemetry domain: how invocations are recorded (activations and their logs), counted (metrics, rollups) and priced.
+// The telemetry domain: how invocations are recorded (activations, their logs and spans), counted (metrics,
+// rollups), exported (OTLP) and priced (cost).
 export { type CostGrouping, type CostReport, costReport, DEFAULT_PRICES, type Prices, priceOf } from "./cost.ts";
 export {
   type FunctionMetrics,
@@ -11,5 +12,15 @@ export {
   type SummaryRow,
   stepSpan,
 } from "./function-metrics.ts";
+export { FAAS_TRIGGER, invocationSpan } from "./invocation-span.ts";
 export { Metrics, type RuntimeGauges } from "./metrics.ts";
-export { ActivationRecorder, type RecorderOptions } from "./recorder.ts";
+export { OtlpExport, type OtlpOptions } from "./otlp.ts";
+export { ActivationRecorder, type RecorderOptions, type SpanExport } from "./recorder.ts";
+export {
+  formatTraceparent,
+  newSpanId,
+  parseTraceparent,
+  parseTracestate,
+  TRACESTATE_MAX_MEMBERS,
+  type TraceParent,
+} from "./trace-context.ts";

@@ -1,8 +1,13 @@
-// Writes activations and their log lines to the store in batches, off the hot path: the gateway hands a record
-// over synchronously and moves on; a timer (or a full batch) commits them in one transaction.
+// Writes activations with their log lines and spans to the store in batches, off the hot path: the gateway hands a
+// record over synchronously and moves on; a timer (or a full batch) commits them in one transaction.
 
 import type { Logger } from "../logger.ts";
-import type { Activation, LogLine, Store } from "../store/index.ts";
+import type { Activation, LogLine, Span, Store } from "../store/index.ts";
+
+/** Where finished spans go besides the store (the OTLP export); handed a batch per flush, it must not block. */
+export interface SpanExport {
+  add(spans: Span[]): void;
+}
 
 export interface RecorderOptions {
   /** How long a record may wait before its batch is written. @default 50 */
@@ -11,7 +16,11 @@ export interface RecorderOptions {
   maxBatch?: number;
   /** Records kept while the store is failing; beyond this the oldest are dropped and counted. @default 100000 */
   maxBuffered?: number;
+  /** Also hands every span here, once, as its batch is flushed. */
+  exporter?: SpanExport;
 }
+
+const NO_SPANS: Span[] = [];
 
 export class ActivationRecorder {
   readonly #store: Store;
@@ -21,6 +30,10 @@ export class ActivationRecorder {
   readonly #maxBuffered: number;
   #activations: Activation[] = [];
   #logs: LogLine[] = [];
+  #spans: Span[] = [];
+  /** Spans not yet handed to the exporter (a batch the store refused comes back to #spans, but not here). */
+  #unexported: Span[] = [];
+  readonly #exporter: SpanExport | undefined;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
   /** Records lost because the store was failing for too long; surfaced in the server log. */
@@ -32,15 +45,24 @@ export class ActivationRecorder {
     this.#flushMs = options.flushMs ?? 50;
     this.#maxBatch = options.maxBatch ?? 500;
     this.#maxBuffered = options.maxBuffered ?? 100_000;
+    this.#exporter = options.exporter;
   }
 
-  record(activation: Activation, logs: LogLine[]): void {
+  /** Takes an activation with its log lines, its invocation's span and the spans of its binding calls. */
+  record(activation: Activation, logs: LogLine[], span?: Span, children: Span[] = NO_SPANS): void {
     this.#activations.push(activation);
     for (const l of logs) this.#logs.push(l);
+    if (span) this.#spans.push(span);
+    for (const s of children) this.#spans.push(s);
+    if (this.#exporter) {
+      if (span) this.#unexported.push(span);
+      for (const s of children) this.#unexported.push(s);
+    }
     if (this.#activations.length > this.#maxBuffered) {
       const excess = this.#activations.length - this.#maxBuffered;
       const gone = new Set(this.#activations.splice(0, excess).map((a) => a.id));
       this.#logs = this.#logs.filter((l) => !gone.has(l.activationId));
+      this.#spans = this.#spans.filter((s) => !gone.has(s.activationId));
       this.dropped += excess;
     }
     if (this.#activations.length >= this.#maxBatch) void this.flush();
@@ -56,17 +78,25 @@ export class ActivationRecorder {
   }
 
   async #write(): Promise<void> {
-    if (this.#activations.length === 0 && this.#logs.length === 0) return;
+    if (this.#unexported.length > 0) {
+      // The export has its own queue and retries: it must not wait on the store, nor get a span twice.
+      this.#exporter?.add(this.#unexported);
+      this.#unexported = [];
+    }
+    if (this.#activations.length === 0 && this.#logs.length === 0 && this.#spans.length === 0) return;
     const activations = this.#activations;
     const logs = this.#logs;
+    const spans = this.#spans;
     this.#activations = [];
     this.#logs = [];
+    this.#spans = [];
     try {
-      await this.#store.insertActivations(activations, logs);
+      await this.#store.insertActivations(activations, logs, spans);
     } catch (err) {
       this.#logger.error({ err, count: activations.length }, "writing activations failed; will retry");
       this.#activations = activations.concat(this.#activations);
       this.#logs = logs.concat(this.#logs);
+      this.#spans = spans.concat(this.#spans);
       this.#timer ??= setTimeout(() => void this.flush(), 1000);
     }
   }

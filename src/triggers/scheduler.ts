@@ -5,7 +5,7 @@ import { type Manifest, normaliseSchedule, type ScheduleTimes, scheduleTimes } f
 import type { Invoker } from "../gateway/index.ts";
 import type { Logger } from "../logger.ts";
 import type { ScheduleSpec, Store } from "../store/index.ts";
-import type { Metrics } from "../telemetry/index.ts";
+import { type Metrics, newSpanId } from "../telemetry/index.ts";
 
 /** Time as the scheduler sees it; injected so tests move it on without sleeping. */
 export interface SchedulerClock {
@@ -233,7 +233,15 @@ export class Scheduler {
     }
     let status: "success" | "error" = "error";
     try {
-      const ids = { activationId, traceId: activationId.replaceAll("-", ""), correlationId: activationId };
+      // Each tick starts its own trace, named by its activation like any request without a traceparent.
+      const ids = {
+        activationId,
+        traceId: activationId.replaceAll("-", ""),
+        spanId: newSpanId(),
+        parentSpanId: null,
+        traceState: undefined,
+        correlationId: activationId,
+      };
       const out = await this.#invoker.invokeScheduled(env, fn, { cron, scheduledTime: tick }, ids);
       // The run goes on until its waitUntil work is done: that is what overlap `skip` waits for.
       await out.finished;

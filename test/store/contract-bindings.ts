@@ -44,6 +44,8 @@ function event(i: number, publishedAt = T0 + i): NewEvent {
     payload: JSON.stringify({ order: i, note: "ünïcode ✓" }),
     correlationId: `corr-${i}`,
     traceId: `trace-${i}`,
+    // A function's event names its publishing span; one from the API has none.
+    ...(i % 2 === 0 && { spanId: i.toString(16).padStart(16, "0") }),
     source: i % 2 === 0 ? "function:checkout" : "api:tok_1",
     publishedAt,
   };

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { v7 } from "uuid";
-import type { Activation, EgressCall, LogLine, Store, VersionRecord } from "../../src/store/index.ts";
+import type { Activation, EgressCall, LogLine, Span, Store, VersionRecord } from "../../src/store/index.ts";
 import { aliasesContract } from "./contract-aliases.ts";
 import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
@@ -91,6 +91,39 @@ function log(
 ): LogLine {
   const { id: activationId, env, function: fn, version, traceId, correlationId } = a;
   return { activationId, env, function: fn, version, ts, level, message, fields, traceId, correlationId };
+}
+
+/** An invocation's server span and, for every other activation, a kv child span under it. */
+function spansOf(a: Activation, i: number, traceId = `${String(i % 3).repeat(31)}a`): Span[] {
+  const server: Span = {
+    traceId,
+    spanId: (i + 1).toString(16).padStart(16, "0"),
+    parentSpanId: i % 2 === 0 ? null : "00f067aa0ba902b7",
+    name: `GET /fn/${a.function}`,
+    kind: "server",
+    startedAt: a.startedAt + 0.125,
+    durationMs: a.durationMs,
+    status: a.status === "error" ? "error" : "ok",
+    statusMessage: a.errorMessage,
+    attributes: { "faas.trigger": "http", "faas.coldstart": a.cold, "faas.max_memory": 134_217_728, "pave.env": "ü" },
+    activationId: a.id,
+    env: a.env,
+    function: a.function,
+  };
+  if (i % 2 === 1) return [server];
+  const child: Span = {
+    ...server,
+    spanId: `${(i + 1).toString(16).padStart(15, "0")}f`,
+    parentSpanId: server.spanId,
+    name: "kv.get carts",
+    kind: "client",
+    startedAt: server.startedAt + 0.5,
+    durationMs: 0.25,
+    status: "ok",
+    statusMessage: null,
+    attributes: { "db.system.name": "pave.kv", "db.operation.name": "get" },
+  };
+  return [server, child];
 }
 
 /** Registers the Store contract suite; `open` must return a fresh, empty, migrated store each call. */
@@ -393,17 +426,26 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         );
       });
 
-      test("pruneActivations deletes by age and beyond a count, with their log lines", async (store) => {
+      test("pruneActivations deletes by age and beyond a count, with their log lines and spans", async (store) => {
         const acts = activations(30, fnOf);
+        // One trace per activation, so what is left of each is easy to read back.
+        const traceOf = (i: number) => i.toString(16).padStart(32, "a");
         await store.insertActivations(
           acts,
           acts.map((a) => log(a, "info", `line of ${a.id}`)),
+          acts.flatMap((a, i) => spansOf(a, i, traceOf(i))),
         );
+        const spansLeft = async () =>
+          (await Promise.all(acts.map((_, i) => store.listSpans(traceOf(i))))).map((s) => s.length);
         const left = async () => (await store.listActivations({ env: ENV, limit: 100 })).map((a) => a.id);
         const lines = async () => (await store.listLogs({ env: ENV, limit: 1000 })).map((l) => l.activationId);
 
-        assert.deepEqual(await store.pruneActivations({}), { activations: 0, logs: 0 });
-        assert.deepEqual(await store.pruneActivations({ before: T0 + 10 }), { activations: 10, logs: 10 });
+        assert.deepEqual(await store.pruneActivations({}), { activations: 0, logs: 0, spans: 0 });
+        assert.deepEqual(await store.pruneActivations({ before: T0 + 10 }), {
+          activations: 10,
+          logs: 10,
+          spans: 15,
+        });
         assert.deepEqual(
           await left(),
           acts
@@ -412,14 +454,41 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
             .reverse(),
         );
         // Count and age together: whichever removes more wins.
-        assert.deepEqual(await store.pruneActivations({ before: T0 + 12, keep: 5 }), { activations: 15, logs: 15 });
+        assert.deepEqual(await store.pruneActivations({ before: T0 + 12, keep: 5 }), {
+          activations: 15,
+          logs: 15,
+          spans: 23,
+        });
         const kept = acts
           .slice(25)
           .map((a) => a.id)
           .reverse();
         assert.deepEqual(await left(), kept);
         assert.deepEqual((await lines()).sort(), [...kept].sort());
-        assert.deepEqual(await store.pruneActivations({ keep: 5 }), { activations: 0, logs: 0 });
+        assert.deepEqual(
+          await spansLeft(),
+          acts.map((_, i) => (i < 25 ? 0 : i % 2 === 0 ? 2 : 1)),
+        );
+        assert.deepEqual(await store.pruneActivations({ keep: 5 }), { activations: 0, logs: 0, spans: 0 });
+      });
+
+      test("spans round-trip every field and list by trace in start order", async (store) => {
+        const acts = activations(12, fnOf);
+        const spans = acts.flatMap((a, i) => spansOf(a, i));
+        // Written in one batch with their activations, in no particular order.
+        await store.insertActivations(acts, [], [...spans].reverse());
+        for (const traceId of ["0000000000000000000000000000000a", "2222222222222222222222222222222a"]) {
+          const expected = spans
+            .filter((s) => s.traceId === traceId)
+            .sort((x, y) => x.startedAt - y.startedAt || (x.spanId < y.spanId ? -1 : 1));
+          assert.ok(expected.length > 0);
+          assert.deepEqual(await store.listSpans(traceId), expected);
+        }
+        assert.deepEqual(await store.listSpans("f".repeat(32)), []);
+        // Spans may also come alone (an activation written in an earlier batch).
+        const [late] = spansOf(acts[0] as Activation, 100, "b".repeat(32));
+        await store.insertActivations([], [], [late as Span]);
+        assert.deepEqual(await store.listSpans("b".repeat(32)), [late]);
       });
 
       test("usage sums invocations, errors and GB-seconds per group over a time span", async (store) => {

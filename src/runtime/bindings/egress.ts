@@ -5,8 +5,9 @@ import type { LookupFunction } from "node:net";
 import { networkInterfaces } from "node:os";
 import ipaddr from "ipaddr.js";
 import { Agent, request } from "undici";
-import type { EgressCall } from "../../store/index.ts";
+import type { EgressCall, Span } from "../../store/index.ts";
 import type { FetchRequest, FetchResponse } from "../protocol.ts";
+import { closeSpan, openSpan, type SpanSink, traceHeaders, withoutTraceHeaders } from "./spans.ts";
 
 /** A request as it leaves the sandbox, and the response the host brings back. */
 export type EgressRequest = FetchRequest;
@@ -26,6 +27,13 @@ export class EgressError extends Error {
     super(message);
     this.code = code;
   }
+}
+
+/** The invocation a fetch traces into: each request (redirects too) is a `client` span, its id sent in `traceparent`. */
+export interface EgressTrace {
+  sink: SpanSink;
+  env: string;
+  function: string;
 }
 
 /** One manifest `egress:` entry: `host`, `host:port`, `*.domain` (subdomains), or an IP literal (`[::1]:8080`). */
@@ -135,7 +143,7 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "up
 
 /**
  * Performs one function `fetch`: each hop (redirects are followed here, at most 20) is checked against the grants.
- * `record` receives the call's facts whether it succeeded or not.
+ * `record` receives the call's facts whether it succeeded or not; with `trace`, each request is also a span.
  */
 export async function egressFetch(
   grants: Grant[],
@@ -143,13 +151,15 @@ export async function egressFetch(
   deadline: number,
   limits: EgressLimits,
   record: (call: EgressCall) => void,
+  trace?: EgressTrace,
 ): Promise<EgressResponse> {
   let url = new URL(req.url);
   let method = req.method.toUpperCase();
   let body = req.body;
   let headers = req.headers.filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()));
+  if (trace) headers = withoutTraceHeaders(headers);
   for (let hop = 0; ; hop++) {
-    const res = await oneCall(grants, url, method, headers, body, deadline, limits, record);
+    const res = await oneCall(grants, url, method, headers, body, deadline, limits, record, trace);
     const location = res.headers.find(([k]) => k === "location")?.[1];
     if (!REDIRECTS.has(res.status) || location === undefined || req.redirect === "manual") {
       return { ...res, url: url.href, redirected: hop > 0 };
@@ -178,14 +188,27 @@ async function oneCall(
   deadline: number,
   limits: EgressLimits,
   record: (call: EgressCall) => void,
+  trace: EgressTrace | undefined,
 ): Promise<Omit<EgressResponse, "url" | "redirected">> {
   const started = performance.now();
   const bytesOut = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
   const call: EgressCall = { host: url.host, method, status: null, bytesOut, bytesIn: 0, durationMs: 0 };
-  const finish = () => {
+  const span = trace && openSpan(trace.sink, trace, `${method} ${url.host}`, "client", clientAttributes(url, method));
+  const finish = (error?: EgressError) => {
     call.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
     record(call);
+    if (!span || !trace) return;
+    const status = call.status;
+    if (status !== null) span.attributes["http.response.status_code"] = status;
+    // As OpenTelemetry's HTTP client spans: a 4xx or 5xx answer is a failed call too.
+    const failed = error
+      ? { code: error.code, message: error.message }
+      : status !== null && status >= 400
+        ? { code: String(status), message: `HTTP ${status}` }
+        : undefined;
+    closeSpan(trace.sink, span, failed);
   };
+  const sent = span ? headers.concat(traceHeaders(span, trace?.sink.meta.traceState)) : headers;
   try {
     const dispatcher = admit(grants, url);
     const budget = Math.min(limits.timeoutMs, deadline - Date.now());
@@ -193,7 +216,7 @@ async function oneCall(
     const res = await request(url, {
       dispatcher,
       method: method as "GET",
-      headers: headers.flat(),
+      headers: sent.flat(),
       body: body ?? null,
       signal: AbortSignal.timeout(budget),
     });
@@ -221,9 +244,19 @@ async function oneCall(
     const e = toEgressError(err, url);
     call.status = null;
     call.error = e.code;
-    finish();
+    finish(e);
     throw e;
   }
+}
+
+/** OpenTelemetry's HTTP client attributes. `url.full` has no query, fragment or credentials: they may hold secrets. */
+function clientAttributes(url: URL, method: string): Span["attributes"] {
+  return {
+    "http.request.method": method,
+    "server.address": url.hostname,
+    "server.port": Number(url.port || (url.protocol === "https:" ? 443 : 80)),
+    "url.full": `${url.origin}${url.pathname}`,
+  };
 }
 
 function toEgressError(err: unknown, url: URL): EgressError {

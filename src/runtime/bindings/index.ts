@@ -1,13 +1,15 @@
 // The host side of a function's bindings: what each `env.X` call may do, checked against the version's grants.
 // The sandbox's objects only forward here; a call naming anything the manifest did not grant is refused.
 import { v7 as uuidv7 } from "uuid";
-import type { EgressCall, KvEntry, KvListPage, KvListQuery, NewEvent } from "../../store/index.ts";
+import type { EgressCall, KvEntry, KvListPage, KvListQuery, NewEvent, Span, SpanKind } from "../../store/index.ts";
 import type { BindingSpec, HttpResponse, InvocationMeta } from "../protocol.ts";
 import { type EgressLimits, type EgressRequest, egressFetch, parseEgressGrants } from "./egress.ts";
 import { checkKvKey, checkKvValue, expiryOf, KV_LIST_MAX } from "./kv.ts";
 import { refuse } from "./refuse.ts";
+import { closeSpan, openSpan, traceHeaders, withoutTraceHeaders } from "./spans.ts";
 
 export { EgressError, type EgressLimits, type EgressRequest, type EgressResponse } from "./egress.ts";
+export { spanClock } from "./spans.ts";
 
 /** A version's grants, as `pave.yaml` declares them under `bindings:`. */
 export interface Grants {
@@ -27,6 +29,8 @@ export interface ServiceCall {
   target: string;
   request: { method: string; url: string; headers: [string, string][]; body: string | Uint8Array | null };
   caller: InvocationMeta;
+  /** The caller's `client` span of this call: the callee's invocation span is its child. */
+  spanId?: string;
 }
 
 /** What the runtime needs from the rest of Pave to serve bindings; the server provides it. */
@@ -47,7 +51,20 @@ export interface BindingHost {
 export interface CallContext {
   meta: InvocationMeta;
   egress: EgressCall[];
+  /** The spans of its binding calls, once it made one. */
+  spans?: Span[];
 }
+
+/** The span each operation is recorded as; `fetch` makes its own, one per request (see egress.ts). */
+const SPAN_KINDS: Record<string, SpanKind | null> = {
+  "kv.get": "client",
+  "kv.put": "client",
+  "kv.delete": "client",
+  "kv.list": "client",
+  fetch: null,
+  service: "client",
+  publish: "producer",
+};
 
 /** A version's bindings, ready for one instance: what its `env` holds, and the handler of its calls. */
 export interface InstanceBindings {
@@ -106,26 +123,41 @@ export async function instanceBindings(
     }
   };
 
-  const ops: Record<string, (ctx: CallContext, args: unknown[]) => Promise<unknown>> = {
-    "kv.get": async (_ctx, [binding, key]) => {
+  /** Names a kv call's span as OpenTelemetry's database spans: the operation and the namespace. */
+  const kvSpan = (span: Span | undefined, operation: string, binding: unknown, namespace: string) => {
+    if (!span) return;
+    span.name = `kv.${operation} ${namespace}`;
+    span.attributes["db.system.name"] = "pave.kv";
+    span.attributes["db.operation.name"] = operation;
+    span.attributes["db.namespace"] = namespace;
+    span.attributes["pave.binding"] = String(binding);
+  };
+
+  const ops: Record<string, (ctx: CallContext, args: unknown[], span: Span | undefined) => Promise<unknown>> = {
+    "kv.get": async (_ctx, [binding, key], span) => {
       const namespace = kvGrant(binding, false);
+      kvSpan(span, "get", binding, namespace);
       const entry = await need().kvGet(env, namespace, checkKvKey(key), Date.now());
       return entry ? entry.value : null;
     },
-    "kv.put": async (ctx, [binding, key, value, ttl, expiration]) => {
+    "kv.put": async (ctx, [binding, key, value, ttl, expiration], span) => {
       const namespace = kvGrant(binding, true);
       writable(ctx, `kv put on ${String(binding)}`);
+      kvSpan(span, "put", binding, namespace);
       const entry = { value: checkKvValue(value), expiresAt: expiryOf(ttl, expiration, Date.now()) };
       await need().kvPut(env, namespace, checkKvKey(key), entry);
       return null;
     },
-    "kv.delete": async (ctx, [binding, key]) => {
+    "kv.delete": async (ctx, [binding, key], span) => {
       writable(ctx, `kv delete on ${String(binding)}`);
-      await need().kvDelete(env, kvGrant(binding, true), checkKvKey(key));
+      const namespace = kvGrant(binding, true);
+      kvSpan(span, "delete", binding, namespace);
+      await need().kvDelete(env, namespace, checkKvKey(key));
       return null;
     },
-    "kv.list": async (_ctx, [binding, query]) => {
+    "kv.list": async (_ctx, [binding, query], span) => {
       const namespace = kvGrant(binding, false);
+      kvSpan(span, "list", binding, namespace);
       const q = (query ?? {}) as { prefix: string | null; cursor: string | null; limit: number | null };
       const limit = q.limit ?? KV_LIST_MAX;
       if (!Number.isInteger(limit) || limit < 1 || limit > KV_LIST_MAX) {
@@ -147,13 +179,25 @@ export async function instanceBindings(
       };
     },
     fetch: async (ctx, [request]) => {
-      const r = await egressFetch(egress, request as EgressRequest, ctx.meta.deadline, egressLimits, (call) =>
-        ctx.egress.push(call),
+      const r = await egressFetch(
+        egress,
+        request as EgressRequest,
+        ctx.meta.deadline,
+        egressLimits,
+        (call) => ctx.egress.push(call),
+        { sink: ctx, env, function: version.function },
       );
       return r;
     },
-    service: async (ctx, [binding, request]) => {
+    service: async (ctx, [binding, request], span) => {
       const target = grants.services[String(binding)];
+      const req = request as ServiceCall["request"];
+      if (span) {
+        span.name = `${req.method} ${target ?? String(binding)}`;
+        span.attributes["http.request.method"] = req.method;
+        span.attributes["pave.binding"] = String(binding);
+        if (target) span.attributes["pave.service.target"] = target;
+      }
       if (!target) throw refuse("BindingDenied", `no service binding named ${String(binding)}`);
       const depth = (ctx.meta.depth ?? 0) + 1;
       if (depth > MAX_CALL_DEPTH) {
@@ -162,16 +206,38 @@ export async function instanceBindings(
           `calling ${target} would nest service calls ${depth} deep; the limit is ${MAX_CALL_DEPTH}`,
         );
       }
+      // The callee sees the trace as any HTTP server would: in its request's headers, naming this call's span.
+      const headers = span
+        ? withoutTraceHeaders(req.headers).concat(traceHeaders(span, ctx.meta.traceState))
+        : req.headers;
       const res = await need().callService({
         env,
         target,
-        request: request as ServiceCall["request"],
+        request: { ...req, headers },
         caller: ctx.meta,
+        ...(span && { spanId: span.spanId }),
       });
+      if (span) {
+        span.attributes["http.response.status_code"] = res.status;
+        // The callee failed (its error is on its own span): the call did too, though it returns the error response.
+        if (res.status >= 500) {
+          span.status = "error";
+          span.statusMessage = `HTTP ${res.status}`;
+          span.attributes["error.type"] = String(res.status);
+        }
+      }
       return { status: res.status, headers: res.headers, body: res.body };
     },
-    publish: async (ctx, [binding, json]) => {
+    publish: async (ctx, [binding, json], span) => {
       const topic = grants.topics[String(binding)];
+      if (span) {
+        span.name = `send ${topic ?? String(binding)}`;
+        span.attributes["messaging.system"] = "pave";
+        span.attributes["messaging.operation.type"] = "send";
+        span.attributes["messaging.operation.name"] = "publish";
+        span.attributes["messaging.destination.name"] = topic ?? String(binding);
+        span.attributes["pave.binding"] = String(binding);
+      }
       if (!topic) throw refuse("BindingDenied", `no topic binding named ${String(binding)}`);
       writable(ctx, `publishing to ${String(binding)}`);
       const payload = String(json);
@@ -180,12 +246,14 @@ export async function instanceBindings(
         throw refuse("PayloadTooLarge", `the message is ${bytes} bytes of JSON; the limit is ${MAX_EVENT_BYTES}`);
       }
       const id = uuidv7();
+      if (span) span.attributes["messaging.message.id"] = id;
       await need().publishEvents(env, topic, [
         {
           id,
           payload,
           correlationId: ctx.meta.correlationId ?? "",
           traceId: ctx.meta.traceId ?? "",
+          ...(span && { spanId: span.spanId }),
           source: `function:${version.function}`,
           publishedAt: Date.now(),
         },
@@ -202,12 +270,17 @@ export async function instanceBindings(
       if (!run) throw refuse("Internal", `unknown binding operation ${op}`);
       // Work started after its invocation ended (a leaked promise) has no one to act for.
       if (!ctx) throw refuse("BindingDenied", "binding calls are only possible while an invocation runs");
+      const kind = SPAN_KINDS[op];
+      const span = kind ? openSpan(ctx, version, op, kind, {}) : undefined;
       try {
-        return await run(ctx, args);
+        const value = await run(ctx, args, span);
+        if (span) closeSpan(ctx, span);
+        return value;
       } catch (err) {
         // Codes travel in the message (STYLE 6); keep those we set, prefix store errors with theirs.
         const code = (err as { code?: unknown }).code;
         const message = err instanceof Error ? err.message : String(err);
+        if (span) closeSpan(ctx, span, { code: typeof code === "string" ? code : "Internal", message });
         if (typeof code === "string" && !message.startsWith(`${code}:`)) throw refuse(code, message);
         throw err;
       }

@@ -4,6 +4,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./001-initial.ts";
 import { bindings } from "./002-bindings.ts";
 import { activationLookups } from "./003-activation-lookups.ts";
+import { spans } from "./004-spans.ts";
 import { rollups } from "./005-rollups.ts";
 import { logFields } from "./006-log-fields.ts";
 import { tokenScopes } from "./007-token-scopes.ts";
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   "001-initial": initial,
   "002-bindings": bindings,
   "003-activation-lookups": activationLookups,
+  "004-spans": spans,
   "005-rollups": rollups,
   "008-audit": audit,
   "007-token-scopes": tokenScopes,

@@ -3,11 +3,11 @@
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import { ROLLUP_UPSERT_SQL, rollupValues } from "../kysely-rollups.ts";
-import { fromActivation, fromLogLine, KyselyStore } from "../kysely-store.ts";
+import { fromActivation, fromLogLine, fromSpan, KyselyStore } from "../kysely-store.ts";
 import { migrate } from "../migrate.ts";
 import { rollupBatch } from "../rollup-buckets.ts";
 import type { Database } from "../schema.ts";
-import type { Activation, LogLine } from "../types.ts";
+import type { Activation, LogLine, Span } from "../types.ts";
 import { WriterThread } from "./writer.ts";
 
 const ACTIVATION_COLUMNS = [
@@ -35,6 +35,22 @@ const ACTIVATION_COLUMNS = [
   "shadow_match",
 ] as const;
 
+const SPAN_COLUMNS = [
+  "trace_id",
+  "span_id",
+  "parent_span_id",
+  "name",
+  "kind",
+  "started_at",
+  "duration_ms",
+  "status",
+  "status_message",
+  "attributes",
+  "activation_id",
+  "env",
+  "function",
+] as const;
+
 const ACTIVATION_SQL = `INSERT INTO activations (${ACTIVATION_COLUMNS.join(", ")}) VALUES (${ACTIVATION_COLUMNS.map(() => "?").join(", ")})`;
 const LOG_COLUMNS = [
   "activation_id",
@@ -50,6 +66,9 @@ const LOG_COLUMNS = [
 ] as const;
 
 const LOG_SQL = `INSERT INTO logs (${LOG_COLUMNS.join(", ")}) VALUES (${LOG_COLUMNS.map(() => "?").join(", ")})`;
+const SPAN_SQL = `INSERT INTO spans (${SPAN_COLUMNS.join(", ")}) VALUES (${SPAN_COLUMNS.map(() => "?").join(", ")})`;
+
+type Rows = unknown[][];
 
 /**
  * The activation writer is the one write on the hot path's heels (every invocation), so SQLite gets prepared
@@ -57,7 +76,7 @@ const LOG_SQL = `INSERT INTO logs (${LOG_COLUMNS.join(", ")}) VALUES (${LOG_COLU
  * for a file store (see writer.ts). Everything else is shared.
  */
 class SqliteStore extends KyselyStore {
-  readonly #insert: (activations: unknown[][], logs: unknown[][], rollups: unknown[][]) => Promise<void>;
+  readonly #insert: (activations: Rows, logs: Rows, spans: Rows, rollups: Rows) => Promise<void>;
   readonly #thread: WriterThread | undefined;
 
   constructor(db: Kysely<Database>, sqlite: SQLite.Database, path: string) {
@@ -66,29 +85,32 @@ class SqliteStore extends KyselyStore {
       // A private in-memory database cannot be opened by a second connection: write through Kysely's one.
       const activation = sqlite.prepare(ACTIVATION_SQL);
       const log = sqlite.prepare(LOG_SQL);
+      const span = sqlite.prepare(SPAN_SQL);
       const rollup = sqlite.prepare(ROLLUP_UPSERT_SQL);
-      const write = sqlite.transaction((activations: unknown[][], logs: unknown[][], rollups: unknown[][]) => {
+      const write = sqlite.transaction((activations: Rows, logs: Rows, spans: Rows, rollups: Rows) => {
         for (const row of activations) activation.run(row);
         for (const row of logs) log.run(row);
+        for (const row of spans) span.run(row);
         for (const row of rollups) rollup.run(row);
       });
       // Through Kysely's connection, so the batch never lands inside a transaction Kysely has open.
-      this.#insert = (activations, logs, rollups) =>
-        db.connection().execute(async () => write(activations, logs, rollups));
+      this.#insert = (activations, logs, spans, rollups) =>
+        db.connection().execute(async () => write(activations, logs, spans, rollups));
     } else {
       const thread = new WriterThread({
         path,
         activationSql: ACTIVATION_SQL,
         logSql: LOG_SQL,
+        spanSql: SPAN_SQL,
         rollupSql: ROLLUP_UPSERT_SQL,
       });
-      this.#insert = (activations, logs, rollups) => thread.write(activations, logs, rollups);
+      this.#insert = (activations, logs, spans, rollups) => thread.write(activations, logs, spans, rollups);
       this.#thread = thread;
     }
   }
 
-  override async insertActivations(activations: Activation[], logs: LogLine[]): Promise<void> {
-    if (activations.length === 0 && logs.length === 0) return;
+  override async insertActivations(activations: Activation[], logs: LogLine[], spans: Span[] = []): Promise<void> {
+    if (activations.length === 0 && logs.length === 0 && spans.length === 0) return;
     await this.#insert(
       activations.map((a) => {
         const row = fromActivation(a);
@@ -97,6 +119,10 @@ class SqliteStore extends KyselyStore {
       logs.map((l) => {
         const row = fromLogLine(l);
         return LOG_COLUMNS.map((c) => row[c]);
+      }),
+      spans.map((sp) => {
+        const row = fromSpan(sp);
+        return SPAN_COLUMNS.map((c) => row[c]);
       }),
       // Summed here, in the same pass that flattens the batch; the thread adds them in the batch's transaction.
       rollupBatch(activations).map(rollupValues),

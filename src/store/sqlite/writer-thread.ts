@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import SQLite from "better-sqlite3";
 import type { WriterRequest, WriterResponse, WriterSetup } from "./writer.ts";
 
-const { path, activationSql, logSql, rollupSql } = workerData as WriterSetup;
+const { path, activationSql, logSql, spanSql, rollupSql } = workerData as WriterSetup;
 const db = new SQLite(path);
 db.pragma("synchronous = NORMAL");
 db.pragma("busy_timeout = 5000");
@@ -13,13 +13,17 @@ db.pragma("busy_timeout = 5000");
 db.pragma("cache_size = -32768");
 const activation = db.prepare(activationSql);
 const log = db.prepare(logSql);
+const span = db.prepare(spanSql);
 const rollup = db.prepare(rollupSql);
 // Rollups commit with the activations they sum, so the two never disagree.
-const write = db.transaction((activations: unknown[][], logs: unknown[][], rollups: unknown[][]) => {
-  for (const row of activations) activation.run(row);
-  for (const row of logs) log.run(row);
-  for (const row of rollups) rollup.run(row);
-});
+const write = db.transaction(
+  (activations: unknown[][], logs: unknown[][], spans: unknown[][], rollups: unknown[][]) => {
+    for (const row of activations) activation.run(row);
+    for (const row of logs) log.run(row);
+    for (const row of spans) span.run(row);
+    for (const row of rollups) rollup.run(row);
+  },
+);
 
 const port = parentPort!;
 port.on("message", (m: WriterRequest) => {
@@ -30,7 +34,7 @@ port.on("message", (m: WriterRequest) => {
   }
   let answer: WriterResponse;
   try {
-    write(m.activations, m.logs, m.rollups);
+    write(m.activations, m.logs, m.spans, m.rollups);
     answer = { seq: m.seq };
   } catch (err) {
     answer = { seq: m.seq, error: err instanceof Error ? err.message : String(err) };

@@ -7,12 +7,20 @@ export interface WriterSetup {
   path: string;
   activationSql: string;
   logSql: string;
+  spanSql: string;
   /** The additive upsert of one rollup row. */
   rollupSql: string;
 }
 
 export type WriterRequest =
-  | { kind: "write"; seq: number; activations: unknown[][]; logs: unknown[][]; rollups: unknown[][] }
+  | {
+      kind: "write";
+      seq: number;
+      activations: unknown[][];
+      logs: unknown[][];
+      spans: unknown[][];
+      rollups: unknown[][];
+    }
   | { kind: "close" };
 
 export interface WriterResponse {
@@ -41,14 +49,14 @@ export class WriterThread {
   }
 
   /** Resolves once the batch is committed; rejects with SQLite's error (the caller keeps the rows and retries). */
-  write(activations: unknown[][], logs: unknown[][], rollups: unknown[][]): Promise<void> {
+  write(activations: unknown[][], logs: unknown[][], spans: unknown[][], rollups: unknown[][]): Promise<void> {
     const seq = ++this.#seq;
     const { promise: done, resolve, reject } = withResolvers();
     this.#pending.set(seq, { done, resolve, reject });
     const worker = this.#start();
     // Alive while a batch is out, so an awaited write cannot be cut short; idle, it must not hold the process open.
     if (this.#pending.size === 1) worker.ref();
-    worker.postMessage({ kind: "write", seq, activations, logs, rollups } satisfies WriterRequest);
+    worker.postMessage({ kind: "write", seq, activations, logs, spans, rollups } satisfies WriterRequest);
     return done;
   }
 

@@ -1,0 +1,168 @@
+// Optional export of spans over OTLP/HTTP (JSON) to an OpenTelemetry Collector, Jaeger, Tempo, …: the recorder hands
+// over each flushed batch; here they wait in a bounded queue and go out in batches through the official exporter.
+import { type SpanContext, SpanKind, SpanStatusCode, TraceFlags } from "@opentelemetry/api";
+import { ExportResultCode, millisToHrTime } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { type Resource, resourceFromAttributes } from "@opentelemetry/resources";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace";
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_NAMESPACE } from "@opentelemetry/semantic-conventions";
+import type { Logger } from "../logger.ts";
+import type { Span } from "../store/index.ts";
+import type { SpanExport } from "./recorder.ts";
+
+export interface OtlpOptions {
+  /**
+   * The collector: a base URL (`http://collector:4318`, to which `/v1/traces` is added) or the full traces URL.
+   * @example "http://127.0.0.1:4318"
+   */
+  endpoint: string;
+  /** Extra request headers (an API key). @default {} */
+  headers?: Record<string, string>;
+  /** Spans waiting to be sent; beyond this, new ones are dropped and counted. @default 20000 */
+  maxQueue?: number;
+  /** Most spans per export request. @default 512 */
+  maxBatch?: number;
+  /** How long a span may wait for its batch to fill. @default 1000 */
+  delayMs?: number;
+  /** One export's budget, retries included. @default 10000 */
+  timeoutMs?: number;
+  /** Pave's version, named by the instrumentation scope `pave` of every span. */
+  version: string;
+}
+
+const KIND: Record<Span["kind"], SpanKind> = {
+  server: SpanKind.SERVER,
+  client: SpanKind.CLIENT,
+  internal: SpanKind.INTERNAL,
+  producer: SpanKind.PRODUCER,
+  consumer: SpanKind.CONSUMER,
+};
+
+export class OtlpExport implements SpanExport {
+  readonly #exporter: OTLPTraceExporter;
+  readonly #logger: Logger;
+  readonly #maxQueue: number;
+  readonly #maxBatch: number;
+  readonly #delayMs: number;
+  readonly #version: string;
+  readonly #resources = new Map<string, Resource>();
+  #queue: Span[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #sending: Promise<void> = Promise.resolve();
+  /** Spans refused because the queue was full (the collector is slow or down). */
+  dropped = 0;
+  /** Spans the collector never took, after the exporter's retries. */
+  failed = 0;
+  /** Spans the collector accepted. */
+  sent = 0;
+
+  constructor(options: OtlpOptions, logger: Logger) {
+    const url = /\/v1\/traces\/?$/.test(options.endpoint)
+      ? options.endpoint
+      : `${options.endpoint.replace(/\/+$/, "")}/v1/traces`;
+    // The exporter retries 429, 502, 503 and 504 itself (with backoff, honouring Retry-After) within timeoutMillis.
+    this.#exporter = new OTLPTraceExporter({
+      url,
+      headers: options.headers ?? {},
+      timeoutMillis: options.timeoutMs ?? 10_000,
+    });
+    this.#logger = logger;
+    this.#maxQueue = options.maxQueue ?? 20_000;
+    this.#maxBatch = options.maxBatch ?? 512;
+    this.#delayMs = options.delayMs ?? 1000;
+    this.#version = options.version;
+  }
+
+  add(spans: Span[]): void {
+    const room = this.#maxQueue - this.#queue.length;
+    if (spans.length > room) this.dropped += spans.length - Math.max(0, room);
+    for (let i = 0; i < Math.min(room, spans.length); i++) this.#queue.push(spans[i] as Span);
+    if (this.#queue.length >= this.#maxBatch) void this.flush();
+    else if (this.#queue.length > 0 && !this.#timer) {
+      this.#timer = setTimeout(() => void this.flush(), this.#delayMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Sends everything queued so far, one batch at a time; resolves when each got its answer. */
+  flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#sending = this.#sending.then(async () => {
+      while (this.#queue.length > 0) await this.#send(this.#queue.splice(0, this.#maxBatch));
+    });
+    return this.#sending;
+  }
+
+  /** Flushes, then closes the exporter (a clean shutdown loses nothing the collector would take). */
+  async shutdown(): Promise<void> {
+    await this.flush();
+    await this.#exporter.shutdown();
+  }
+
+  #send(batch: Span[]): Promise<void> {
+    const spans = batch.map((s) => this.#readable(s));
+    return new Promise((resolve) => {
+      this.#exporter.export(spans, (result) => {
+        if (result.code === ExportResultCode.SUCCESS) this.sent += batch.length;
+        else {
+          this.failed += batch.length;
+          this.#logger.warn({ err: result.error, spans: batch.length }, "exporting spans over OTLP failed");
+        }
+        resolve();
+      });
+    });
+  }
+
+  /** Pave's plain span as the SDK's ReadableSpan, which the exporter serialises. Done here, off the hot path. */
+  #readable(s: Span): ReadableSpan {
+    const context: SpanContext = { traceId: s.traceId, spanId: s.spanId, traceFlags: TraceFlags.SAMPLED };
+    const endedAt = s.startedAt + s.durationMs;
+    return {
+      name: s.name,
+      kind: KIND[s.kind],
+      spanContext: () => context,
+      ...(s.parentSpanId !== null && {
+        parentSpanContext: {
+          traceId: s.traceId,
+          spanId: s.parentSpanId,
+          traceFlags: TraceFlags.SAMPLED,
+          // An invocation's parent is its caller's span: outside this process.
+          isRemote: s.kind === "server",
+        },
+      }),
+      startTime: millisToHrTime(s.startedAt),
+      endTime: millisToHrTime(endedAt),
+      duration: millisToHrTime(s.durationMs),
+      status:
+        s.status === "error"
+          ? { code: SpanStatusCode.ERROR, ...(s.statusMessage !== null && { message: s.statusMessage }) }
+          : { code: SpanStatusCode.UNSET },
+      attributes: s.attributes,
+      links: [],
+      events: [],
+      ended: true,
+      resource: this.#resource(s.env, s.function),
+      instrumentationScope: { name: "pave", version: this.#version },
+      droppedAttributesCount: 0,
+      droppedEventsCount: 0,
+      droppedLinksCount: 0,
+    };
+  }
+
+  /** One resource per function: a collector's UI (Jaeger, Tempo) then shows each function as a service of its own. */
+  #resource(env: string, fn: string): Resource {
+    const key = `${env}/${fn}`;
+    let resource = this.#resources.get(key);
+    if (!resource) {
+      resource = resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: fn,
+        [ATTR_SERVICE_NAMESPACE]: env,
+        "faas.name": fn,
+        "pave.env": env,
+      });
+      this.#resources.set(key, resource);
+    }
+    return resource;
+  }
+}
