@@ -6,6 +6,7 @@ import { v7 } from "uuid";
 import type { Activation, EgressCall, LogLine, Store, VersionRecord } from "../../src/store/index.ts";
 import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
+import { deliveriesContract } from "./contract-deliveries.ts";
 import { rollupsContract } from "./contract-rollups.ts";
 import { schedulesContract } from "./contract-schedules.ts";
 import { tokensContract } from "./contract-tokens.ts";
@@ -537,6 +538,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     rollupsContract(test);
     auditContract(test);
     schedulesContract(test);
+    deliveriesContract(test);
 
     tokensContract(test);
   });

@@ -8,6 +8,7 @@ import { rollups } from "./005-rollups.ts";
 import { tokenScopes } from "./007-token-scopes.ts";
 import { audit } from "./008-audit.ts";
 import { schedules } from "./009-schedules.ts";
+import { deliveries } from "./011-deliveries.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   "008-audit": audit,
   "007-token-scopes": tokenScopes,
   "009-schedules": schedules,
+  "011-deliveries": deliveries,
 };
 
 export const migrationProvider: MigrationProvider = {
