@@ -15,7 +15,7 @@ import { AuditLog, SYSTEM_ACTOR } from "./ops/index.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
 import { openStore, type Store } from "./store/index.ts";
 import { ActivationRecorder, DEFAULT_PRICES, Metrics, type Prices } from "./telemetry/index.ts";
-import { Scheduler, type SchedulerClock } from "./triggers/index.ts";
+import { type ConsumerOptions, Consumers, Scheduler, type SchedulerClock } from "./triggers/index.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION };
@@ -57,6 +57,11 @@ export interface ServerOptions {
   prices?: Partial<Prices>;
   /** The scheduler's clock and pace (see SchedulerOptions); tests pass a clock they move on themselves. */
   scheduler?: { clock?: SchedulerClock; reloadIntervalMs?: number; missedAfterMs?: number };
+  /** The topic consumers' pace, backoff and claim margin (see ConsumerOptions); tests make them quick. */
+  consumers?: Pick<
+    ConsumerOptions,
+    "clock" | "pollIntervalMs" | "backoff" | "visibilityMarginMs" | "asyncConcurrency" | "random"
+  >;
 }
 
 export interface PaveServer {
@@ -73,6 +78,8 @@ export interface PaveServer {
   secretBox: SecretBox;
   /** Fires the functions' `schedule:` ticks. */
   scheduler: Scheduler;
+  /** Delivers topic events to subscribers and runs async invocations. */
+  consumers: Consumers;
   close(): Promise<void>;
 }
 
@@ -94,6 +101,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
 
   // The runtime serves bindings through the store and the invoker, which itself needs the runtime: tie the knot late.
   let invoker: Invoker | undefined;
+  let consumers: Consumers | undefined;
   const bindings: BindingHost = {
     kvGet: (...a) => store.kvGet(...a),
     kvPut: (...a) => store.kvPut(...a),
@@ -101,7 +109,10 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     kvList: (...a) => store.kvList(...a),
     secrets: (env, names) => openSecrets(store, secretBox, env, names),
     callService: (call) => invoker!.invokeService(call),
-    publishEvents: (...a) => store.publishEvents(...a),
+    publishEvents: async (env, topic, events) => {
+      await store.publishEvents(env, topic, events);
+      consumers?.wake(env, topic);
+    },
   };
   const runtime = await Runtime.start({
     idleTtlMs: options.idleTtlMs ?? 300_000,
@@ -125,13 +136,15 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     }
   };
   const scheduler = new Scheduler({ store, invoker, logger, metrics, ...options.scheduler });
+  consumers = new Consumers({ store, invoker, logger, metrics, ...options.consumers });
+  metrics.watchBacklog(() => store.deliveryBacklog());
   const deployer = new Deployer({
     store,
     prepare: (code) => runtime.prepare(code),
     onDeployed: async (env, name, version) => {
       forget(env, name, version);
       // Awaited, so a deploy's answer means its schedule is armed on this node.
-      await Promise.all([provision(env, name), scheduler.reload()]);
+      await Promise.all([provision(env, name), scheduler.reload(), consumers.reload()]);
     },
   });
   const gateway = createGatewayHandler(invoker, logger, {
@@ -187,6 +200,13 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       onRemoved: (env, name) => {
         forget(env, name);
         void scheduler.reload();
+        void consumers.reload();
+      },
+      onPublished: (env, queue) => consumers.wake(env, queue),
+      onPauseChanged: (env, name, queues) => {
+        // This node sees a pause at once; others within the invoker's revalidation (a second).
+        invoker.invalidate(env, name);
+        for (const q of queues) consumers.wake(env, q);
       },
       onSecretChanged: async (env, secret) => {
         for (const fn of await store.listFunctions(env)) {
@@ -221,6 +241,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   };
   const purger = startHousekeeping(store, logger, options.kvPurgeIntervalMs ?? 60_000, retention);
   await scheduler.start();
+  await consumers.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -233,6 +254,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     runtime,
     secretBox,
     scheduler,
+    consumers,
     close: () => {
       closing ??= (async () => {
         ready = false;
@@ -241,6 +263,9 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         shutdown.abort();
         // No tick fires from here on; the runs already going end (and are recorded) before the runtime closes.
         await scheduler.stop();
+        // Nothing more is claimed; batches running end (and are acked) first. A claim left unfinished by a crash
+        // comes back when its visibility runs out.
+        await consumers.stop();
         server?.closeIdleConnections();
         await app.close();
         await invoker.drain();
@@ -284,6 +309,8 @@ function startHousekeeping(
       keep: retention.maxActivations,
     });
     if (pruned.activations > 0) logger.info(pruned, "pruned activations past the retention policy");
+    const deliveries = await store.pruneDeliveries(Date.now() - retention.maxAgeMs);
+    if (deliveries > 0) logger.info({ deliveries }, "pruned acked deliveries past the retention policy");
     const rollups = await store.pruneRollups(Date.now() - retention.rollupMaxAgeMs);
     if (rollups > 0) logger.info({ rollups }, "pruned per-minute rollups past their retention");
   };

@@ -8,6 +8,7 @@ import type { Logger } from "../logger.ts";
 import type {
   HttpInput,
   HttpResponse,
+  QueueMessageData,
   Runtime,
   RuntimeCall,
   RuntimeInput,
@@ -23,6 +24,8 @@ const REVALIDATE_MS = 1000;
 
 interface Resolved {
   code: VersionCode;
+  /** The kill switch (`pave pause`), re-read with the alias: other nodes see a pause within REVALIDATE_MS. */
+  paused: boolean;
   checkedAt: number;
   refreshing: boolean;
 }
@@ -34,6 +37,11 @@ export interface InvokeIds {
   correlationId: string;
   /** Service-call nesting: 0 for a trigger. @default 0 */
   depth?: number;
+  /**
+   * A refusal (Throttled, CapacityExceeded) is not recorded: the caller runs it again later under this same
+   * activation id (an async invocation), and one id must name one activation. @default false
+   */
+  retriedOnRefusal?: boolean;
 }
 
 export interface InvokeOutcome {
@@ -74,8 +82,8 @@ export class Invoker {
   }
 
   /** The version alias `live` points at, as the runtime runs it (the server keeps its minInstances warm). */
-  live(env: string, name: string): Promise<VersionCode> {
-    return this.#resolve(env, name);
+  async live(env: string, name: string): Promise<VersionCode> {
+    return (await this.#resolve(env, name)).code;
   }
 
   async invokeHttp(env: string, name: string, http: HttpInput, url: string, ids: InvokeIds): Promise<InvokeOutcome> {
@@ -94,6 +102,16 @@ export class Invoker {
     ids: InvokeIds,
   ): Promise<InvokeOutcome> {
     return this.#invoke(env, name, "schedule", { kind: "scheduled", ...tick }, ids);
+  }
+
+  /** A batch of a topic's events for a subscriber, recorded with trigger `topic`; the result holds a QueueVerdict. */
+  async invokeQueue(
+    env: string,
+    name: string,
+    batch: { queue: string; messages: QueueMessageData[] },
+    ids: InvokeIds,
+  ): Promise<InvokeOutcome> {
+    return this.#invoke(env, name, "topic", { kind: "queue", ...batch }, ids);
   }
 
   /**
@@ -147,7 +165,10 @@ export class Invoker {
     input: RuntimeInput,
     ids: InvokeIds,
   ): Promise<InvokeOutcome> {
-    const code = await this.#resolve(env, name);
+    const { code, paused } = await this.#resolve(env, name);
+    if (paused) {
+      throw new PaveError("FunctionPaused", `function ${name} is paused; \`pave resume ${name}\` lets it run again`);
+    }
     const id = ids.activationId;
     const startedAt = Date.now();
     const t0 = performance.now();
@@ -178,7 +199,7 @@ export class Invoker {
       call = await this.#runtime.invoke(code, input, meta);
     } catch (err) {
       // Refused before anything ran (Throttled, CapacityExceeded): still on the record, at no cost.
-      if (err instanceof PaveError) {
+      if (err instanceof PaveError && !ids.retriedOnRefusal) {
         this.#record(
           {
             ...identity,
@@ -247,16 +268,17 @@ export class Invoker {
     while (this.#unrecorded.size > 0) await Promise.allSettled([...this.#unrecorded]);
   }
 
-  async #resolve(env: string, name: string): Promise<VersionCode> {
+  async #resolve(env: string, name: string): Promise<{ code: VersionCode; paused: boolean }> {
     const key = `${env}/${name}`;
     const cached = this.#resolved.get(key);
     if (cached) {
       if (!cached.refreshing && Date.now() - cached.checkedAt > REVALIDATE_MS) {
         cached.refreshing = true;
         void this.#load(env, name)
-          .then((code) =>
+          .then(({ code, paused }) =>
             this.#resolved.set(key, {
               code: code.id === cached.code.id ? cached.code : code,
+              paused,
               checkedAt: Date.now(),
               refreshing: false,
             }),
@@ -269,20 +291,20 @@ export class Invoker {
             }
           });
       }
-      return cached.code;
+      return cached;
     }
-    const code = await this.#load(env, name);
-    this.#resolved.set(key, { code, checkedAt: Date.now(), refreshing: false });
-    return code;
+    const loaded = await this.#load(env, name);
+    this.#resolved.set(key, { ...loaded, checkedAt: Date.now(), refreshing: false });
+    return loaded;
   }
 
-  async #load(env: string, name: string): Promise<VersionCode> {
-    const id = await this.#store.getAlias(env, name, "live");
+  async #load(env: string, name: string): Promise<{ code: VersionCode; paused: boolean }> {
+    const [id, paused] = await Promise.all([this.#store.getAlias(env, name, "live"), this.#store.getPaused(env, name)]);
     const version = id === undefined ? undefined : await this.#store.getVersion(env, name, id);
     if (!version) throw new PaveError("FunctionNotFound", `no function ${name} in environment ${env}`);
     // Stored manifests were validated and normalised at deploy time.
     const manifest = JSON.parse(version.manifest) as Manifest;
-    return versionCode(env, name, version.id, manifest, version.bundle);
+    return { code: versionCode(env, name, version.id, manifest, version.bundle), paused: paused !== undefined };
   }
 }
 
