@@ -6,11 +6,14 @@ import { registerActivations } from "./activations.ts";
 import { registerAudit } from "./audit.ts";
 import { registerCost } from "./cost.ts";
 import { registerDeploy } from "./deploy.ts";
+import { registerDlq } from "./dlq.ts";
 import { EXIT, reportError } from "./errors.ts";
+import { registerEvents } from "./events.ts";
 import { registerFunctions } from "./functions.ts";
 import { registerInvoke } from "./invoke.ts";
 import { registerKv } from "./kv.ts";
 import { registerLogs } from "./logs.ts";
+import { registerPause } from "./pause.ts";
 import { registerSchedules } from "./schedules.ts";
 import { registerSecrets } from "./secrets.ts";
 import { registerTokens } from "./tokens.ts";
@@ -41,6 +44,9 @@ registerTop(program);
 registerAudit(program);
 registerTokens(program);
 registerSchedules(program);
+registerEvents(program);
+registerDlq(program);
+registerPause(program);
 
 const argv = process.argv.slice(2);
 try {
