@@ -23,7 +23,7 @@ bindings:
 ${extra}`;
 }
 
-async function deploy(client: PaveClient, name: string, manifest: string, source: string) {
+async function deploy(client: PaveClient, manifest: string, source: string) {
   return client.deploy(await writeFunction({ "pave.yaml": manifest, "src/index.ts": source }));
 }
 
@@ -72,7 +72,7 @@ describe("topic delivery", () => {
   after(() => t.close());
 
   it("delivers to a web queue(batch) handler; retry() comes back with attempts 2; ack() ends it", async () => {
-    await deploy(t.client, "web-sub", yaml("web-sub", "orders", { batchSize: 5 }), WEB);
+    await deploy(t.client, yaml("web-sub", "orders", { batchSize: 5 }), WEB);
     const { ids } = await t.client.publish("orders", {
       events: [{ data: { n: 1 } }, { data: { n: 2, retryOnce: true } }, { data: { n: 3 } }],
     });
@@ -108,7 +108,7 @@ describe("topic delivery", () => {
   });
 
   it("delivers an SQS event to a Lambda handler and retries only its batchItemFailures", async () => {
-    await deploy(t.client, "lambda-sub", yaml("lambda-sub", "payments", { batchSize: 10 }), LAMBDA);
+    await deploy(t.client, yaml("lambda-sub", "payments", { batchSize: 10 }), LAMBDA);
     const { ids } = await t.client.publish("payments", {
       events: [{ data: { a: 1 } }, { data: { a: 2, failOnce: true } }],
     });
@@ -129,7 +129,7 @@ describe("topic delivery", () => {
   });
 
   it("carries the publisher's correlation id to the consumer's activation and the event's lifecycle", async () => {
-    await deploy(t.client, "corr-sub", yaml("corr-sub", "jobs", { batchSize: 1 }), WEB);
+    await deploy(t.client, yaml("corr-sub", "jobs", { batchSize: 1 }), WEB);
     const { id } = await t.client.publish("jobs", { data: { job: 1 } }, { correlationId: "order-4711" });
     const life = await eventually(async () => {
       const e = await t.client.getEvent(id as string);
@@ -145,7 +145,7 @@ describe("topic delivery", () => {
   });
 
   it("dead-letters a poison message after maxRetries with its last error, while the rest flow; replay and purge", async () => {
-    await deploy(t.client, "poison-sub", yaml("poison-sub", "poison", { batchSize: 1, maxRetries: 2 }), WEB);
+    await deploy(t.client, yaml("poison-sub", "poison", { batchSize: 1, maxRetries: 2 }), WEB);
     const { ids } = await t.client.publish("poison", {
       events: [{ data: { n: 1 } }, { data: { poison: true } }, { data: { n: 3 } }],
     });
@@ -182,7 +182,7 @@ describe("topic delivery", () => {
   });
 
   it("a paused function consumes nothing and answers FunctionPaused; resumed, it gets every event", async () => {
-    await deploy(t.client, "held-sub", yaml("held-sub", "held", { batchSize: 10 }), WEB);
+    await deploy(t.client, yaml("held-sub", "held", { batchSize: 10 }), WEB);
     assert.equal((await t.client.setPaused("held-sub", true)).changed, true);
     const { ids } = await t.client.publish("held", { events: [1, 2, 3, 4, 5].map((n) => ({ data: { n } })) });
     const res = await fetch(`${t.server.url}/fn/held-sub/`);
@@ -282,7 +282,7 @@ describe("bad input", () => {
   });
 
   it("a subscription to a missing topic is refused at deploy, naming the field", async () => {
-    await assert.rejects(deploy(t.client, "lost", yaml("lost", "missing"), WEB), (err: ApiError) => {
+    await assert.rejects(deploy(t.client, yaml("lost", "missing"), WEB), (err: ApiError) => {
       assert.equal(err.code, "InvalidManifest");
       assert.match(err.message, /subscriptions\.0\.topic: no topic missing/);
       return true;
