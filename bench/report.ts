@@ -1,13 +1,24 @@
 // What `npm run bench` reports: the figures, their targets, and the table a person reads (`--json` prints the object).
 // One line per figure; the note column says PASS or MISS against the target, or why a figure is not to be trusted.
 
+import type { EventFigures } from "./events.ts";
 import type { LoadFigures, LoadSettings } from "./http.ts";
 import type { InstanceFigures } from "./instances.ts";
 import type { QueryFigures } from "./queries.ts";
 import type { Latency, RuntimeFigures } from "./runtime.ts";
 
-/** recordingCost: the share of gateway throughput that recording activations, logs, metrics and spans may cost. */
-export const TARGETS = { coldStartP99Ms: 5, throughputRatio: 0.5, rssPerInstanceMiB: 2, recordingCost: 0.1 };
+export const TARGETS = {
+  coldStartP99Ms: 5,
+  throughputRatio: 0.5,
+  rssPerInstanceMiB: 2,
+  /** The share of gateway throughput that recording activations, logs, metrics and spans may cost. */
+  recordingCost: 0.1,
+  /** Durable publish through the API on SQLite, events/s. */
+  publishSinglePerSec: 1000,
+  publishBatchedPerSec: 10_000,
+  /** Publish → queue handler start, one event at a time (ms). */
+  deliveryP99Ms: 100,
+};
 
 /** The telemetry store's query targets (ms), at 1,000,000 activations and 1,000,000 lines of one function. */
 export const QUERY_TARGETS = { lastActivationsMs: 50, grepHourMs: 500 };
@@ -23,6 +34,7 @@ export type Report = RuntimeFigures & {
   node: string;
   loadAvg1m: number;
   instances: InstanceFigures;
+  events: EventFigures;
   http: {
     settings: LoadSettings;
     /** raw and pave: the round whose pave/raw ratio is the median. */
@@ -120,6 +132,11 @@ export function table(r: Report): string {
     row("RSS before → after", `${m.rssBeforeMiB} → ${m.rssAfterMiB} MiB`),
     row("host heap per instance", `${m.hostHeapPerInstanceKiB} KiB`, "isolate heaps: no runtime accessor"),
     row("cold start each, in turn", ms(m.createMsPerInstance)),
+    "",
+    `topics, through the API on SQLite (${r.events.concurrency} publishers; batches of ${r.events.batchSize} from 4)`,
+    row("durable publish, single", `${r.events.publishSinglePerSec} events/s`, mark(r.targets.publishSinglePerSec)),
+    row("durable publish, batched", `${r.events.publishBatchedPerSec} events/s`, mark(r.targets.publishBatchedPerSec)),
+    lat("publish → handler start", r.events.deliveryLatency, `p99 ${mark(r.targets.deliveryP99Ms)}`),
     "",
     `http, autocannon ${s.connections} connections × pipelining ${s.pipelining}, ${s.rounds} × ${s.durationS} s turns after ${s.warmupS} s warm-up (median rounds)`,
     http("raw node:http", r.http.raw),

@@ -7,6 +7,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { killChildren } from "./children.ts";
+import { measureEvents } from "./events.ts";
 import { writeHello, writeLoggingHello } from "./hello.ts";
 import { type LoadFigures, type LoadSettings, load, startPave, startRaw, type Target } from "./http.ts";
 import { measureInstances } from "./instances.ts";
@@ -74,6 +75,9 @@ async function main(): Promise<void> {
     progress(`memory: ${count} warm instances in a child process`);
     const instances = await measureInstances(fnDir, count);
 
+    progress("topics: durable publish and publish → handler latency");
+    const events = await measureEvents(tmp, quick);
+
     const cpuProf = args["cpu-prof"] === undefined ? undefined : resolve(args["cpu-prof"]);
     const rawTarget = await startRaw();
     targets.push(rawTarget);
@@ -125,6 +129,7 @@ async function main(): Promise<void> {
       loadAvg1m: Math.round(load1m * 100) / 100,
       ...runtime,
       instances,
+      events,
       http: {
         settings,
         raw,
@@ -168,6 +173,21 @@ async function main(): Promise<void> {
           target: `<= ${TARGETS.rssPerInstanceMiB} MiB`,
           value: instances.rssPerInstanceMiB,
           pass: instances.rssPerInstanceMiB <= TARGETS.rssPerInstanceMiB,
+        },
+        publishSinglePerSec: {
+          target: `>= ${TARGETS.publishSinglePerSec}`,
+          value: events.publishSinglePerSec,
+          pass: events.publishSinglePerSec >= TARGETS.publishSinglePerSec,
+        },
+        publishBatchedPerSec: {
+          target: `>= ${TARGETS.publishBatchedPerSec}`,
+          value: events.publishBatchedPerSec,
+          pass: events.publishBatchedPerSec >= TARGETS.publishBatchedPerSec,
+        },
+        deliveryP99Ms: {
+          target: `< ${TARGETS.deliveryP99Ms} ms`,
+          value: events.deliveryLatency.p99Ms,
+          pass: events.deliveryLatency.p99Ms < TARGETS.deliveryP99Ms,
         },
       },
     };

@@ -39,6 +39,12 @@ export const errorCodes = {
   RouteNotFound: { status: 404, user: true },
   /** No topic by that name in the environment. */
   TopicNotFound: { status: 404, user: true },
+  /** No event by that id. */
+  EventNotFound: { status: 404, user: true },
+  /** An Idempotency-Key was sent again within 24 h with a different request body. */
+  IdempotencyKeyReused: { status: 422, user: true },
+  /** The function is paused (`pave pause`): it takes no invocations until `pave resume`; queued events wait. */
+  FunctionPaused: { status: 503, user: true },
   /** No token with that id. */
   TokenNotFound: { status: 404, user: true },
   /** Revoking that token would leave no active admin token for every environment. */

@@ -15,7 +15,7 @@ import { AuditLog, SYSTEM_ACTOR } from "./ops/index.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
 import { openStore, type Store } from "./store/index.ts";
 import { ActivationRecorder, DEFAULT_PRICES, Metrics, OtlpExport, type Prices } from "./telemetry/index.ts";
-import { Scheduler, type SchedulerClock } from "./triggers/index.ts";
+import { type ConsumerOptions, Consumers, Scheduler, type SchedulerClock } from "./triggers/index.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION };
@@ -72,6 +72,11 @@ export interface ServerOptions {
    * no export
    */
   otlp?: { endpoint: string; headers?: Record<string, string>; delayMs?: number; maxQueue?: number };
+  /** The topic consumers' pace, backoff and claim margin (see ConsumerOptions); tests make them quick. */
+  consumers?: Pick<
+    ConsumerOptions,
+    "clock" | "pollIntervalMs" | "backoff" | "visibilityMarginMs" | "asyncConcurrency" | "random"
+  >;
 }
 
 export interface PaveServer {
@@ -90,6 +95,8 @@ export interface PaveServer {
   scheduler: Scheduler;
   /** Runs one housekeeping pass now — what the timer does every `kvPurgeIntervalMs` — and resolves when it is done. */
   housekeep(): Promise<void>;
+  /** Delivers topic events to subscribers and runs async invocations. */
+  consumers: Consumers;
   close(): Promise<void>;
 }
 
@@ -113,6 +120,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
 
   // The runtime serves bindings through the store and the invoker, which itself needs the runtime: tie the knot late.
   let invoker: Invoker | undefined;
+  let consumers: Consumers | undefined;
   const bindings: BindingHost = {
     kvGet: (...a) => store.kvGet(...a),
     kvPut: (...a) => store.kvPut(...a),
@@ -120,7 +128,10 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     kvList: (...a) => store.kvList(...a),
     secrets: (env, names) => openSecrets(store, secretBox, env, names),
     callService: (call) => invoker!.invokeService(call),
-    publishEvents: (...a) => store.publishEvents(...a),
+    publishEvents: async (env, topic, events) => {
+      await store.publishEvents(env, topic, events);
+      consumers?.wake(env, topic);
+    },
   };
   const runtime = await Runtime.start({
     idleTtlMs: options.idleTtlMs ?? 300_000,
@@ -145,6 +156,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     }
   };
   const scheduler = new Scheduler({ store, invoker, logger, metrics, ...options.scheduler });
+  consumers = new Consumers({ store, invoker, logger, metrics, ...options.consumers });
+  metrics.watchBacklog(() => store.deliveryBacklog());
   /**
    * `live` or another alias moved on this node: the router forgets at once (other nodes revalidate within a second).
    * Instances of versions no alias serves are drained only when `live` is whole; during a split or shadow they stay.
@@ -157,7 +170,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       if (others.length === 0) runtime.retire(env, name, live.split[0]?.version);
     }
     // Awaited, so a deploy's answer means its schedule is armed on this node.
-    await Promise.all([provision(env, name), scheduler.reload()]);
+    await Promise.all([provision(env, name), scheduler.reload(), consumers.reload()]);
   };
   const deployer = new Deployer({
     store,
@@ -171,11 +184,12 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     logger,
     onCreated: async (env) => {
       await provisionAll(store, provision, [env]);
-      await scheduler.reload();
+      await Promise.all([scheduler.reload(), consumers.reload()]);
     },
     onRemoved: (env, name) => {
       forget(env, name);
       void scheduler.reload();
+      void consumers.reload();
     },
   });
   // The gateway serves prod; other environments are invoked through the control API (`?env=`).
@@ -234,6 +248,13 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       onRemoved: (env, name) => {
         forget(env, name);
         void scheduler.reload();
+        void consumers.reload();
+      },
+      onPublished: (env, queue) => consumers.wake(env, queue),
+      onPauseChanged: (env, name, queues) => {
+        // This node sees a pause at once; others within the invoker's revalidation (a second).
+        invoker.invalidate(env, name);
+        for (const q of queues) consumers.wake(env, q);
       },
       onSecretChanged: async (env, secret) => {
         for (const fn of await store.listFunctions(env)) {
@@ -276,6 +297,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     clock,
   );
   await scheduler.start();
+  await consumers.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -289,6 +311,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     secretBox,
     scheduler,
     housekeep: () => purger.runNow(clock()),
+    consumers,
     close: () => {
       closing ??= (async () => {
         ready = false;
@@ -297,6 +320,9 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         shutdown.abort();
         // No tick fires from here on; the runs already going end (and are recorded) before the runtime closes.
         await scheduler.stop();
+        // Nothing more is claimed; batches running end (and are acked) first. A claim left unfinished by a crash
+        // comes back when its visibility runs out.
+        await consumers.stop();
         server?.closeIdleConnections();
         await app.close();
         await invoker.drain();
@@ -369,6 +395,8 @@ function startHousekeeping(
       keep: retention.maxActivations,
     });
     if (pruned.activations > 0) logger.info(pruned, "pruned activations past the retention policy");
+    const deliveries = await store.pruneDeliveries(Date.now() - retention.maxAgeMs);
+    if (deliveries > 0) logger.info({ deliveries }, "pruned acked deliveries past the retention policy");
     const rollups = await store.pruneRollups(Date.now() - retention.rollupMaxAgeMs);
     if (rollups > 0) logger.info({ rollups }, "pruned per-minute rollups past their retention");
   };

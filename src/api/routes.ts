@@ -9,7 +9,9 @@ import type { AuditLog } from "../ops/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { auditRoutes } from "./audit.ts";
+import { deliveryRoutes } from "./deliveries.ts";
 import { environmentRoutes } from "./environments.ts";
+import { asyncInvoke, missingActivation } from "./invoke-async.ts";
 import { kvRoutes } from "./kv.ts";
 import { logRoutes } from "./logs.ts";
 import { metricsRoutes } from "./metrics.ts";
@@ -36,6 +38,10 @@ export interface ApiDeps {
   environments: Environments;
   invoker: Invoker;
   onRemoved: (env: string, name: string) => void;
+  /** Events (or an async invocation, queue `$async`) were committed: local consumers claim them now. */
+  onPublished: (env: string, queue: string) => void;
+  /** A function was paused or resumed: drop what was cached about it, and wake its queues on a resume. */
+  onPauseChanged: (env: string, name: string, queues: string[]) => void;
   /** A secret was set or removed: instances holding its old value must go. */
   onSecretChanged: (env: string, name: string) => Promise<void>;
   /** Aborted when the server stops, so long-lived streams (log following) end and let it close. */
@@ -183,14 +189,15 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: "POST",
       path: "/functions/:name/invocations",
-      summary: "Invoke a function directly with a JSON payload and wait for its result",
+      summary:
+        "Invoke a function with a JSON payload and wait for its result; with ?async=1, queue it and answer 202 with its activation id (Idempotency-Key honoured)",
       role: "developer",
       params: nameParams,
-      query: envQuery,
+      query: envQuery.extend({ async: z.enum(["1", "true", "0", "false"]).optional() }),
       body: z.unknown(),
       // Invoking changes no configuration, and every invocation already leaves an activation.
       audit: { exempt: "an invocation is recorded as an activation" },
-      handler: async ({ params, query, body, request, reply }) => {
+      handler: async ({ params, query, body, request, reply, token }) => {
         const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
         const ids = invokeIds(
           first(request.headers.traceparent),
@@ -199,6 +206,13 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
         );
         reply.header("x-correlation-id", ids.correlationId);
         reply.header("traceparent", responseTraceparent(ids));
+        const key = first(request.headers["idempotency-key"]);
+        if (query.async === "1" || query.async === "true") {
+          return asyncInvoke(deps, { env: query.env, name: params.name, body, ids, key, token, reply });
+        }
+        if (key !== undefined) {
+          throw new PaveError("BadRequest", "Idempotency-Key is honoured on async invocations only; add ?async=1");
+        }
         const out = await deps.invoker.invokeDirect(query.env, params.name, body ?? null, ids);
         reply.header("x-pave-activation-id", out.activationId);
         const r = out.result;
@@ -228,7 +242,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
             .string()
             .regex(/^[0-9a-f]{1,64}$/, "a version id (hex)")
             .optional(),
-          trigger: z.enum(["http", "invoke", "service", "schedule", "shadow"]).optional(),
+          trigger: z.enum(["http", "invoke", "service", "schedule", "shadow", "topic"]).optional(),
           since: pointInTime.optional(),
           until: pointInTime.optional(),
           trace: z
@@ -297,11 +311,12 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       params: z.object({ id: z.string().min(1).max(64) }),
       scope: {
         from: "the activation's own environment",
-        env: async ({ params }) => (await store.getActivation(params.id))?.env,
+        env: async ({ params }) =>
+          (await store.getActivation(params.id))?.env ?? (await store.getDelivery(params.id))?.env,
       },
       handler: async ({ params }) => {
         const activation = await store.getActivation(params.id);
-        if (!activation) throw new PaveError("ActivationNotFound", `no activation ${params.id}`);
+        if (!activation) throw await missingActivation(store, params.id);
         const logs = await store.listLogs({ env: activation.env, activationId: activation.id, after: 0, limit: 1000 });
         const lines = logs.map(({ ts, level, message, fields }) => ({ ts, level, message, fields }));
         return { activation: { ...activation, logs: lines } };
@@ -311,6 +326,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...secretRoutes(deps),
     ...kvRoutes(deps),
     ...topicRoutes(deps),
+    ...deliveryRoutes(deps),
     ...metricsRoutes(deps),
     ...auditRoutes(deps),
     ...tokenRoutes(deps),

@@ -1,5 +1,5 @@
-// Topics over the control API: create one (idempotent) and list them. Publishing and subscriptions belong to the
-// functions' bindings and the triggers.
+// Topics over the control API: create one (idempotent) and list them with each subscription's backlog (depth,
+// oldest age, dead letters). Publishing and event lifecycles are in deliveries.ts.
 import { z } from "zod";
 import { envQuery, lowerName } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
@@ -34,10 +34,37 @@ export function topicRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: "GET",
       path: "/topics",
-      summary: "List topics",
+      summary: "List topics, each with its subscriptions' depth, oldest waiting event and dead letters",
       role: "viewer",
       query: envQuery,
-      handler: async ({ query }) => ({ topics: await store.listTopics(query.env) }),
+      handler: async ({ query }) => {
+        const [topics, subs, backlog] = await Promise.all([
+          store.listTopics(query.env),
+          store.listSubscriptions(query.env),
+          store.deliveryBacklog(query.env),
+        ]);
+        const now = Date.now();
+        return {
+          topics: topics.map((t) => ({
+            ...t,
+            subscriptions: subs
+              .filter((s) => s.topic === t.name)
+              .map((s) => {
+                const b = backlog.find((r) => r.function === s.function && r.queue === t.name);
+                return {
+                  function: s.function,
+                  batchSize: s.batchSize,
+                  maxConcurrency: s.maxConcurrency,
+                  maxRetries: s.maxRetries,
+                  filter: s.filter,
+                  depth: b?.depth ?? 0,
+                  oldestAgeSeconds: b?.oldestAt == null ? 0 : Math.max(0, (now - b.oldestAt) / 1000),
+                  dead: b?.dead ?? 0,
+                };
+              }),
+          })),
+        };
+      },
     }),
   ];
 }

@@ -6,12 +6,15 @@ import { registerActivations } from "./activations.ts";
 import { registerAudit } from "./audit.ts";
 import { registerCost } from "./cost.ts";
 import { registerDeploy } from "./deploy.ts";
+import { registerDlq } from "./dlq.ts";
 import { registerEnvironments } from "./environments.ts";
 import { EXIT, reportError } from "./errors.ts";
+import { registerEvents } from "./events.ts";
 import { registerFunctions } from "./functions.ts";
 import { registerInvoke } from "./invoke.ts";
 import { registerKv } from "./kv.ts";
 import { registerLogs } from "./logs.ts";
+import { registerPause } from "./pause.ts";
 import { registerSchedules } from "./schedules.ts";
 import { registerSecrets } from "./secrets.ts";
 import { registerTokens } from "./tokens.ts";
@@ -49,6 +52,9 @@ registerVersions(program);
 registerTraffic(program);
 registerEnvironments(program);
 registerTrace(program);
+registerEvents(program);
+registerDlq(program);
+registerPause(program);
 
 const argv = process.argv.slice(2);
 try {

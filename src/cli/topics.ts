@@ -1,8 +1,8 @@
-// `pave topic create|ls`: the topics functions publish to and subscribe to.
+// `pave topic create|ls`: the topics functions publish to and subscribe to, with each subscription's backlog.
 import type { Command } from "commander";
 import { clientFrom, optsOf } from "./client.ts";
 import { envOption } from "./options.ts";
-import { ago, printJson, table } from "./output.ts";
+import { ago, formatDuration, printJson, table } from "./output.ts";
 
 export function registerTopics(program: Command): void {
   const topic = program.command("topic").description("create and list topics");
@@ -33,7 +33,19 @@ export function registerTopics(program: Command): void {
         process.stdout.write(`no topics in ${opts.env}; create one with \`pave topic create NAME\`\n`);
         return;
       }
-      const rows = out.topics.map((t) => [t.name, ago(t.createdAt)]);
-      process.stdout.write(`${table(rows, ["NAME", "CREATED"])}\n`);
+      // One line per subscription (a topic without any gets one line of its own): where the backlog is.
+      const rows = out.topics.flatMap((t) =>
+        t.subscriptions.length === 0
+          ? [[t.name, ago(t.createdAt), "-", "-", "-", "-"]]
+          : t.subscriptions.map((s) => [
+              t.name,
+              ago(t.createdAt),
+              s.function,
+              String(s.depth),
+              s.depth === 0 ? "-" : formatDuration(s.oldestAgeSeconds * 1000),
+              String(s.dead),
+            ]),
+      );
+      process.stdout.write(`${table(rows, ["NAME", "CREATED", "SUBSCRIBER", "DEPTH", "OLDEST", "DEAD"])}\n`);
     });
 }

@@ -171,6 +171,62 @@ export interface ScheduleSummary {
   lastActivation: string | null;
 }
 
+/** A topic with its subscriptions' backlog, as `pave topic ls` shows it. */
+export interface TopicSummary extends TopicRecord {
+  subscriptions: {
+    function: string;
+    batchSize: number;
+    maxConcurrency: number;
+    maxRetries: number;
+    filter: Record<string, unknown> | null;
+    depth: number;
+    oldestAgeSeconds: number;
+    dead: number;
+  }[];
+}
+
+/** An event's lifecycle (`pave event ID`): published, then per subscriber every attempt and where it ended. */
+export interface EventDetail {
+  event: {
+    id: string;
+    env: string;
+    topic: string;
+    data: unknown;
+    correlationId: string;
+    traceId: string;
+    source: string;
+    publishedAt: number;
+  };
+  deliveries: {
+    function: string;
+    topic: string;
+    state: "pending" | "inflight" | "acked" | "dead";
+    attempts: number;
+    lastError: string | null;
+    visibleAt: number;
+    updatedAt: number;
+    history: { attempt: number; activationId: string; outcome: string; error: string | null; at: number }[];
+  }[];
+}
+
+export interface DeadLetter {
+  eventId: string;
+  topic: string;
+  attempts: number;
+  lastError: string | null;
+  failedAt: number;
+  publishedAt: number;
+  correlationId: string;
+  data: unknown;
+}
+
+export interface AsyncInvokeAnswer {
+  activationId: string;
+  status: "pending";
+  /** True when an Idempotency-Key matched an earlier request: nothing new was queued. */
+  duplicate: boolean;
+}
+
 export class PaveClient {
   readonly url: string;
   readonly #token: string | undefined;
@@ -465,8 +521,55 @@ export class PaveClient {
     return this.#call("POST", "/topics", { env }, { name });
   }
 
-  listTopics(env = "prod"): Promise<{ topics: TopicRecord[] }> {
+  listTopics(env = "prod"): Promise<{ topics: TopicSummary[] }> {
     return this.#call("GET", "/topics", { env });
+  }
+
+  /** Publishes one event (`data`) or a batch (`events`); resolves once they are committed, with their ids. */
+  publish(
+    topic: string,
+    body: { data: unknown } | { events: { data: unknown }[] },
+    opts: { env?: string; correlationId?: string } = {},
+  ): Promise<{ id?: string; ids: string[] }> {
+    const headers: Record<string, string> = opts.correlationId ? { "x-correlation-id": opts.correlationId } : {};
+    return this.#call("POST", `/topics/${enc(topic)}/events`, { env: opts.env ?? "prod" }, body, headers);
+  }
+
+  getEvent(id: string): Promise<EventDetail> {
+    return this.#call("GET", `/events/${enc(id)}`);
+  }
+
+  /** Queues an invocation; its result is read later from the activation. */
+  invokeAsync(
+    name: string,
+    payload: unknown,
+    opts: { env?: string; idempotencyKey?: string } = {},
+  ): Promise<AsyncInvokeAnswer> {
+    const headers: Record<string, string> = opts.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : {};
+    const query = { env: opts.env ?? "prod", async: 1 };
+    return this.#call("POST", `/functions/${enc(name)}/invocations`, query, payload ?? null, headers);
+  }
+
+  listDeadLetters(name: string, env = "prod", limit?: number): Promise<{ deadLetters: DeadLetter[] }> {
+    return this.#call("GET", `/functions/${enc(name)}/dlq`, { env, limit });
+  }
+
+  /** Re-delivers dead letters: those of `ids` (event ids), or all of them. */
+  replayDeadLetters(name: string, ids?: string[], env = "prod"): Promise<{ replayed: number }> {
+    return this.#call("POST", `/functions/${enc(name)}/dlq/replay`, { env }, ids && ids.length > 0 ? { ids } : {});
+  }
+
+  purgeDeadLetters(name: string, env = "prod"): Promise<{ purged: number }> {
+    return this.#call("DELETE", `/functions/${enc(name)}/dlq`, { env });
+  }
+
+  /** The kill switch: a paused function runs nothing; its events and async invocations wait for `resume`. */
+  setPaused(
+    name: string,
+    paused: boolean,
+    env = "prod",
+  ): Promise<{ function: string; env: string; paused: boolean; changed: boolean }> {
+    return this.#call("POST", `/functions/${enc(name)}/${paused ? "pause" : "resume"}`, { env });
   }
 
   /** Audit records, newest first; pass the answer's `next` back as `before` for the next page. */
@@ -520,8 +623,14 @@ export class PaveClient {
     return (await res.json()) as { status: string; version: string };
   }
 
-  async #call<T>(method: string, path: string, query?: object, body?: unknown): Promise<T> {
-    const init: RequestInit = { headers: this.#headers(body !== undefined) };
+  async #call<T>(
+    method: string,
+    path: string,
+    query?: object,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    const init: RequestInit = { headers: { ...this.#headers(body !== undefined), ...headers } };
     if (body !== undefined) init.body = JSON.stringify(body);
     const res = await this.#send(method, path, query, init);
     return (await res.json()) as T;

@@ -17,6 +17,8 @@ export interface Route {
   alias: string;
   split: { code: VersionCode; weight: number }[];
   shadow: { code: VersionCode; percent: number; writes: boolean } | null;
+  /** The kill switch (`pave pause`), read with the alias: other nodes see a pause within a second. */
+  paused: boolean;
 }
 
 interface Cached {
@@ -99,7 +101,7 @@ export class AliasRouter {
 
   /** Reads the alias and loads the versions `previous` does not already hold (bundles are read once per version). */
   async #load(env: string, fn: string, alias: string, previous: Route | undefined): Promise<Route> {
-    const record = await this.#store.readAlias(env, fn, alias);
+    const [record, pause] = await Promise.all([this.#store.readAlias(env, fn, alias), this.#store.getPaused(env, fn)]);
     if (!record) {
       if (alias === "live" || !(await this.#store.getFunction(env, fn))) {
         throw new PaveError("FunctionNotFound", `no function ${fn} in environment ${env}`);
@@ -118,6 +120,7 @@ export class AliasRouter {
         percent: record.shadow.percent,
         writes: record.shadow.writes,
       },
+      paused: pause !== undefined,
     };
   }
 

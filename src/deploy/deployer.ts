@@ -70,6 +70,7 @@ export class Deployer {
     if (manifest.name !== req.name) {
       throw new PaveError("BadRequest", `the manifest's name is ${manifest.name} but the request deploys ${req.name}`);
     }
+    await this.#checkTopics(req.env, manifest);
     const bundleBytes = Buffer.byteLength(req.bundle);
     if (bundleBytes > MAX_BUNDLE_BYTES) {
       throw new PaveError("PayloadTooLarge", `bundle is ${bundleBytes} bytes; the limit is ${MAX_BUNDLE_BYTES}`);
@@ -199,6 +200,22 @@ export class Deployer {
     if ((await store.listEnvironments()).includes(env)) return;
     if ((await store.listFunctions(env)).length > 0) return;
     throw new PaveError("EnvironmentNotFound", `no environment ${env} (it has no functions yet)`);
+  }
+
+  /** A subscription to a topic that does not exist could never be delivered: refused, naming the field. */
+  async #checkTopics(env: string, manifest: Manifest): Promise<void> {
+    const issues: { key: string; message: string }[] = [];
+    for (const [i, s] of (manifest.subscriptions ?? []).entries()) {
+      if (await this.#deps.store.getTopic(env, s.topic)) continue;
+      issues.push({
+        key: `subscriptions.${i}.topic`,
+        message: `no topic ${s.topic} in environment ${env}; create it first with \`pave topic create ${s.topic}\``,
+      });
+    }
+    if (issues.length === 0) return;
+    throw new PaveError("InvalidManifest", issues.map((i) => `manifest: ${i.key}: ${i.message}`).join("\n"), {
+      details: { file: "manifest", issues },
+    });
   }
 }
 

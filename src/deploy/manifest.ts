@@ -43,6 +43,19 @@ const route = z
   .string()
   .regex(/^\/[A-Za-z0-9._~!$&'()+,;=:@%/-]*\*?$/, "a path starting with / and optionally ending with *");
 
+/** A topic subscription: batches of the topic's events go to the function's queue handler. */
+const subscription = z.strictObject({
+  topic: name,
+  /** Most events per invocation. */
+  batchSize: z.number().int().min(1, "at least 1").max(1000, "at most 1000").default(10),
+  /** Batches of this subscription in flight at once (on each node); never above the function's concurrency. */
+  maxConcurrency: z.number().int().min(1, "at least 1").max(1000, "at most 1000").default(2),
+  /** Retries after the first delivery; an event that fails them all goes to the dead-letter list. */
+  maxRetries: z.number().int().min(0, "at least 0").max(100, "at most 100").default(3),
+  /** Top-level fields of the event's body that must match: a value, or a list of accepted values. */
+  filter: z.record(z.string().min(1), z.unknown()).optional(),
+});
+
 const fields = z.strictObject({
   name,
   entry: z.string().min(1).default("src/index.ts"),
@@ -59,6 +72,19 @@ const fields = z.strictObject({
   schedule: scheduleSchema.optional(),
   /** A short-lived function: torn down (and audited) this long after its deploy, or at this date (see expires.ts). */
   expires: expiresSchema.optional(),
+  // Optional rather than defaulted to []: a manifest without it keeps the version id it always had.
+  subscriptions: z
+    .array(subscription)
+    .optional()
+    .superRefine((subs, ctx) => {
+      const seen = new Set<string>();
+      subs?.forEach((s, i) => {
+        if (seen.has(s.topic)) {
+          ctx.addIssue({ code: "custom", path: [i, "topic"], message: `each topic once (${s.topic} is listed twice)` });
+        }
+        seen.add(s.topic);
+      });
+    }),
   bindings: z
     .strictObject({
       kv: z

@@ -8,6 +8,7 @@ import type { Logger } from "../logger.ts";
 import type {
   HttpInput,
   HttpResponse,
+  QueueMessageData,
   Runtime,
   RuntimeCall,
   RuntimeInput,
@@ -36,6 +37,11 @@ export interface InvokeIds {
   depth?: number;
   /** Refuse kv writes and publishes: a shadow invocation, or a service call one made. @default false */
   readOnly?: boolean;
+  /**
+   * A refusal (Throttled, CapacityExceeded) is not recorded: the caller runs it again later under this same
+   * activation id (an async invocation), and one id must name one activation. @default false
+   */
+  retriedOnRefusal?: boolean;
 }
 
 /** Which alias serves a request, and the client key that makes its choice sticky. */
@@ -136,6 +142,16 @@ export class Invoker {
     return this.#invoke(env, name, "schedule", { kind: "scheduled", ...tick }, ids, {});
   }
 
+  /** A batch of a topic's events for a subscriber, recorded with trigger `topic`; the result holds a QueueVerdict. */
+  async invokeQueue(
+    env: string,
+    name: string,
+    batch: { queue: string; messages: QueueMessageData[] },
+    ids: InvokeIds,
+  ): Promise<InvokeOutcome> {
+    return this.#invoke(env, name, "topic", { kind: "queue", ...batch }, ids, {});
+  }
+
   /**
    * A function calling another through a service binding: the callee's activation shares the caller's trace and
    * correlation ids, one level deeper, and its span is a child of the caller's service span. Failures come back as the
@@ -196,6 +212,9 @@ export class Invoker {
     routing: Routing,
   ): Promise<InvokeOutcome> {
     const route = await this.#router.resolve(env, name, routing.alias ?? "live");
+    if (route.paused) {
+      throw new PaveError("FunctionPaused", `function ${name} is paused; \`pave resume ${name}\` lets it run again`);
+    }
     const code = this.#router.choose(route, name, routing.clientKey);
     const outcome = await this.#run(env, name, code, trigger, input, ids, undefined);
     const shadow = route.shadow;
@@ -286,7 +305,7 @@ export class Invoker {
       call = await this.#runtime.invoke(code, input, meta);
     } catch (err) {
       // Refused before anything ran (Throttled, CapacityExceeded): still on the record, at no cost.
-      if (err instanceof PaveError) {
+      if (err instanceof PaveError && !ids.retriedOnRefusal) {
         this.#record(
           {
             ...identity,

@@ -39,6 +39,12 @@ export const AUDIT_ACTIONS = [
   "kv.delete",
   /** A topic created. */
   "topic.create",
+  /** A function paused (the kill switch: it runs nothing, its events wait) / resumed: before and after `paused`. */
+  "function.pause",
+  "function.resume",
+  /** A function's dead letters put back for delivery (details: how many, which ids) / deleted (details: how many). */
+  "dlq.replay",
+  "dlq.purge",
   /** A kill switch turned on or off (reserved). */
   "killswitch.set",
 ] as const;

@@ -7,14 +7,33 @@ import { type BindingHost, type EgressLimits, instanceBindings } from "./binding
 import type { Failure, InlineMode, Instance, LogEntry, LogLimits, Outcome, VersionCode } from "./instance.ts";
 import { apiGatewayEvent, type HttpInput, lambdaResultToHttp } from "./lambda-http.ts";
 import { eventBridgeScheduledEvent } from "./lambda-scheduled.ts";
+import { sqsEvent, sqsVerdict } from "./lambda-sqs.ts";
 import { InstancePool } from "./pool.ts";
-import type { HandlerStyle, HttpResponse, Invocation, InvocationMeta } from "./protocol.ts";
+import type {
+  HandlerStyle,
+  HttpResponse,
+  Invocation,
+  InvocationMeta,
+  QueueMessageData,
+  QueueVerdict,
+} from "./protocol.ts";
 import { sandboxScript } from "./sandbox-script.ts";
 import type { PoolStats, VersionStats } from "./stats.ts";
 
 export type { BindingHost, Grants, ServiceCall } from "./bindings/index.ts";
-export { MAX_CALL_DEPTH, spanClock } from "./bindings/index.ts";
-export type { HandlerStyle, HttpInput, HttpResponse, InvocationMeta, LogEntry, PoolStats, VersionCode, VersionStats };
+export { MAX_CALL_DEPTH, MAX_EVENT_BYTES, spanClock } from "./bindings/index.ts";
+export type {
+  HandlerStyle,
+  HttpInput,
+  HttpResponse,
+  InvocationMeta,
+  LogEntry,
+  PoolStats,
+  QueueMessageData,
+  QueueVerdict,
+  VersionCode,
+  VersionStats,
+};
 
 export interface RuntimeOptions {
   /** How long an instance may stay idle before it is disposed (scale to zero), minInstances aside. @default 300000 */
@@ -59,7 +78,12 @@ export type RuntimeInput =
   | { kind: "http"; http: HttpInput; url: string }
   | { kind: "direct"; payload: unknown }
   /** A schedule's tick: `scheduled(event)` for web-standard functions, an EventBridge event for Lambda-style ones. */
-  | { kind: "scheduled"; cron: string; scheduledTime: number };
+  | { kind: "scheduled"; cron: string; scheduledTime: number }
+  /**
+   * A batch of a topic's events: `queue(batch)` for web-standard functions, an SQS event for Lambda-style ones.
+   * Either way the result is a `value` holding a QueueVerdict (the messages to retry).
+   */
+  | { kind: "queue"; queue: string; messages: QueueMessageData[] };
 
 export type RuntimeResult =
   | HttpResponse
@@ -232,6 +256,13 @@ export class Runtime {
     if (outcome.kind === "error") return outcome;
     if (outcome.kind === "value") {
       const value: unknown = JSON.parse(outcome.json);
+      if (input.kind === "queue") {
+        // The web sandbox answers a QueueVerdict already; a Lambda handler's answer is read as SQS reads it.
+        if (style === "web") return { kind: "value", value };
+        const verdict = sqsVerdict(value, input.messages);
+        if (typeof verdict === "string") return { kind: "error", code: "InvalidResponse", message: verdict };
+        return { kind: "value", value: verdict };
+      }
       if (input.kind !== "http") return { kind: "value", value };
       const http = lambdaResultToHttp(value);
       if (typeof http === "string") return { kind: "error", code: "InvalidResponse", message: http };
@@ -314,6 +345,11 @@ function toInvocation(
     if (style === "web") return { kind: "scheduled", meta, cron: input.cron, scheduledTime: input.scheduledTime };
     const tick = { id: meta.id, env: version.env, function: version.function, scheduledTime: input.scheduledTime };
     return { kind: "event", meta, event: JSON.stringify(eventBridgeScheduledEvent(tick)), resultOptional: true };
+  }
+  if (input.kind === "queue") {
+    if (style === "web") return { kind: "queue", meta, queue: input.queue, messages: input.messages };
+    const event = sqsEvent(version.env, input.queue, input.messages, meta.id);
+    return { kind: "event", meta, event: JSON.stringify(event), resultOptional: true };
   }
   if (input.kind === "http") {
     const h = input.http;

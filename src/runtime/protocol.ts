@@ -63,7 +63,33 @@ export interface ScheduledInvocation {
   scheduledTime: number;
 }
 
-export type Invocation = FetchInvocation | EventInvocation | ScheduledInvocation;
+/** One message of a queue batch as it crosses into the isolate. */
+export interface QueueMessageData {
+  /** The event id: the same at every attempt and for every subscriber, so handlers can deduplicate on it. */
+  id: string;
+  /** Epoch ms of the publish. */
+  timestamp: number;
+  /** JSON text of the event's body. */
+  body: string;
+  /** Deliveries so far, this one included (1 on the first). */
+  attempts: number;
+}
+
+/** A batch of a topic's events for a web-standard `queue` handler (Cloudflare Queues' MessageBatch). */
+export interface QueueInvocation {
+  kind: "queue";
+  meta: InvocationMeta;
+  /** The topic's name. */
+  queue: string;
+  messages: QueueMessageData[];
+}
+
+/** What a queue handler decided, per message: those not listed are acked. */
+export interface QueueVerdict {
+  retry: { id: string; delaySeconds?: number }[];
+}
+
+export type Invocation = FetchInvocation | EventInvocation | ScheduledInvocation | QueueInvocation;
 
 export interface HttpResponse {
   kind: "response";

@@ -2,6 +2,7 @@
 // KyselyStore delegates to these; they keep byte values as plain Uint8Arrays on the way out.
 import type { Kysely } from "kysely";
 import { PaveError } from "../errors.ts";
+import { fanOut } from "./kysely-deliveries.ts";
 import type { Database } from "./schema.ts";
 import type {
   EventQuery,
@@ -202,6 +203,7 @@ export async function publishEvents(db: Db, env: string, topic: string, events: 
         )
         .execute();
     }
+    await fanOut(tx, env, topic, events);
   });
 }
 

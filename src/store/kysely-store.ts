@@ -7,6 +7,7 @@ import type { EnvironmentContents, EnvironmentCopy, EnvironmentRecord, FunctionA
 import * as aliases from "./kysely-aliases.ts";
 import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
+import * as deliveries from "./kysely-deliveries.ts";
 import * as environments from "./kysely-environments.ts";
 import * as rollups from "./kysely-rollups.ts";
 import * as schedules from "./kysely-schedules.ts";
@@ -21,11 +22,20 @@ import type {
   AliasMove,
   AliasRecord,
   AliasTarget,
+  AsyncInvocation,
+  BacklogRow,
+  ClaimedDelivery,
+  Delivery,
+  DeliveryClaim,
+  DeliveryOutcome,
+  DeliveryQuery,
   DeployResult,
   EgressCall,
+  EventLifecycle,
   EventQuery,
   EventRecord,
   FunctionRecord,
+  IdempotencyKey,
   KvEntry,
   KvListPage,
   KvListQuery,
@@ -33,6 +43,7 @@ import type {
   LogLine,
   LogQuery,
   NewEvent,
+  PauseRecord,
   RollupQuery,
   RollupSum,
   ScheduleClaim,
@@ -43,6 +54,7 @@ import type {
   Span,
   SpanKind,
   Store,
+  SubscriptionSpec,
   TokenRecord,
   TopicRecord,
   Trigger,
@@ -207,6 +219,9 @@ export class KyselyStore implements Store {
       await tx.deleteFrom("versions").where("env", "=", env).where("function", "=", name).execute();
       // With the function gone, no node may claim its ticks any more (their claims find no row).
       await tx.deleteFrom("schedules").where("env", "=", env).where("function", "=", name).execute();
+      // Publishes from now on owe it nothing; deliveries already owed stay on the record.
+      await tx.deleteFrom("subscriptions").where("env", "=", env).where("function", "=", name).execute();
+      await tx.deleteFrom("paused_functions").where("env", "=", env).where("function", "=", name).execute();
       const res = await tx.deleteFrom("functions").where("env", "=", env).where("name", "=", name).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;
     });
@@ -550,6 +565,62 @@ export class KyselyStore implements Store {
 
   auditHead(): Promise<AuditHead> {
     return audit.auditHead(this.db);
+  }
+
+  putSubscriptions(env: string, fn: string, subs: SubscriptionSpec[], now: number): Promise<void> {
+    return deliveries.putSubscriptions(this.db, env, fn, subs, now);
+  }
+
+  listSubscriptions(env?: string): Promise<SubscriptionSpec[]> {
+    return deliveries.listSubscriptions(this.db, env);
+  }
+
+  claimDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
+    return deliveries.claimDeliveries(this.db, this.kind === "postgres", claim);
+  }
+
+  finishDeliveries(claim: string, outcomes: DeliveryOutcome[], now: number): Promise<string[]> {
+    return deliveries.finishDeliveries(this.db, claim, outcomes, now);
+  }
+
+  listDeliveries(query: DeliveryQuery): Promise<(Delivery & { event: EventRecord })[]> {
+    return deliveries.listDeliveries(this.db, query);
+  }
+
+  getDelivery(id: string): Promise<Delivery | undefined> {
+    return deliveries.getDelivery(this.db, id);
+  }
+
+  replayDeliveries(env: string, fn: string, eventIds: string[] | undefined, now: number): Promise<number> {
+    return deliveries.replayDeliveries(this.db, env, fn, eventIds, now);
+  }
+
+  purgeDeliveries(env: string, fn: string): Promise<number> {
+    return deliveries.purgeDeliveries(this.db, env, fn);
+  }
+
+  getEventLifecycle(id: string): Promise<EventLifecycle | undefined> {
+    return deliveries.getEventLifecycle(this.db, id);
+  }
+
+  deliveryBacklog(env?: string): Promise<BacklogRow[]> {
+    return deliveries.deliveryBacklog(this.db, env);
+  }
+
+  pruneDeliveries(before: number): Promise<number> {
+    return deliveries.pruneDeliveries(this.db, before);
+  }
+
+  enqueueInvocation(job: AsyncInvocation, key?: IdempotencyKey): Promise<{ activationId: string; duplicate: boolean }> {
+    return deliveries.enqueueInvocation(this.db, job, key);
+  }
+
+  setPaused(env: string, fn: string, by: string | null, now: number): Promise<boolean> {
+    return deliveries.setPaused(this.db, env, fn, by, now);
+  }
+
+  getPaused(env: string, fn: string): Promise<PauseRecord | undefined> {
+    return deliveries.getPaused(this.db, env, fn);
   }
 
   insertToken(t: TokenRecord): Promise<void> {

@@ -200,4 +200,47 @@ export interface Database {
     prev_hash: string;
     hash: string;
   };
+  subscriptions: {
+    env: string;
+    function: string;
+    topic: string;
+    batch_size: number;
+    max_concurrency: number;
+    max_retries: number;
+    /** JSON text of the filter; "" for none. */
+    filter: string;
+    updated_at: number;
+  };
+  /** One per (event, subscriber); `queue` is the topic or "$async" (migration 011). */
+  deliveries: {
+    id: string;
+    env: string;
+    function: string;
+    queue: string;
+    event_id: string;
+    state: string;
+    attempts: number;
+    visible_at: number;
+    claim: string | null;
+    last_error: string | null;
+    created_at: number;
+    updated_at: number;
+  };
+  delivery_attempts: {
+    delivery_id: string;
+    attempt: number;
+    activation_id: string;
+    outcome: string;
+    error: string | null;
+    at: number;
+  };
+  paused_functions: { env: string; function: string; paused_at: number; paused_by: string };
+  idempotency_keys: {
+    env: string;
+    function: string;
+    key: string;
+    request_hash: string;
+    activation_id: string;
+    expires_at: number;
+  };
 }

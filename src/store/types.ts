@@ -33,8 +33,11 @@ export interface FunctionRecord {
 }
 
 export type ActivationStatus = "success" | "error";
-/** `shadow`: a copy of a request mirrored to an alias's shadow version (see docs/traffic.md); its answer is discarded. */
-export type Trigger = "http" | "invoke" | "service" | "schedule" | "shadow";
+/**
+ * `shadow`: a copy of a request mirrored to an alias's shadow version (see docs/traffic.md), its answer discarded;
+ * `topic`: a batch of a topic's events delivered to a subscriber.
+ */
+export type Trigger = "http" | "invoke" | "service" | "schedule" | "shadow" | "topic";
 
 /** The durable record of one invocation. */
 export interface Activation {
@@ -179,6 +182,128 @@ export interface EventQuery {
   /** Only events with an id above this one (the last id of the previous page). */
   after?: string;
   limit: number;
+}
+
+/** A function's subscription to a topic, as its live manifest declares it (`subscriptions:`). */
+export interface SubscriptionSpec {
+  env: string;
+  function: string;
+  topic: string;
+  batchSize: number;
+  maxConcurrency: number;
+  maxRetries: number;
+  /** Top-level fields of the event's body that must match (a value, or a list of accepted values); null for all. */
+  filter: Record<string, unknown> | null;
+}
+
+/** pending (waiting, maybe backing off) → inflight (claimed until visibleAt) → acked | dead. */
+export type DeliveryState = "pending" | "inflight" | "acked" | "dead";
+
+/** The queue of async invocations: a delivery on it runs its function once, its id being the activation id. */
+export const ASYNC_QUEUE = "$async";
+
+/** What one subscriber (or an async invocation) owes one event. */
+export interface Delivery {
+  id: string;
+  env: string;
+  function: string;
+  /** The topic, or ASYNC_QUEUE. */
+  queue: string;
+  eventId: string;
+  state: DeliveryState;
+  /** Claims so far (a claim counts as an attempt: a node that died mid-run spent one). */
+  attempts: number;
+  /** Claimable from then on while pending or inflight. */
+  visibleAt: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A claimed delivery with the event it carries. */
+export interface ClaimedDelivery extends Delivery {
+  event: EventRecord;
+}
+
+export interface DeliveryClaim {
+  env?: string;
+  /** Every function's deliveries on the queue when absent (the async queue is claimed across functions). */
+  function?: string;
+  queue: string;
+  limit: number;
+  now: number;
+  /** Until when the claim holds; after it a claim that was never finished comes back (the holder died). */
+  visibleUntil: number;
+  /** The claim's token: only its holder may finish the deliveries. */
+  claim: string;
+}
+
+/** How one claimed delivery ended. `release` hands it back uncounted (the function was paused or throttled). */
+export type DeliveryOutcome =
+  | { id: string; outcome: "ack"; activationId: string }
+  | { id: string; outcome: "retry"; activationId: string; error: string; visibleAt: number }
+  | { id: string; outcome: "dead"; activationId: string; error: string }
+  | { id: string; outcome: "release"; visibleAt: number };
+
+export interface DeliveryAttempt {
+  attempt: number;
+  activationId: string;
+  /** acked, retry, dead, or replayed (put back by `pave dlq replay`). */
+  outcome: string;
+  error: string | null;
+  at: number;
+}
+
+/** An event and what became of it at each subscriber (`pave event ID`). */
+export interface EventLifecycle {
+  event: EventRecord;
+  deliveries: (Delivery & { history: DeliveryAttempt[] })[];
+}
+
+/** Open deliveries of one (function, queue): what the depth and oldest-age gauges show. */
+export interface BacklogRow {
+  env: string;
+  function: string;
+  queue: string;
+  /** Pending or inflight. */
+  depth: number;
+  /** Publish time of the oldest open delivery; null when none is open. */
+  oldestAt: number | null;
+  dead: number;
+}
+
+export interface DeliveryQuery {
+  env: string;
+  function: string;
+  state: DeliveryState;
+  limit: number;
+}
+
+/** An async invocation, accepted: stored as an event on ASYNC_QUEUE with one delivery whose id is the activation id. */
+export interface AsyncInvocation {
+  env: string;
+  function: string;
+  activationId: string;
+  /** JSON text of the payload. */
+  payload: string;
+  correlationId: string;
+  traceId: string;
+  source: string;
+  now: number;
+}
+
+export interface IdempotencyKey {
+  key: string;
+  /** Hash of the request; the same key with another hash is refused (IdempotencyKeyReused). */
+  requestHash: string;
+  expiresAt: number;
+}
+
+export interface PauseRecord {
+  env: string;
+  function: string;
+  pausedAt: number;
+  pausedBy: string;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -528,7 +653,10 @@ export interface Store {
   createTopic(env: string, name: string, now: number): Promise<boolean>;
   getTopic(env: string, name: string): Promise<TopicRecord | undefined>;
   listTopics(env: string): Promise<TopicRecord[]>;
-  /** Appends events durably, in one transaction: when this resolves they are committed. Throws TopicNotFound. */
+  /**
+   * Appends events durably, in one transaction with a delivery for every subscription of the topic whose filter
+   * matches: when this resolves they are committed and owed. Throws TopicNotFound.
+   */
   publishEvents(env: string, topic: string, events: NewEvent[]): Promise<void>;
   /** A topic's events in publish (id) order. */
   listEvents(env: string, topic: string, query: EventQuery): Promise<EventRecord[]>;
@@ -563,6 +691,42 @@ export interface Store {
    * compare-and-set as a claim: true for exactly one caller, false when a node claimed `upTo` or later already.
    */
   skipScheduleTicks(env: string, fn: string, upTo: number, next: number, now: number): Promise<boolean>;
+
+  /** Replaces a function's subscriptions (none removes them); publishes from then on fan out to the new set. */
+  putSubscriptions(env: string, fn: string, subscriptions: SubscriptionSpec[], now: number): Promise<void>;
+  /** Every environment's subscriptions when `env` is absent. */
+  listSubscriptions(env?: string): Promise<SubscriptionSpec[]>;
+  /**
+   * Claims up to `limit` claimable deliveries (pending or inflight, visible_at passed, function not paused), oldest
+   * first, in one transaction: each becomes inflight until `visibleUntil` under the claim's token, attempts + 1.
+   * Concurrent claimers never get the same delivery (PostgreSQL: FOR UPDATE SKIP LOCKED).
+   */
+  claimDeliveries(claim: DeliveryClaim): Promise<ClaimedDelivery[]>;
+  /**
+   * Ends a claim's deliveries as told, in one transaction, and records each attempt; a delivery whose claim has
+   * passed to another holder is left alone. Returns the ids that were finished.
+   */
+  finishDeliveries(claim: string, outcomes: DeliveryOutcome[], now: number): Promise<string[]>;
+  listDeliveries(query: DeliveryQuery): Promise<(Delivery & { event: EventRecord })[]>;
+  getDelivery(id: string): Promise<Delivery | undefined>;
+  /** Dead deliveries of the function (those of `eventIds` only, when given) back to pending, attempts reset. */
+  replayDeliveries(env: string, fn: string, eventIds: string[] | undefined, now: number): Promise<number>;
+  /** Deletes the function's dead deliveries; returns how many. */
+  purgeDeliveries(env: string, fn: string): Promise<number>;
+  getEventLifecycle(id: string): Promise<EventLifecycle | undefined>;
+  /** Open and dead deliveries per (function, queue); every environment when `env` is absent. */
+  deliveryBacklog(env?: string): Promise<BacklogRow[]>;
+  /** Deletes acked deliveries last changed before `before`, with their attempts; returns how many. */
+  pruneDeliveries(before: number): Promise<number>;
+  /**
+   * Stores an async invocation durably (event + delivery) and, with a key, remembers it: a key already held
+   * (unexpired) returns its first activation id with `duplicate`, or throws IdempotencyKeyReused when the request
+   * hash differs.
+   */
+  enqueueInvocation(job: AsyncInvocation, key?: IdempotencyKey): Promise<{ activationId: string; duplicate: boolean }>;
+  /** Pauses (by) or resumes (null) a function; false when it already was so. */
+  setPaused(env: string, fn: string, by: string | null, now: number): Promise<boolean>;
+  getPaused(env: string, fn: string): Promise<PauseRecord | undefined>;
 
   insertToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;

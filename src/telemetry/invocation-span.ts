@@ -4,7 +4,7 @@ import type { Activation, Span, Trigger } from "../store/index.ts";
 
 /**
  * Pave's triggers as `faas.trigger` values: a service call is an HTTP request from another function, a schedule's
- * tick is `timer`, and a shadow (a mirrored copy of any request) is `other`.
+ * tick is `timer`, a topic's batch `pubsub`, and a shadow (a mirrored copy of any request) is `other`.
  */
 export const FAAS_TRIGGER: Record<Trigger, string> = {
   http: "http",
@@ -12,6 +12,7 @@ export const FAAS_TRIGGER: Record<Trigger, string> = {
   invoke: "other",
   schedule: "timer",
   shadow: "other",
+  topic: "pubsub",
 };
 
 /**

@@ -1,7 +1,7 @@
 // Pave's Prometheus metrics: counted from every activation as it is recorded, plus gauges read from the runtime at
 // scrape time. One registry per server (never prom-client's global one), served as text at GET /metrics.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Activation } from "../store/index.ts";
+import type { Activation, BacklogRow } from "../store/index.ts";
 
 /** What the runtime reports at scrape time (see Runtime.stats()). */
 export interface RuntimeGauges {
@@ -31,6 +31,9 @@ export class Metrics {
   readonly #gbSeconds: Counter<"env" | "function">;
   readonly #egress: Counter<"env" | "function" | "host" | "status">;
   readonly #scheduleSkips: Counter<"env" | "function" | "reason">;
+  readonly #deliveries: Counter<"env" | "function" | "topic" | "outcome">;
+  /** Read at scrape time (one grouped query over open and dead deliveries); none until the server sets it. */
+  #backlog: (() => Promise<BacklogRow[]>) | undefined;
   readonly #series = new Map<string, Series>();
 
   constructor(runtime: () => RuntimeGauges) {
@@ -89,6 +92,37 @@ export class Metrics {
       labelNames: ["env", "function", "reason"],
       registers,
     });
+    this.#deliveries = new Counter({
+      name: "pave_deliveries_total",
+      help: "Topic deliveries (and async invocations, topic $async) finished: ack, retry, dead (to the dead-letter list) or release (handed back unrun: paused or throttled).",
+      labelNames: ["env", "function", "topic", "outcome"],
+      registers,
+    });
+    const backlog = () => this.#backlog?.() ?? Promise.resolve([]);
+    new Gauge({
+      name: "pave_subscription_depth",
+      help: "Deliveries not yet acked nor dead (pending or in flight), per subscriber and topic.",
+      labelNames: ["env", "function", "topic"],
+      registers,
+      async collect() {
+        this.reset();
+        for (const r of await backlog()) this.set({ env: r.env, function: r.function, topic: r.queue }, r.depth);
+      },
+    });
+    new Gauge({
+      name: "pave_subscription_oldest_age_seconds",
+      help: "Age of the oldest delivery not yet acked nor dead, per subscriber and topic (0 when none).",
+      labelNames: ["env", "function", "topic"],
+      registers,
+      async collect() {
+        this.reset();
+        const now = Date.now();
+        for (const r of await backlog()) {
+          const age = r.oldestAt === null ? 0 : Math.max(0, (now - r.oldestAt) / 1000);
+          this.set({ env: r.env, function: r.function, topic: r.queue }, age);
+        }
+      },
+    });
     new Gauge({
       name: "pave_concurrent_invocations",
       help: "Invocations in flight on this node.",
@@ -146,6 +180,16 @@ export class Metrics {
   /** Counts schedule ticks that did not fire, and why. */
   scheduleSkipped(env: string, fn: string, reason: "overlap" | "missed", ticks = 1): void {
     this.#scheduleSkips.inc({ env, function: fn, reason }, ticks);
+  }
+
+  /** Counts deliveries that ended one way (see pave_deliveries_total). */
+  delivered(env: string, fn: string, topic: string, outcome: "ack" | "retry" | "dead" | "release", n = 1): void {
+    this.#deliveries.inc({ env, function: fn, topic, outcome }, n);
+  }
+
+  /** Where the subscription gauges are read from at scrape time. */
+  watchBacklog(read: () => Promise<BacklogRow[]>): void {
+    this.#backlog = read;
   }
 
   get contentType(): string {

@@ -7,6 +7,7 @@ import type { Activation, EgressCall, LogLine, Span, Store, VersionRecord } from
 import { aliasesContract } from "./contract-aliases.ts";
 import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
+import { deliveriesContract } from "./contract-deliveries.ts";
 import { environmentsContract } from "./contract-environments.ts";
 import { rollupsContract } from "./contract-rollups.ts";
 import { schedulesContract } from "./contract-schedules.ts";
@@ -656,6 +657,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     auditContract(test);
     schedulesContract(test);
     aliasesContract(test);
+    deliveriesContract(test);
 
     tokensContract(test);
     environmentsContract(test);

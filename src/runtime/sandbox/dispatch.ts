@@ -4,6 +4,7 @@
 import type { EventInvocation, FetchInvocation, Invocation, SandboxResult, ScheduledInvocation } from "../protocol.ts";
 import { drainBody } from "./body.ts";
 import { HOST_URL, Request, Response } from "./fetch-api.ts";
+import { runQueue } from "./queue.ts";
 
 type Respond = (result: SandboxResult) => void;
 
@@ -13,10 +14,14 @@ function errorResult(err: unknown): SandboxResult {
   return { kind: "error", code: "FunctionError", message };
 }
 
-/** A web-standard module's default export: `fetch` for HTTP and direct invokes, `scheduled` for schedule ticks. */
+/**
+ * A web-standard module's default export: `fetch` for HTTP and direct invokes, `scheduled` for schedule ticks,
+ * `queue` for topic batches.
+ */
 export interface WebHandlers {
   fetch?: unknown;
   scheduled?: unknown;
+  queue?: unknown;
 }
 
 export async function dispatchWeb(
@@ -35,7 +40,9 @@ export async function dispatchWeb(
     result =
       inv.kind === "scheduled"
         ? await runScheduled(mod, env, ctx, inv)
-        : await runFetch(mod, env, ctx, inv as FetchInvocation);
+        : inv.kind === "queue"
+          ? await runQueue(mod, env, ctx, inv)
+          : await runFetch(mod, env, ctx, inv as FetchInvocation);
   } catch (err) {
     result = errorResult(err);
   }

@@ -159,8 +159,11 @@ global.__pave_setup = (
     const mod = global[MODULE_GLOBAL] as Record<string, unknown> | undefined;
     global[MODULE_GLOBAL] = undefined;
     const web = mod?.default as WebHandlers | undefined;
-    // A module may serve only schedule ticks (a cron job): either handler makes it web-standard.
-    if (web && (typeof web.fetch === "function" || typeof web.scheduled === "function")) {
+    // A module may serve only schedule ticks (a cron job) or only topic batches: any handler makes it web-standard.
+    if (
+      web &&
+      (typeof web.fetch === "function" || typeof web.scheduled === "function" || typeof web.queue === "function")
+    ) {
       return [
         "web",
         ...batched(
@@ -180,7 +183,7 @@ global.__pave_setup = (
       ];
     }
     const found = mod ? Object.keys(mod).join(", ") || "nothing" : "nothing";
-    return `the entry must export default { fetch(request, env, ctx) } (or { scheduled(event, env, ctx) }) or export a handler(event, context); it exports ${found}`;
+    return `the entry must export default { fetch(request, env, ctx) } (or { scheduled(event, env, ctx) } or { queue(batch, env, ctx) }) or export a handler(event, context); it exports ${found}`;
   };
   return [bind, init];
 };

@@ -11,6 +11,7 @@ import { tokenScopes } from "./007-token-scopes.ts";
 import { audit } from "./008-audit.ts";
 import { schedules } from "./009-schedules.ts";
 import { aliasSplits } from "./010-alias-splits.ts";
+import { deliveries } from "./011-deliveries.ts";
 import { environments } from "./012-environments.ts";
 
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   "006-log-fields": logFields,
   "010-alias-splits": aliasSplits,
   "012-environments": environments,
+  "011-deliveries": deliveries,
 };
 
 export const migrationProvider: MigrationProvider = {
