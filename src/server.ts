@@ -106,7 +106,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const env = options.env ?? process.env;
   const otlp = otlpOptions(options.otlp, env);
-  const store = await openStore(options.store ?? `sqlite:${join(dataDir, "pave.db")}`);
+  const store = await openStore(options.store ?? `sqlite:${join(dataDir, "pave.db")}`, { server: true });
   let secretBox: SecretBox;
   try {
     secretBox = await SecretBox.load({ env, dataDir });

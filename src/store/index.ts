@@ -15,13 +15,14 @@ export type * from "./types.ts";
 export { ASYNC_QUEUE } from "./types.ts";
 
 /**
- * Opens a store from a URL: `sqlite:PATH` (or a bare path) for the embedded default.
- * @example openStore("sqlite:.pave/pave.db")
+ * Opens a store from a URL: `sqlite:PATH` (or a bare path) for the embedded default. `server` readies it to record
+ * activations from the first request on (see openSqliteStore).
+ * @example openStore("sqlite:.pave/pave.db", { server: true })
  */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, opts: { server?: boolean } = {}): Promise<Store> {
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
     throw new PaveError("BadRequest", "the PostgreSQL store is not available in this build; use sqlite:PATH");
   }
   const path = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
-  return openSqliteStore(path === ":memory:" ? path : resolve(path));
+  return openSqliteStore(path === ":memory:" ? path : resolve(path), { eagerWriter: opts.server ?? false });
 }

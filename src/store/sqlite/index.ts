@@ -79,7 +79,7 @@ class SqliteStore extends KyselyStore {
   readonly #insert: (activations: Rows, logs: Rows, spans: Rows, rollups: Rows) => Promise<void>;
   readonly #thread: WriterThread | undefined;
 
-  constructor(db: Kysely<Database>, sqlite: SQLite.Database, path: string) {
+  constructor(db: Kysely<Database>, sqlite: SQLite.Database, path: string, eagerWriter: boolean) {
     super("sqlite", db);
     if (path === ":memory:") {
       // A private in-memory database cannot be opened by a second connection: write through Kysely's one.
@@ -106,6 +106,7 @@ class SqliteStore extends KyselyStore {
       });
       this.#insert = (activations, logs, spans, rollups) => thread.write(activations, logs, spans, rollups);
       this.#thread = thread;
+      if (eagerWriter) thread.start();
     }
   }
 
@@ -143,8 +144,12 @@ class SqliteStore extends KyselyStore {
   }
 }
 
-/** Opens (creating if needed) the SQLite store at `path`; `:memory:` gives a private in-memory store. */
-export async function openSqliteStore(path: string): Promise<KyselyStore> {
+/**
+ * Opens (creating if needed) the SQLite store at `path`; `:memory:` gives a private in-memory store. `eagerWriter`
+ * boots the activation writer thread now instead of at the first write: a server wants its first activation
+ * visible at once, not after the ~1 s the thread takes to start; a short-lived tool or test does not.
+ */
+export async function openSqliteStore(path: string, opts: { eagerWriter?: boolean } = {}): Promise<KyselyStore> {
   const sqlite = new SQLite(path);
   sqlite.pragma("journal_mode = WAL");
   // NORMAL is durable across process crashes in WAL mode; only a power loss can drop the last commits.
@@ -153,5 +158,5 @@ export async function openSqliteStore(path: string): Promise<KyselyStore> {
   sqlite.pragma("foreign_keys = ON");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrate(db);
-  return new SqliteStore(db, sqlite, path);
+  return new SqliteStore(db, sqlite, path, opts.eagerWriter ?? false);
 }

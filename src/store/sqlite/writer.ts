@@ -71,6 +71,11 @@ export class WriterThread {
     await exited;
   }
 
+  /** Boots the thread ahead of the first write (it holds the process open only while a batch is out). */
+  start(): void {
+    this.#start();
+  }
+
   /** Started on first use, and again after a crash (whose batches were rejected, so their rows will come back). */
   #start(): Worker {
     if (this.#worker) return this.#worker;
