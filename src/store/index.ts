@@ -8,6 +8,7 @@ import type { Store } from "./types.ts";
 export type * from "./audit-types.ts";
 export { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, kvKeyProblem } from "./kv-limits.ts";
 export { AUDIT_GENESIS_HASH } from "./kysely-audit.ts";
+export type * from "./policy-types.ts";
 export { DURATION_BOUNDS_MS, MINUTE_MS } from "./rollup-buckets.ts";
 export type * from "./types.ts";
 
