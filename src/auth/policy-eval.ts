@@ -17,7 +17,8 @@ export interface DeployFacts {
 /** A rule that matched, with its outcome in words and why it matched. */
 export interface MatchedRule {
   name: string;
-  then: "allow" | "deny" | `require-approval: ${ApproverRole}`;
+  /** The rule's `then`, in words. */
+  outcome: "allow" | "deny" | `require-approval: ${ApproverRole}`;
   why: string;
 }
 
@@ -32,22 +33,22 @@ export function evaluatePolicy(policy: Policy, facts: DeployFacts): PolicyVerdic
     if (rule.then === "throttle") continue; // budget rules act on spending, not on deploys
     const why = matches(rule, facts);
     if (why === undefined) continue;
-    const then =
+    const outcome =
       typeof rule.then === "string" ? rule.then : (`require-approval: ${rule.then["require-approval"]}` as const);
-    matched.push({ name: rule.name, then, why });
+    matched.push({ name: rule.name, outcome, why });
   }
-  const denies = matched.filter((m) => m.then === "deny");
+  const denies = matched.filter((m) => m.outcome === "deny");
   if (denies.length > 0) return { outcome: "deny", matched, rules: denies };
-  const approvals = matched.filter((m) => m.then.startsWith("require-approval"));
+  const approvals = matched.filter((m) => m.outcome.startsWith("require-approval"));
   if (approvals.length === 0) return { outcome: "allow", matched };
-  const roleOf = (m: MatchedRule) => m.then.slice("require-approval: ".length) as ApproverRole;
+  const roleOf = (m: MatchedRule) => m.outcome.slice("require-approval: ".length) as ApproverRole;
   const role = approvals.map(roleOf).reduce((a, b) => (ROLE_RANK[b] > ROLE_RANK[a] ? b : a));
   // Only the rules that ask for the role that must approve: a lesser rule is answered by the same approval.
   return { outcome: "approval", matched, rules: approvals.filter((m) => roleOf(m) === role), role };
 }
 
 /** Whether `role` satisfies an approval that `needed` must give: the deployer's own role may be enough. */
-export function canApprove(role: Role, needed: ApproverRole): boolean {
+export function canApprove(role: Role, needed: Role): boolean {
   return ROLE_RANK[role] >= ROLE_RANK[needed];
 }
 

@@ -11,6 +11,7 @@ import { registerFunctions } from "./functions.ts";
 import { registerInvoke } from "./invoke.ts";
 import { registerKv } from "./kv.ts";
 import { registerLogs } from "./logs.ts";
+import { registerPolicies } from "./policies.ts";
 import { registerSchedules } from "./schedules.ts";
 import { registerSecrets } from "./secrets.ts";
 import { registerTokens } from "./tokens.ts";
@@ -45,6 +46,7 @@ registerTokens(program);
 registerSchedules(program);
 registerVersions(program);
 registerTraffic(program);
+registerPolicies(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -36,7 +36,7 @@ export interface PendingDeployment {
   /** The deploy's options as sent (`canary`, `shadow`, `shadowWrites`), replayed on approval. */
   options: Record<string, unknown>;
   /** The rules that asked for the approval, each with why it matched. */
-  rules: { name: string; then: string; why: string }[];
+  rules: { name: string; outcome: string; why: string }[];
   requiredRole: Role;
   createdAt: number;
   status: PendingStatus;

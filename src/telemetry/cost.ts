@@ -96,7 +96,7 @@ async function group(
     row.invocations += u.invocations;
     row.errors += u.errors;
     row.gbSeconds += u.gbSeconds;
-    row.cost = row.gbSeconds * prices.perGbSecond + (row.invocations / 1e6) * prices.perMillionRequests;
+    row.cost = priceOf(row, prices);
     row.costPer1000 = row.invocations === 0 ? 0 : (row.cost / row.invocations) * 1000;
     out.set(key, row);
   }
@@ -113,6 +113,11 @@ async function tagValues(store: Store, usage: UsageRow[], tag: string): Promise<
     }
   }
   return values;
+}
+
+/** What usage costs at `prices`: its GB-seconds and its requests. */
+export function priceOf(u: { gbSeconds: number; invocations: number }, prices: Prices): number {
+  return u.gbSeconds * prices.perGbSecond + (u.invocations / 1e6) * prices.perMillionRequests;
 }
 
 function sum(rows: CostRow[]): number {

@@ -1,5 +1,5 @@
 // The telemetry domain: how invocations are recorded (activations and their logs), counted (metrics, rollups) and priced.
-export { type CostGrouping, type CostReport, costReport, DEFAULT_PRICES, type Prices } from "./cost.ts";
+export { type CostGrouping, type CostReport, costReport, DEFAULT_PRICES, type Prices, priceOf } from "./cost.ts";
 export {
   type FunctionMetrics,
   functionMetrics,

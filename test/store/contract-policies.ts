@@ -17,7 +17,7 @@ const pending = (id: string, over: Partial<PendingDeployment> = {}): PendingDepl
   manifest: { name: "big", memory: 1024 },
   bundle: "/* big */",
   options: { canary: 10 },
-  rules: [{ name: "memory-large", then: "require-approval: operator", why: "memory 1024 MB is above 512" }],
+  rules: [{ name: "memory-large", outcome: "require-approval: operator", why: "memory 1024 MB is above 512" }],
   requiredRole: "operator",
   createdAt: T0,
   status: "pending",
