@@ -36,7 +36,7 @@ export class BudgetGuard {
     if (!t) return undefined;
     return new PaveError(
       "BudgetExceeded",
-      `${name} is throttled: its cost this month ($${t.costUsd.toPrecision(3)}) passed the $${t.budgetUsd} budget of rule ${t.rule} in the ${env} policy; it runs again next month, or when an admin raises the budget (pave policy set)`,
+      `${name} is throttled: its cost this month (${usd(t.costUsd)}) passed the ${usd(t.budgetUsd)} budget of rule ${t.rule} in the ${env} policy; it runs again next month, or when an admin raises the budget (pave policy set)`,
       { details: { rule: t.rule, budgetUsd: t.budgetUsd, costUsd: t.costUsd, since: t.since } },
     );
   }
@@ -50,7 +50,9 @@ export class BudgetGuard {
   async refresh(now = Date.now()): Promise<void> {
     const { store } = this.#deps;
     const before = await store.listBudgetThrottles();
-    const envs = new Set([...(await store.listEnvironments()), ...before.map((t) => t.env)]);
+    // Only an environment with a policy of its own can have a budget rule (the default policy has none); one that
+    // holds throttles is checked too, so they are released when its budget goes.
+    const envs = new Set([...(await store.policyEnvs()), ...before.map((t) => t.env)]);
     const want = new Map<string, BudgetThrottle>();
     for (const env of envs) for (const t of await this.#overBudget(env, now)) want.set(`${t.env}/${t.function}`, t);
     const had = new Map(before.map((t) => [`${t.env}/${t.function}`, t]));
@@ -105,4 +107,11 @@ export class BudgetGuard {
       details: { rule: t.rule, month: new Date(monthStart(Date.now())).toISOString().slice(0, 7) },
     });
   }
+}
+
+/** Dollars with enough digits to show the fractions of a cent a budget may be: `$100.00`, `$0.00000010`. */
+function usd(n: number): string {
+  if (n === 0) return "$0";
+  const digits = Math.min(12, Math.max(2, 1 - Math.floor(Math.log10(Math.abs(n)))));
+  return `$${n.toFixed(digits)}`;
 }

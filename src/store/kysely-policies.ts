@@ -46,6 +46,11 @@ export async function getPolicy(db: Db, env: string): Promise<PolicyRecord | und
   );
 }
 
+export async function policyEnvs(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom("policies").select("env").distinct().orderBy("env").execute();
+  return rows.map((r) => r.env);
+}
+
 export async function insertPending(db: Db, p: PendingDeployment): Promise<void> {
   await db
     .insertInto("pending_deployments")

@@ -508,6 +508,10 @@ export class KyselyStore implements Store {
     return policies.getPolicy(this.db, env);
   }
 
+  policyEnvs(): Promise<string[]> {
+    return policies.policyEnvs(this.db);
+  }
+
   insertPending(pending: PendingDeployment): Promise<void> {
     return policies.insertPending(this.db, pending);
   }

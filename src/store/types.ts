@@ -523,6 +523,8 @@ export interface Store {
   putPolicy(env: string, yaml: string, createdBy: string, now: number): Promise<PolicyRecord>;
   /** The policy in force: the environment's highest version; undefined when it never had one. */
   getPolicy(env: string): Promise<PolicyRecord | undefined>;
+  /** The environments that have a policy of their own, by name (environments come into being by deploying to them). */
+  policyEnvs(): Promise<string[]>;
   insertPending(pending: PendingDeployment): Promise<void>;
   getPending(id: string): Promise<PendingDeployment | undefined>;
   /** An environment's pending deployments (of one status, if given), newest first, without bundles. */

@@ -43,6 +43,7 @@ export function policiesContract(test: StoreTest): void {
         createdAt: T0 + 1,
       });
       assert.equal((await store.getPolicy("staging"))?.version, 1);
+      assert.deepEqual(await store.policyEnvs(), ["prod", "staging"]);
     });
 
     test("a pending deployment round-trips and lists newest first without its bundle", async (store) => {
