@@ -83,8 +83,12 @@ function describeIssue(root: z.ZodType, issue: z.core.$ZodIssue, raw: unknown, p
 function knownKeys(root: z.ZodType, path: PropertyKey[]): string[] {
   let schema: z.ZodType = root;
   for (const key of path) {
-    const shape = objectShape(schema);
-    const next = shape?.[String(key)];
+    const inner = unwrap(schema);
+    // A list's items are reached by index (`rules.0.when`).
+    const next =
+      inner instanceof z.ZodArray && typeof key === "number"
+        ? (inner.element as z.ZodType)
+        : objectShape(inner)?.[String(key)];
     if (!next) return [];
     schema = next;
   }
@@ -92,6 +96,11 @@ function knownKeys(root: z.ZodType, path: PropertyKey[]): string[] {
 }
 
 function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  const s = unwrap(schema);
+  return s instanceof z.ZodObject ? (s.shape as Record<string, z.ZodType>) : undefined;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
   let s: z.ZodType = schema;
   // Unwrap defaults/optionals/prefaults, and preprocessing pipes, to reach the object underneath.
   for (;;) {
@@ -100,7 +109,7 @@ function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
     else if (s instanceof z.ZodPipe && s.in instanceof z.ZodTransform) s = s.out as z.ZodType;
     else break;
   }
-  return s instanceof z.ZodObject ? (s.shape as Record<string, z.ZodType>) : undefined;
+  return s;
 }
 
 function valueAt(raw: unknown, path: PropertyKey[]): unknown {
