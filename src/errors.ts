@@ -63,6 +63,16 @@ export const errorCodes = {
   PayloadTooLarge: { status: 413, user: true },
   /** The function fetched a host it holds no egress grant for (its fetch() rejects with a TypeError saying so). */
   EgressDenied: { status: 403, user: true },
+  /** A policy rule denies the deploy (for every role); the message names the rule. */
+  PolicyDenied: { status: 403, user: true },
+  /** A policy file does not parse or match the policy schema; the message names the line and the reason. */
+  PolicyInvalid: { status: 400, user: true },
+  /** No pending deployment by that id. */
+  ApprovalNotFound: { status: 404, user: true },
+  /** The pending deployment was already approved, rejected or expired (e.g. another approver was first). */
+  ApprovalDecided: { status: 409, user: true },
+  /** The function's month-to-date cost passed a budget rule of its environment's policy; it is refused until it no longer does. */
+  BudgetExceeded: { status: 429, user: true },
   /** The function is at its concurrency limit. */
   Throttled: { status: 429, user: true },
   /** The function threw (or rejected) while handling the invocation. */

@@ -6,8 +6,8 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from "fastify";
 import { registerApi } from "./api/index.ts";
-import { Authenticator, createToken, SecretBox } from "./auth/index.ts";
-import { AliasControl, Deployer, Environments, type Manifest } from "./deploy/index.ts";
+import { Authenticator, BudgetGuard, createToken, PolicyBook, SecretBox } from "./auth/index.ts";
+import { AliasControl, Approvals, Deployer, Environments, type Manifest } from "./deploy/index.ts";
 import { PaveError, toErrorBody } from "./errors.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -77,6 +77,8 @@ export interface ServerOptions {
     ConsumerOptions,
     "clock" | "pollIntervalMs" | "backoff" | "visibilityMarginMs" | "asyncConcurrency" | "random"
   >;
+  /** How often budget rules are checked against month-to-date cost, and pending deployments expired. @default 60000 */
+  policyIntervalMs?: number;
 }
 
 export interface PaveServer {
@@ -97,6 +99,10 @@ export interface PaveServer {
   housekeep(): Promise<void>;
   /** Delivers topic events to subscribers and runs async invocations. */
   consumers: Consumers;
+  /** Enforces budget rules; `refresh()` runs the pass the housekeeping runs every `policyIntervalMs`. */
+  budget: BudgetGuard;
+  /** Pending deployments; `expire()` runs the pass the housekeeping runs. */
+  approvals: Approvals;
   close(): Promise<void>;
 }
 
@@ -142,7 +148,20 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const exporter = otlp && new OtlpExport({ ...otlp, version: VERSION }, logger.child({ component: "otlp" }));
   const recorder = new ActivationRecorder(store, logger, { ...(exporter && { exporter }) });
   const metrics = new Metrics(() => runtime.stats());
-  invoker = new Invoker({ store, runtime, recorder, logger, metrics, record: options.record ?? true });
+  const prices = { ...DEFAULT_PRICES, ...options.prices };
+  const policies = new PolicyBook(store);
+  const budget = new BudgetGuard({ store, policies, audit, prices, logger });
+  // Throttles survive restarts and come from other nodes too: the map is loaded before the first request.
+  await budget.refresh();
+  invoker = new Invoker({
+    store,
+    runtime,
+    recorder,
+    logger,
+    metrics,
+    record: options.record ?? true,
+    refuse: (env, name) => budget.refusal(env, name),
+  });
   const forget = (env: string, name: string, keep?: string) => {
     invoker.invalidate(env, name);
     runtime.retire(env, name, keep);
@@ -178,6 +197,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     onDeployed: (env, name) => aliasMoved(env, name),
   });
   const aliases = new AliasControl({ store, onMoved: aliasMoved });
+  const approvals = new Approvals({ store, deployer, policies });
   const environments = new Environments({
     store,
     audit,
@@ -267,8 +287,11 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       },
       shutdown: shutdown.signal,
       metrics,
-      prices: { ...DEFAULT_PRICES, ...options.prices },
+      prices,
       audit,
+      policies,
+      approvals,
+      budget,
     },
     logger,
     VERSION,
@@ -296,6 +319,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     (now) => environments.expire(now),
     clock,
   );
+  const guard = startPolicyPass(approvals, budget, audit, logger, options.policyIntervalMs ?? 60_000);
   await scheduler.start();
   await consumers.start();
 
@@ -312,6 +336,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     scheduler,
     housekeep: () => purger.runNow(clock()),
     consumers,
+    budget,
+    approvals,
     close: () => {
       closing ??= (async () => {
         ready = false;
@@ -329,6 +355,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         await recorder.close();
         await exporter?.shutdown();
         await purger.stop();
+        await guard.stop();
         runtime.close();
         await store.close();
       })();
@@ -421,6 +448,49 @@ function startHousekeeping(
     async runNow(now: number) {
       while (running) await running;
       await start(now);
+    },
+  };
+}
+
+/**
+ * Every `intervalMs`: expires pending deployments nobody decided on (audited as `system`) and re-checks budget rules
+ * against month-to-date cost. Like housekeeping: an unref'd timer, failures logged and retried on the next tick.
+ */
+function startPolicyPass(
+  approvals: Approvals,
+  budget: BudgetGuard,
+  audit: AuditLog,
+  logger: Logger,
+  intervalMs: number,
+): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const tick = async () => {
+    for (const p of await approvals.expire()) {
+      await audit.record({
+        action: "approval.expire",
+        actor: SYSTEM_ACTOR,
+        env: p.env,
+        function: p.function,
+        target: p.id,
+        before: { status: "pending", requestedBy: p.requestedBy },
+        after: { status: p.status },
+      });
+    }
+    await budget.refresh();
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = tick()
+      .catch((err: unknown) => logger.warn({ err }, "the policy pass failed; retrying on the next tick"))
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
     },
   };
 }

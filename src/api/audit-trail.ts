@@ -85,7 +85,7 @@ export class AuditTrail {
       action: audit.action,
       actor: actorOf(token),
       outcome,
-      env: typeof env === "string" && env !== "" ? env : "prod",
+      env: note.env ?? (typeof env === "string" && env !== "" ? env : "prod"),
       target,
       function: audit.targetIsFunction ? target : null,
       ip: request.ip,

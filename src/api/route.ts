@@ -18,6 +18,8 @@ export interface RouteContext<P, Q, B> {
 }
 
 export interface AuditNote {
+  /** The environment acted on, when the query does not name it (an approval acts where its deployment waits). */
+  env?: string;
   before?: unknown;
   after?: unknown;
   details?: Record<string, unknown>;

@@ -1,8 +1,8 @@
 // The control API's routes (v1): functions, versions, invocations, activations and logs here; secrets, kv and
 // topics in their own files. Each handler is thin: validate (done by the schemas), call the domain, shape the answer.
 import { z } from "zod";
-import type { Authenticator, SecretBox } from "../auth/index.ts";
-import { type AliasControl, type Deployer, type Environments, parsePercent } from "../deploy/index.ts";
+import type { Authenticator, BudgetGuard, PolicyBook, SecretBox } from "../auth/index.ts";
+import type { AliasControl, Approvals, Deployer, Environments } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds, responseTraceparent } from "../gateway/index.ts";
 import type { AuditLog } from "../ops/index.ts";
@@ -10,12 +10,14 @@ import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { auditRoutes } from "./audit.ts";
 import { deliveryRoutes } from "./deliveries.ts";
+import { deployAnswer, deployAudit } from "./deploy-answer.ts";
 import { environmentRoutes } from "./environments.ts";
 import { asyncInvoke, missingActivation } from "./invoke-async.ts";
 import { kvRoutes } from "./kv.ts";
 import { logRoutes } from "./logs.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { durationParam, envQuery, fnName, pointInTime, timeRange } from "./params.ts";
+import { approvalRoutes, policyRoutes } from "./policies.ts";
 import { type RouteSpec, route } from "./route.ts";
 import { scheduleRoutes } from "./schedules.ts";
 import { secretRoutes } from "./secrets.ts";
@@ -52,12 +54,19 @@ export interface ApiDeps {
   prices: Prices;
   /** Where every mutating request leaves its record (see audit-trail.ts). */
   audit: AuditLog;
+  /** Each environment's policy in force, and setting a new one. */
+  policies: PolicyBook;
+  /** Deploys under the policy: straight through, refused, or parked for an approval. */
+  approvals: Approvals;
+  /** Which functions a budget rule throttles; refreshed when a policy changes. */
+  budget: BudgetGuard;
 }
 
 const nameParams = z.object({ name: fnName });
 
-function functionView(f: FunctionRecord) {
+function functionView(f: FunctionRecord, budget: BudgetGuard | undefined) {
   const m = f.manifest ? (JSON.parse(f.manifest) as Record<string, unknown>) : {};
+  const t = budget?.throttleOf(f.env, f.name);
   return {
     name: f.name,
     env: f.env,
@@ -66,6 +75,8 @@ function functionView(f: FunctionRecord) {
     timeout: m.timeout ?? null,
     concurrency: m.concurrency ?? null,
     tags: m.tags ?? {},
+    /** Set while a budget rule refuses its invocations. */
+    throttled: t ? { rule: t.rule, budgetUsd: t.budgetUsd, costUsd: t.costUsd, since: t.since } : null,
     createdAt: f.createdAt,
     updatedAt: f.updatedAt,
   };
@@ -94,7 +105,8 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
         })
         .strict(),
       handler: async ({ query }) => {
-        if (query.stale === undefined) return { functions: (await store.listFunctions(query.env)).map(functionView) };
+        if (query.stale === undefined)
+          return { functions: (await store.listFunctions(query.env)).map((f) => functionView(f, deps.budget)) };
         const since = Date.now() - query.stale;
         return { since, functions: await staleFunctions(store, query.env, since, deps.prices) };
       },
@@ -106,7 +118,9 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       role: "viewer",
       params: nameParams,
       query: envQuery,
-      handler: async ({ params, query }) => ({ function: functionView(await existing(store, query.env, params.name)) }),
+      handler: async ({ params, query }) => ({
+        function: functionView(await existing(store, query.env, params.name), deps.budget),
+      }),
     }),
     route({
       method: "DELETE",
@@ -129,7 +143,8 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: "POST",
       path: "/functions/:name/versions",
-      summary: "Deploy: create a version and point alias live at it — all of it, as a canary, or as its shadow",
+      summary:
+        "Deploy: create a version and point alias live at it — all of it, as a canary, or as its shadow; 202 when the policy holds it for an approval",
       role: "developer",
       params: nameParams,
       query: envQuery,
@@ -151,39 +166,28 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
       }),
       audit: { action: "function.deploy", target: ({ params }) => params.name ?? null, targetIsFunction: true },
       handler: async ({ params, query, body, token, reply, audit }) => {
-        const out = await deps.deployer.deploy({
+        const { manifest, bundle, ...options } = body;
+        const submitted = await deps.approvals.submit({
           env: query.env,
           name: params.name,
-          manifest: body.manifest,
-          bundle: body.bundle,
-          createdBy: token.name,
-          ...(body.canary !== undefined && { canary: parsePercent(body.canary, "canary") }),
-          ...(body.shadow !== undefined && {
-            shadow: { percent: parsePercent(body.shadow, "shadow"), writes: body.shadowWrites ?? false },
-          }),
+          manifest,
+          bundle,
+          options,
+          token,
         });
+        if (submitted.kind === "pending") {
+          // Nothing deployed yet: the record says what waits, for whom (docs/policies.md).
+          const p = submitted.pending;
+          reply.code(202);
+          audit.details = { pending: p.id, requiredRole: p.requiredRole, rules: p.rules.map((r) => r.name) };
+          return {
+            pending: { id: p.id, function: p.function, env: p.env, requiredRole: p.requiredRole, rules: p.rules },
+          };
+        }
+        const out = submitted.outcome;
         if (out.changed) reply.code(201);
-        audit.before = { version: out.previous };
-        audit.after = { version: out.version.id, seq: out.version.seq };
-        audit.details = { changed: out.changed, created: out.created, bundleBytes: out.version.bundleBytes };
-        return {
-          function: params.name,
-          env: query.env,
-          alias: "live",
-          changed: out.changed,
-          created: out.created,
-          previous: out.previous,
-          split: out.target.split,
-          shadow: out.target.shadow,
-          replacedCanary: out.replacedCanary,
-          style: out.style,
-          version: {
-            id: out.version.id,
-            seq: out.version.seq,
-            bundleBytes: out.version.bundleBytes,
-            createdAt: out.version.createdAt,
-          },
-        };
+        Object.assign(audit, deployAudit(out));
+        return deployAnswer(params.name, query.env, out);
       },
     }),
     route({
@@ -334,5 +338,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...trafficRoutes(deps),
     ...environmentRoutes(deps),
     ...traceRoutes(deps),
+    ...policyRoutes(deps),
+    ...approvalRoutes(deps),
   ];
 }

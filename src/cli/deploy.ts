@@ -1,7 +1,9 @@
 // `pave deploy [DIR]`: bundles the function in DIR (pave.yaml + entry) locally, uploads it as a new version and
-// moves the alias `live` to it — all of it, a canary share, or as a shadow; says so plainly when nothing changed.
+// moves the alias `live` to it — all of it, a canary share, or as a shadow; says so plainly when nothing changed,
+// and who must approve when the environment's policy holds the deploy.
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { waitingLine } from "../client/index.ts";
 import { clientFrom, optsOf } from "./client.ts";
 import { envOption } from "./options.ts";
 import { printJson } from "./output.ts";
@@ -21,12 +23,21 @@ export function registerDeploy(program: Command): void {
     .action(async (dir: string, _opts: unknown, cmd: Command) => {
       const opts = optsOf<{ env: string; canary?: string; shadow?: string; shadowWrites?: boolean }>(cmd);
       // Percentages are checked by the server, the one place that knows the rule.
-      const out = await clientFrom(opts).deploy(resolve(dir), opts.env, {
+      const answer = await clientFrom(opts).submitDeploy(resolve(dir), opts.env, {
         ...(opts.canary !== undefined && { canary: opts.canary }),
         ...(opts.shadow !== undefined && { shadow: opts.shadow }),
         ...(opts.shadowWrites && { shadowWrites: true }),
       });
-      if (opts.json) return printJson(out);
+      if (opts.json) return printJson(answer);
+      if ("pending" in answer) {
+        const p = answer.pending;
+        const rules = p.rules.map((r) => `rule ${r.name}: ${r.why}`).join("\n  ");
+        process.stdout.write(
+          `${p.function} is not deployed yet; the ${p.env} policy holds it\n  ${rules}\n${waitingLine(p)}\n`,
+        );
+        return;
+      }
+      const out = answer;
       if (!out.changed) {
         process.stdout.write(`${out.function} is unchanged: version ${out.version.id} is already ${out.alias}\n`);
         return;

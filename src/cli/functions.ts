@@ -59,8 +59,9 @@ export function registerFunctions(program: Command): void {
         formatMemory(f.memory),
         f.timeout == null ? "-" : formatDuration(f.timeout),
         ago(f.updatedAt),
+        f.throttled ? `throttled: over budget (rule ${f.throttled.rule})` : "ok",
       ]);
-      process.stdout.write(`${table(rows, ["NAME", "VERSION", "MEMORY", "TIMEOUT", "UPDATED"])}\n`);
+      process.stdout.write(`${table(rows, ["NAME", "VERSION", "MEMORY", "TIMEOUT", "UPDATED", "STATUS"])}\n`);
     });
 
   program

@@ -15,6 +15,7 @@ import { registerInvoke } from "./invoke.ts";
 import { registerKv } from "./kv.ts";
 import { registerLogs } from "./logs.ts";
 import { registerPause } from "./pause.ts";
+import { registerPolicies } from "./policies.ts";
 import { registerSchedules } from "./schedules.ts";
 import { registerSecrets } from "./secrets.ts";
 import { registerTokens } from "./tokens.ts";
@@ -55,6 +56,7 @@ registerTrace(program);
 registerEvents(program);
 registerDlq(program);
 registerPause(program);
+registerPolicies(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -37,6 +37,11 @@ import type { AliasInfo, DeployMode, ShadowReportAnswer, VersionDiffAnswer, Vers
 export type * from "./environments.ts";
 export type * from "./traffic.ts";
 
+import { type ApprovalInfo, type PendingDeployAnswer, type PolicyAnswer, waitingLine } from "./policies.ts";
+
+export type { ApprovalInfo, PendingDeployAnswer, PolicyAnswer } from "./policies.ts";
+export { waitingLine };
+
 /** An error answer from the server (or the network), carrying the server's code. */
 import type { CostReport, FunctionMetrics, MetricsSummary } from "../telemetry/index.ts";
 
@@ -64,6 +69,8 @@ export interface FunctionSummary {
   timeout: number | null;
   concurrency: number | null;
   tags: Record<string, string>;
+  /** Set while a budget rule of the environment's policy refuses its invocations. */
+  throttled: { rule: string; budgetUsd: number; costUsd: number; since: number } | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -270,13 +277,13 @@ export class PaveClient {
     return this.#call("DELETE", `/functions/${enc(name)}`, { env });
   }
 
-  /** Deploys a manifest and an already-bundled script. */
-  deployBundle(
+  /** Deploys a manifest and an already-bundled script, or has it wait for an approval when the policy says so. */
+  submitBundle(
     manifest: Record<string, unknown>,
     bundle: string,
     env = "prod",
     mode: DeployMode = {},
-  ): Promise<DeployAnswer> {
+  ): Promise<DeployAnswer | PendingDeployAnswer> {
     return this.#call(
       "POST",
       `/functions/${enc(String(manifest.name))}/versions`,
@@ -285,10 +292,47 @@ export class PaveClient {
     );
   }
 
-  /** Reads DIR/pave.yaml, bundles the entry locally (esbuild) and deploys it. */
-  async deploy(dir: string, env = "prod", mode: DeployMode = {}): Promise<DeployAnswer> {
+  /** Reads DIR/pave.yaml, bundles the entry locally (esbuild) and submits it (see submitBundle). */
+  async submitDeploy(dir: string, env = "prod", mode: DeployMode = {}): Promise<DeployAnswer | PendingDeployAnswer> {
     const pkg = await packageFunction(resolve(dir));
-    return this.deployBundle(pkg.raw, pkg.bundle, env, mode);
+    return this.submitBundle(pkg.raw, pkg.bundle, env, mode);
+  }
+
+  /** Like submitBundle, for callers that need it live now: a deploy held for an approval throws `PendingApproval`. */
+  async deployBundle(
+    manifest: Record<string, unknown>,
+    bundle: string,
+    env = "prod",
+    mode: DeployMode = {},
+  ): Promise<DeployAnswer> {
+    return live(await this.submitBundle(manifest, bundle, env, mode));
+  }
+
+  /** Like submitDeploy, for callers that need it live now: a deploy held for an approval throws `PendingApproval`. */
+  async deploy(dir: string, env = "prod", mode: DeployMode = {}): Promise<DeployAnswer> {
+    return live(await this.submitDeploy(dir, env, mode));
+  }
+
+  /** The policy in force in an environment (the default one when none was set). */
+  getPolicy(env = "prod"): Promise<PolicyAnswer> {
+    return this.#call("GET", "/policies", { env });
+  }
+
+  /** Sets an environment's policy from a file's text; `file` names it in error messages. */
+  setPolicy(yaml: string, env = "prod", file?: string): Promise<PolicyAnswer> {
+    return this.#call("PUT", "/policies", { env }, { yaml, ...(file !== undefined && { file }) });
+  }
+
+  listApprovals(q: { env?: string; status?: string; limit?: number } = {}): Promise<{ approvals: ApprovalInfo[] }> {
+    return this.#call("GET", "/approvals", q);
+  }
+
+  approve(id: string): Promise<{ approval: ApprovalInfo; deploy: DeployAnswer }> {
+    return this.#call("POST", `/approvals/${enc(id)}/approve`);
+  }
+
+  reject(id: string, reason: string): Promise<{ approval: ApprovalInfo }> {
+    return this.#call("POST", `/approvals/${enc(id)}/reject`, undefined, { reason });
   }
 
   listVersions(name: string, env = "prod"): Promise<{ versions: VersionInfo[] }> {
@@ -669,6 +713,12 @@ export class PaveClient {
     const s = qs.toString();
     return `${this.url}/api/v1${path}${s ? `?${s}` : ""}`;
   }
+}
+
+function live(answer: DeployAnswer | PendingDeployAnswer): DeployAnswer {
+  if (!("pending" in answer)) return answer;
+  const p = answer.pending;
+  throw new ApiError("PendingApproval", `${p.function} is not live: ${waitingLine(p)}`, 202, { pending: p });
 }
 
 async function toApiError(res: Response): Promise<ApiError> {

@@ -2,6 +2,14 @@
 // aliases, weighted splits, the router that picks a version per request, rollback and promote.
 export { AliasRouter, type Route } from "./alias-router.ts";
 export { ALIAS_NAME, AliasControl, type AliasRequest } from "./aliases.ts";
+export {
+  Approvals,
+  type DeployOptions,
+  factsOf,
+  PENDING_TTL_MS,
+  type PendingView,
+  type Submitted,
+} from "./approvals.ts";
 export { bundleEntry, type FunctionPackage, MAX_BUNDLE_BYTES, MODULE_GLOBAL, packageFunction } from "./bundle.ts";
 export { Deployer, type DeployOutcome } from "./deployer.ts";
 export {

@@ -1,8 +1,8 @@
 // The `pave.yaml` schema (one zod schema → runtime validation and the TypeScript type) and its parser,
 // whose errors name the file, the line, the key, what was expected and what was found.
-import { parseDocument } from "yaml";
 import { z } from "zod";
 import { PaveError } from "../errors.ts";
+import { describeIssues, parseYamlWithLines, type YamlIssue } from "../yaml-lines.ts";
 import { expiresSchema } from "./expires.ts";
 import { scheduleSchema } from "./schedule.ts";
 
@@ -142,12 +142,8 @@ export type ManifestInput = z.input<typeof manifestSchema>;
 /** The normalised manifest: defaults applied, timeout in ms. */
 export type Manifest = z.output<typeof manifestSchema>;
 
-export interface ManifestIssue {
-  /** Dotted key path, e.g. `bindings.kv.CARTS.access`. */
-  key: string;
-  line?: number;
-  message: string;
-}
+/** One problem of a manifest: dotted key path (e.g. `bindings.kv.CARTS.access`), line and what is wrong. */
+export type ManifestIssue = YamlIssue;
 
 /** Validates an already-parsed manifest object (the API's check; the CLI parses YAML first). */
 export function validateManifest(
@@ -157,106 +153,13 @@ export function validateManifest(
 ): Manifest {
   const result = manifestSchema.safeParse(raw);
   if (result.success) return result.data;
-  const issues: ManifestIssue[] = result.error.issues.map((issue) => {
-    const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0] ?? ""] : issue.path;
-    const key = path.map(String).join(".") || "(root)";
-    const line = lineOf?.(path);
-    return { key, message: describeIssue(issue, raw, path), ...(line !== undefined && { line }) };
-  });
+  const issues: ManifestIssue[] = describeIssues(manifestSchema, result.error.issues, raw, lineOf);
   const lines = issues.map((i) => `${file}${i.line !== undefined ? `:${i.line}` : ""}: ${i.key}: ${i.message}`);
   throw new PaveError("InvalidManifest", lines.join("\n"), { details: { file, issues } });
 }
 
 /** Parses `pave.yaml` text and validates it, with line numbers in every error. Returns the raw object too. */
 export function parseManifest(text: string, file = "pave.yaml"): { raw: Record<string, unknown>; manifest: Manifest } {
-  const doc = parseDocument(text, { prettyErrors: false });
-  const lineCounter = (offset: number) => text.slice(0, offset).split("\n").length;
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    // `linePos` is only filled in by prettyErrors, which would also rewrite the message; count from `pos` instead.
-    const line = e?.linePos?.[0]?.line ?? (e ? lineCounter(e.pos[0]) : undefined);
-    throw new PaveError(
-      "InvalidManifest",
-      `${file}${line ? `:${line}` : ""}: not valid YAML: ${e?.message.split("\n")[0]}`,
-      {
-        details: { file, issues: [{ key: "(root)", message: "not valid YAML", ...(line && { line }) }] },
-      },
-    );
-  }
-  const lineOf = (path: PropertyKey[]) => {
-    // Point at the deepest node that exists: an unknown key's own line, or the parent of a missing one.
-    for (let depth = path.length; depth >= 0; depth--) {
-      const node = doc.getIn(path.slice(0, depth) as unknown[], true) as
-        | { range?: [number, number, number] }
-        | undefined;
-      if (node?.range) return lineCounter(node.range[0]);
-      if (depth > 0 && depth === path.length) {
-        const parent = doc.getIn(path.slice(0, depth - 1) as unknown[], true) as
-          | { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] }
-          | undefined;
-        const pair = parent?.items?.find((p) => p.key?.value === path[depth - 1]);
-        if (pair?.key?.range) return lineCounter(pair.key.range[0]);
-      }
-    }
-    return undefined;
-  };
-  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
-  return { raw, manifest: validateManifest(raw, file, lineOf) };
-}
-
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown, path: PropertyKey[]): string {
-  if (issue.code === "unrecognized_keys") {
-    return `unknown key; expected one of ${knownKeys(path.slice(0, -1)).join(", ")}`;
-  }
-  // A check on a normalised value (the `schedule` shorthand) says what it found, which `raw` may not hold at `path`.
-  const own = issue.code === "custom" ? (issue.params as { found?: unknown } | undefined)?.found : undefined;
-  const found = own ?? valueAt(raw, path);
-  if (issue.code === "invalid_type") {
-    const expected = issue.expected === "int" ? "a whole number" : issue.expected;
-    return found === undefined
-      ? `required; expected ${expected}`
-      : `expected ${expected}, found ${describeValue(found)}`;
-  }
-  return `expected ${issue.message}, found ${describeValue(found)}`;
-}
-
-function knownKeys(path: PropertyKey[]): string[] {
-  let schema: z.ZodType = manifestSchema;
-  for (const key of path) {
-    const shape = objectShape(schema);
-    const next = shape?.[String(key)];
-    if (!next) return [];
-    schema = next;
-  }
-  return Object.keys(objectShape(schema) ?? {});
-}
-
-function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
-  let s: z.ZodType = schema;
-  // Unwrap defaults/optionals/prefaults, and preprocessing pipes, to reach the object underneath.
-  for (;;) {
-    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodPrefault)
-      s = s.unwrap() as z.ZodType;
-    else if (s instanceof z.ZodPipe && s.in instanceof z.ZodTransform) s = s.out as z.ZodType;
-    else break;
-  }
-  return s instanceof z.ZodObject ? (s.shape as Record<string, z.ZodType>) : undefined;
-}
-
-function valueAt(raw: unknown, path: PropertyKey[]): unknown {
-  let v: unknown = raw;
-  for (const key of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
-
-function describeValue(v: unknown): string {
-  if (v === undefined) return "nothing";
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  if (typeof v === "object") return "a mapping";
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  return `${typeof v} ${String(v)}`;
+  const { raw, lineOf } = parseYamlWithLines(text, file, "InvalidManifest");
+  return { raw: raw as Record<string, unknown>, manifest: validateManifest(raw, file, lineOf) };
 }

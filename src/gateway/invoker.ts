@@ -78,6 +78,8 @@ export class Invoker {
   readonly #recording: boolean;
   /** Invocations whose activation is not yet handed to the recorder (they may outlive their response: waitUntil). */
   readonly #unrecorded = new Set<Promise<void>>();
+  /** Asked before every run: an error refuses it (a budget throttle). Must be O(1): it is on the hot path. */
+  readonly #refuse: ((env: string, name: string) => PaveError | undefined) | undefined;
 
   constructor(deps: {
     store: Store;
@@ -86,7 +88,9 @@ export class Invoker {
     logger: Logger;
     metrics?: Metrics;
     record?: boolean;
+    refuse?: (env: string, name: string) => PaveError | undefined;
   }) {
+    this.#refuse = deps.refuse;
     this.#store = deps.store;
     this.#runtime = deps.runtime;
     this.#recorder = deps.recorder;
@@ -302,9 +306,11 @@ export class Invoker {
     };
     let call: RuntimeCall;
     try {
+      const refused = this.#refuse?.(env, name);
+      if (refused) throw refused;
       call = await this.#runtime.invoke(code, input, meta);
     } catch (err) {
-      // Refused before anything ran (Throttled, CapacityExceeded): still on the record, at no cost.
+      // Refused before anything ran (Throttled, CapacityExceeded, BudgetExceeded): still on the record, at no cost.
       if (err instanceof PaveError && !ids.retriedOnRefusal) {
         this.#record(
           {

@@ -19,14 +19,19 @@ export const AUDIT_ACTIONS = [
   "function.promote",
   /** A canary's traffic share changed, promoted or aborted (reserved). */
   "canary.step",
-  /** A change waiting for approval was approved / rejected (reserved). */
+  /** A pending deployment approved (then deployed, also recorded as `function.deploy`) / rejected with a reason. */
   "approval.approve",
   "approval.reject",
   /** A token created (its name and role, never the secret) / revoked. */
   "token.create",
   "token.revoke",
-  /** A policy (guard rails) changed (reserved). */
+  /** An environment's policy (guard rails) replaced: before and after its version. */
   "policy.change",
+  /** A function refused its invocations for passing a budget rule / let through again (actor `system`). */
+  "budget.throttle",
+  "budget.release",
+  /** A pending deployment nobody decided on within its time (actor `system`). */
+  "approval.expire",
   /** An environment created (maybe as a copy), removed with what it held, or torn down when its TTL ran out (`system`). */
   "env.create",
   "env.delete",

@@ -10,6 +10,7 @@ export type * from "./environment-types.ts";
 export { matchesFilter } from "./event-filter.ts";
 export { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, kvKeyProblem } from "./kv-limits.ts";
 export { AUDIT_GENESIS_HASH } from "./kysely-audit.ts";
+export type * from "./policy-types.ts";
 export { DURATION_BOUNDS_MS, MINUTE_MS } from "./rollup-buckets.ts";
 export type * from "./types.ts";
 export { ASYNC_QUEUE } from "./types.ts";

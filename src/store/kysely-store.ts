@@ -9,9 +9,17 @@ import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
 import * as deliveries from "./kysely-deliveries.ts";
 import * as environments from "./kysely-environments.ts";
+import * as policies from "./kysely-policies.ts";
 import * as rollups from "./kysely-rollups.ts";
 import * as schedules from "./kysely-schedules.ts";
 import * as tokens from "./kysely-tokens.ts";
+import type {
+  BudgetThrottle,
+  PendingDecision,
+  PendingDeployment,
+  PendingStatus,
+  PolicyRecord,
+} from "./policy-types.ts";
 import { rollupBatch } from "./rollup-buckets.ts";
 import type { Database } from "./schema.ts";
 import type {
@@ -641,6 +649,54 @@ export class KyselyStore implements Store {
 
   revokeToken(id: string, now: number): Promise<TokenRecord | undefined> {
     return tokens.revokeToken(this.db, id, now);
+  }
+
+  putPolicy(env: string, yaml: string, createdBy: string, now: number): Promise<PolicyRecord> {
+    return policies.putPolicy(this.db, env, yaml, createdBy, now);
+  }
+
+  getPolicy(env: string): Promise<PolicyRecord | undefined> {
+    return policies.getPolicy(this.db, env);
+  }
+
+  policyEnvs(): Promise<string[]> {
+    return policies.policyEnvs(this.db);
+  }
+
+  insertPending(pending: PendingDeployment): Promise<void> {
+    return policies.insertPending(this.db, pending);
+  }
+
+  getPending(id: string): Promise<PendingDeployment | undefined> {
+    return policies.getPending(this.db, id);
+  }
+
+  listPending(q: { env: string; status?: PendingStatus; limit: number }): Promise<Omit<PendingDeployment, "bundle">[]> {
+    return policies.listPending(this.db, q);
+  }
+
+  decidePending(id: string, decision: PendingDecision): Promise<boolean> {
+    return policies.decidePending(this.db, id, decision);
+  }
+
+  failApproved(id: string, reason: string): Promise<void> {
+    return policies.failApproved(this.db, id, reason);
+  }
+
+  expirePending(before: number, now: number): Promise<Omit<PendingDeployment, "bundle">[]> {
+    return policies.expirePending(this.db, before, now);
+  }
+
+  listBudgetThrottles(): Promise<BudgetThrottle[]> {
+    return policies.listBudgetThrottles(this.db);
+  }
+
+  putBudgetThrottle(throttle: BudgetThrottle): Promise<void> {
+    return policies.putBudgetThrottle(this.db, throttle);
+  }
+
+  deleteBudgetThrottle(env: string, fn: string): Promise<boolean> {
+    return policies.deleteBudgetThrottle(this.db, env, fn);
   }
 }
 

@@ -243,4 +243,31 @@ export interface Database {
     activation_id: string;
     expires_at: number;
   };
+  /** Every version of each environment's policy file; the highest version is in force. */
+  policies: { env: string; version: number; yaml: string; created_by: string; created_at: number };
+  /** requested_by, decided_by, manifest, options and rules are JSON text. */
+  pending_deployments: {
+    id: string;
+    env: string;
+    function: string;
+    requested_by: string;
+    manifest: string;
+    bundle: string;
+    options: string;
+    rules: string;
+    required_role: string;
+    created_at: number;
+    status: string;
+    decided_by: string | null;
+    decided_at: number | null;
+    reason: string | null;
+  };
+  budget_throttles: {
+    env: string;
+    function: string;
+    rule: string;
+    budget_usd: number;
+    cost_usd: number;
+    since: number;
+  };
 }

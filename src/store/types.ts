@@ -2,6 +2,13 @@
 // Callers see plain objects with numbers and booleans; adapters own the SQL and the column types.
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
 import type { EnvironmentContents, EnvironmentCopy, EnvironmentRecord, FunctionActivity } from "./environment-types.ts";
+import type {
+  BudgetThrottle,
+  PendingDecision,
+  PendingDeployment,
+  PendingStatus,
+  PolicyRecord,
+} from "./policy-types.ts";
 
 /** A function's immutable build: content-addressed id, the normalised manifest and the bundled script. */
 export interface VersionRecord {
@@ -738,4 +745,33 @@ export interface Store {
    * Undefined when no token has that id.
    */
   revokeToken(id: string, now: number): Promise<TokenRecord | undefined>;
+
+  /** Stores a new version of an environment's policy file (the previous version + 1) and returns it. */
+  putPolicy(env: string, yaml: string, createdBy: string, now: number): Promise<PolicyRecord>;
+  /** The policy in force: the environment's highest version; undefined when it never had one. */
+  getPolicy(env: string): Promise<PolicyRecord | undefined>;
+  /** The environments that have a policy of their own, by name (environments come into being by deploying to them). */
+  policyEnvs(): Promise<string[]>;
+  insertPending(pending: PendingDeployment): Promise<void>;
+  getPending(id: string): Promise<PendingDeployment | undefined>;
+  /** An environment's pending deployments (of one status, if given), newest first, without bundles. */
+  listPending(query: {
+    env: string;
+    status?: PendingStatus;
+    limit: number;
+  }): Promise<Omit<PendingDeployment, "bundle">[]>;
+  /**
+   * Decides a pending deployment with a compare-and-set on `status = 'pending'`: true for exactly one of any number
+   * of concurrent callers, false when it was decided already (or there is no such id).
+   */
+  decidePending(id: string, decision: PendingDecision): Promise<boolean>;
+  /** Marks an approved deployment whose deploy then failed as `failed`, with the reason. */
+  failApproved(id: string, reason: string): Promise<void>;
+  /** Expires pending deployments created before `before`; returns those this call expired. */
+  expirePending(before: number, now: number): Promise<Omit<PendingDeployment, "bundle">[]>;
+  /** Every budget throttle, by environment and function. */
+  listBudgetThrottles(): Promise<BudgetThrottle[]>;
+  /** Creates a throttle, or refreshes its rule, budget and cost (its `since` stays). */
+  putBudgetThrottle(throttle: BudgetThrottle): Promise<void>;
+  deleteBudgetThrottle(env: string, fn: string): Promise<boolean>;
 }

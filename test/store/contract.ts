@@ -9,6 +9,7 @@ import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
 import { deliveriesContract } from "./contract-deliveries.ts";
 import { environmentsContract } from "./contract-environments.ts";
+import { policiesContract } from "./contract-policies.ts";
 import { rollupsContract } from "./contract-rollups.ts";
 import { schedulesContract } from "./contract-schedules.ts";
 import { tokensContract } from "./contract-tokens.ts";
@@ -658,6 +659,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     schedulesContract(test);
     aliasesContract(test);
     deliveriesContract(test);
+    policiesContract(test);
 
     tokensContract(test);
     environmentsContract(test);
