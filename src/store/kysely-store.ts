@@ -2,9 +2,11 @@
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
 import { type Insertable, type Kysely, type Selectable, sql } from "kysely";
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
+import type { CanaryChange, CanaryRecord, CanaryStatus, NewCanary } from "./canary-types.ts";
 import * as aliases from "./kysely-aliases.ts";
 import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
+import * as canaries from "./kysely-canaries.ts";
 import * as rollups from "./kysely-rollups.ts";
 import * as schedules from "./kysely-schedules.ts";
 import * as tokens from "./kysely-tokens.ts";
@@ -166,6 +168,8 @@ export class KyselyStore implements Store {
       await tx.deleteFrom("versions").where("env", "=", env).where("function", "=", name).execute();
       // With the function gone, no node may claim its ticks any more (their claims find no row).
       await tx.deleteFrom("schedules").where("env", "=", env).where("function", "=", name).execute();
+      // And no analysis may move the alias of a function that is gone.
+      await canaries.deleteCanary(tx, env, name);
       const res = await tx.deleteFrom("functions").where("env", "=", env).where("name", "=", name).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;
     });
@@ -462,6 +466,22 @@ export class KyselyStore implements Store {
 
   skipScheduleTicks(env: string, fn: string, upTo: number, next: number, now: number): Promise<boolean> {
     return schedules.skipScheduleTicks(this.db, env, fn, upTo, next, now);
+  }
+
+  startCanary(canary: NewCanary): Promise<CanaryRecord> {
+    return canaries.startCanary(this.db, canary);
+  }
+
+  getCanary(env: string, fn: string): Promise<CanaryRecord | undefined> {
+    return canaries.getCanary(this.db, env, fn);
+  }
+
+  listCanaries(status?: CanaryStatus): Promise<CanaryRecord[]> {
+    return canaries.listCanaries(this.db, status);
+  }
+
+  updateCanary(env: string, fn: string, revision: number, change: CanaryChange): Promise<CanaryRecord | undefined> {
+    return canaries.updateCanary(this.db, env, fn, revision, change);
   }
 
   listAudit(query: AuditQuery): Promise<AuditRecord[]> {

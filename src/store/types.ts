@@ -1,6 +1,7 @@
 // The records Pave keeps and the one Store interface every adapter implements.
 // Callers see plain objects with numbers and booleans; adapters own the SQL and the column types.
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
+import type { CanaryChange, CanaryRecord, CanaryStatus, NewCanary } from "./canary-types.ts";
 
 /** A function's immutable build: content-addressed id, the normalised manifest and the bundled script. */
 export interface VersionRecord {
@@ -500,6 +501,20 @@ export interface Store {
    * compare-and-set as a claim: true for exactly one caller, false when a node claimed `upTo` or later already.
    */
   skipScheduleTicks(env: string, fn: string, upTo: number, next: number, now: number): Promise<boolean>;
+
+  /**
+   * Starts a canary of a function, replacing any row it had (a new `--canary` deploy replaces the one in progress):
+   * step 0, running, and a revision above the old row's, so an evaluation of the old canary loses its claim.
+   */
+  startCanary(canary: NewCanary): Promise<CanaryRecord>;
+  getCanary(env: string, fn: string): Promise<CanaryRecord | undefined>;
+  /** Every environment's canaries, by env and function; only those with `status` when given. */
+  listCanaries(status?: CanaryStatus): Promise<CanaryRecord[]>;
+  /**
+   * Applies `change` only if the row still has `revision` (a compare-and-set, atomic across nodes) and bumps it;
+   * the row as changed, or undefined when another change came first or there is no row.
+   */
+  updateCanary(env: string, fn: string, revision: number, change: CanaryChange): Promise<CanaryRecord | undefined>;
 
   insertToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;

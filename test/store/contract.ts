@@ -7,6 +7,7 @@ import type { Activation, EgressCall, LogLine, Store, VersionRecord } from "../.
 import { aliasesContract } from "./contract-aliases.ts";
 import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
+import { canariesContract } from "./contract-canaries.ts";
 import { rollupsContract } from "./contract-rollups.ts";
 import { schedulesContract } from "./contract-schedules.ts";
 import { tokensContract } from "./contract-tokens.ts";
@@ -586,6 +587,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     auditContract(test);
     schedulesContract(test);
     aliasesContract(test);
+    canariesContract(test);
 
     tokensContract(test);
   });

@@ -10,6 +10,7 @@ import { tokenScopes } from "./007-token-scopes.ts";
 import { audit } from "./008-audit.ts";
 import { schedules } from "./009-schedules.ts";
 import { aliasSplits } from "./010-alias-splits.ts";
+import { canaries } from "./013-canaries.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   "009-schedules": schedules,
   "006-log-fields": logFields,
   "010-alias-splits": aliasSplits,
+  "013-canaries": canaries,
 };
 
 export const migrationProvider: MigrationProvider = {
