@@ -3,6 +3,7 @@
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { PaveError } from "../errors.ts";
+import { canaryPolicySchema } from "./canary-policy.ts";
 import { scheduleSchema } from "./schedule.ts";
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "a name of a lowercase letter then up to 62 of a-z, 0-9, -");
@@ -56,6 +57,11 @@ const fields = z.strictObject({
   routes: z.array(route).default([]),
   /** A cron trigger (see schedule.ts); the string shorthand is normalised to the object form. */
   schedule: scheduleSchema.optional(),
+  /**
+   * How a `--canary` deploy is analysed and stepped (see canary-policy.ts). Absent means the defaults; it is not
+   * defaulted here, so manifests without it keep their content hash.
+   */
+  canary: canaryPolicySchema.optional(),
   bindings: z
     .strictObject({
       kv: z

@@ -11,5 +11,6 @@ export {
   type SummaryRow,
   stepSpan,
 } from "./function-metrics.ts";
+export { addHistogram, estimatePercentile } from "./histogram.ts";
 export { Metrics, type RuntimeGauges } from "./metrics.ts";
 export { ActivationRecorder, type RecorderOptions } from "./recorder.ts";
