@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from "fastify";
 import { registerApi } from "./api/index.ts";
 import { Authenticator, createToken, SecretBox } from "./auth/index.ts";
-import { AliasControl, Deployer, type Manifest } from "./deploy/index.ts";
+import { AliasControl, type CanaryClock, CanaryControl, Deployer, type Manifest } from "./deploy/index.ts";
 import { PaveError, toErrorBody } from "./errors.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -62,6 +62,8 @@ export interface ServerOptions {
   prices?: Partial<Prices>;
   /** The scheduler's clock and pace (see SchedulerOptions); tests pass a clock they move on themselves. */
   scheduler?: { clock?: SchedulerClock; reloadIntervalMs?: number; missedAfterMs?: number };
+  /** The canary analysis's clock and pace (see CanaryControlOptions); tests analyse every second. @default 5000 ms */
+  canary?: { clock?: CanaryClock; intervalMs?: number };
 }
 
 export interface PaveServer {
@@ -78,6 +80,8 @@ export interface PaveServer {
   secretBox: SecretBox;
   /** Fires the functions' `schedule:` ticks. */
   scheduler: Scheduler;
+  /** Analyses running canaries and steps, promotes or rolls them back. */
+  canaries: CanaryControl;
   close(): Promise<void>;
 }
 
@@ -150,6 +154,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     onDeployed: (env, name) => aliasMoved(env, name),
   });
   const aliases = new AliasControl({ store, onMoved: aliasMoved });
+  // On SQLite there is one node; with several, each evaluation is claimed on the canary row, so one node acts.
+  const canaries = new CanaryControl({ store, aliases, audit, logger, ...options.canary });
   const gateway = createGatewayHandler(invoker, logger, {
     env: "prod",
     maxBodyBytes: options.maxBodyBytes ?? 6 * 1024 * 1024,
@@ -200,6 +206,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       secretBox,
       deployer,
       aliases,
+      canaries,
       invoker,
       onRemoved: (env, name) => {
         forget(env, name);
@@ -238,6 +245,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   };
   const purger = startHousekeeping(store, logger, options.kvPurgeIntervalMs ?? 60_000, retention);
   await scheduler.start();
+  canaries.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -250,6 +258,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     runtime,
     secretBox,
     scheduler,
+    canaries,
     close: () => {
       closing ??= (async () => {
         ready = false;
@@ -258,6 +267,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         shutdown.abort();
         // No tick fires from here on; the runs already going end (and are recorded) before the runtime closes.
         await scheduler.stop();
+        // Nor does any canary move: an analysis under way finishes first.
+        await canaries.stop();
         server?.closeIdleConnections();
         await app.close();
         await invoker.drain();

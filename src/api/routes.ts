@@ -2,13 +2,14 @@
 // topics in their own files. Each handler is thin: validate (done by the schemas), call the domain, shape the answer.
 import { z } from "zod";
 import type { Authenticator, SecretBox } from "../auth/index.ts";
-import { type AliasControl, type Deployer, parsePercent } from "../deploy/index.ts";
+import { type AliasControl, type CanaryControl, type Deployer, parsePercent } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds } from "../gateway/index.ts";
 import type { AuditLog } from "../ops/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { auditRoutes } from "./audit.ts";
+import { canaryRoutes } from "./canary.ts";
 import { kvRoutes } from "./kv.ts";
 import { logRoutes } from "./logs.ts";
 import { metricsRoutes } from "./metrics.ts";
@@ -29,6 +30,8 @@ export interface ApiDeps {
   deployer: Deployer;
   /** Alias moves by hand (set, remove, rollback); tells the router on this node at once. */
   aliases: AliasControl;
+  /** The canary analysis: its state, and abort / promote by hand. */
+  canaries: CanaryControl;
   invoker: Invoker;
   onRemoved: (env: string, name: string) => void;
   /** A secret was set or removed: instances holding its old value must go. */
@@ -154,6 +157,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
           split: out.target.split,
           shadow: out.target.shadow,
           replacedCanary: out.replacedCanary,
+          canary: out.canary && { steps: out.canary.steps, policy: out.canary.policy },
           style: out.style,
           version: {
             id: out.version.id,
@@ -295,5 +299,6 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...tokenRoutes(deps),
     ...scheduleRoutes(deps),
     ...trafficRoutes(deps),
+    ...canaryRoutes(deps),
   ];
 }

@@ -42,6 +42,11 @@ export function registerDeploy(program: Command): void {
             ]
           : [`deployed ${out.function} version ${out.version.id} (v${out.version.seq}) → ${out.alias}`];
       if (out.previous && !out.shadow && !canary) lines.push(`previous: ${out.previous}`);
+      if (out.canary) {
+        lines.push(
+          `analysed: steps ${out.canary.steps.map((w) => `${w}%`).join(" → ")}, each baked ${out.canary.policy.bakeMs / 1000}s; watch it with pave canary status ${out.function}`,
+        );
+      }
       if (out.replacedCanary) lines.push(`replaced the canary ${out.replacedCanary} in progress`);
       process.stdout.write(`${lines.join("\n")}\n`);
     });

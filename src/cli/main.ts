@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "../client/index.ts";
 import { registerActivations } from "./activations.ts";
 import { registerAudit } from "./audit.ts";
+import { registerCanary } from "./canary.ts";
 import { registerCost } from "./cost.ts";
 import { registerDeploy } from "./deploy.ts";
 import { EXIT, reportError } from "./errors.ts";
@@ -45,6 +46,7 @@ registerTokens(program);
 registerSchedules(program);
 registerVersions(program);
 registerTraffic(program);
+registerCanary(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -11,6 +11,12 @@ import { addHistogram, estimatePercentile } from "../telemetry/index.ts";
 export const P99_FLOOR_MS = 5;
 
 /**
+ * p99 is judged only over at least this many canary requests (and minRequests): each new instance's cold start is
+ * one slow request, and over fewer requests a couple of them would be the 99th percentile by themselves.
+ */
+export const P99_MIN_REQUESTS = 200;
+
+/**
  * A canary failing this plainly is rolled back at once, before it has `minRequests`: at least a fifth of
  * `minRequests` errors (and one) at an error rate of 50% or more. A broken version then costs seconds, not a window.
  */
@@ -76,8 +82,14 @@ export function decide(
   }
   const enough = canary.requests >= policy.minRequests;
   if (enough && canary.errorRate > errorLimit) return errorBreach();
-  // The baseline's p99 is compared only when it rests on as many requests as the canary's must.
-  if (enough && baseline.requests >= policy.minRequests && baseline.p99Ms !== null && canary.p99Ms !== null) {
+  // Both p99s must rest on enough requests: the baseline's as many as the canary's must.
+  const p99Requests = Math.max(policy.minRequests, P99_MIN_REQUESTS);
+  if (
+    canary.requests >= p99Requests &&
+    baseline.requests >= p99Requests &&
+    baseline.p99Ms !== null &&
+    canary.p99Ms !== null
+  ) {
     const limit = baseline.p99Ms * policy.maxP99Increase;
     if (canary.p99Ms > limit && canary.p99Ms - baseline.p99Ms > P99_FLOOR_MS) {
       return {

@@ -63,16 +63,17 @@ describe("canary decision", () => {
     assert.equal(decide(state(), T0 + 5000, T0, figures(900, 9), figures(100, 2)).decision, "wait");
   });
 
-  it("rolls back on p99 above the ratio, but not for a rise under the floor", () => {
-    const slow = decide(state(), T0 + 5000, T0, figures(900, 0, 20), figures(100, 0, 200));
+  it("rolls back on p99 above the ratio, but not for a rise under the floor nor over few requests", () => {
+    const slow = decide(state(), T0 + 5000, T0, figures(900, 0, 20), figures(300, 0, 200));
     assert.equal(slow.decision, "rollback");
     assert.equal(slow.metric, "p99");
     assert.ok((slow.canaryValue as number) > (slow.threshold as number));
     assert.match(slow.note, /p99 .* > 1\.2 × baseline/);
     // 0.5 ms → 2 ms is four times slower but under P99_FLOOR_MS: noise at this scale.
-    assert.equal(decide(state(), T0 + 5000, T0, figures(900, 0, 0.5), figures(100, 0, 2)).decision, "wait");
-    // A baseline with too few requests to vouch for its p99 is not compared.
-    assert.equal(decide(state(), T0 + 5000, T0, figures(10, 0, 20), figures(100, 0, 200)).decision, "wait");
+    assert.equal(decide(state(), T0 + 5000, T0, figures(900, 0, 0.5), figures(300, 0, 2)).decision, "wait");
+    // Either side with too few requests to vouch for its p99 (cold starts would be it) is not compared.
+    assert.equal(decide(state(), T0 + 5000, T0, figures(100, 0, 20), figures(300, 0, 200)).decision, "wait");
+    assert.equal(decide(state(), T0 + 5000, T0, figures(900, 0, 20), figures(150, 0, 200)).decision, "wait");
   });
 
   it("waits while baking, and for enough data once baked", () => {
