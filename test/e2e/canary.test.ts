@@ -130,7 +130,7 @@ describe("canary analysis", () => {
       assert.ok((rollback.details?.canaryValue as number) >= 0.5);
       assert.equal(rollback.details?.threshold, 0.01);
       assert.ok((rollback.details?.requests as number) >= 4);
-      assert.equal((rollback.details?.window as { windowMs: number }).windowMs, 10_000);
+      assert.equal((rollback.details?.window as { windowMs: number } | undefined)?.windowMs, 10_000);
       assert.equal(ended.decisions.at(-1)?.decision, "rollback");
     } finally {
       await traffic.stop();
@@ -186,7 +186,7 @@ describe("canary analysis", () => {
     assert.deepEqual(promoted.live.split, [{ version: c.version.id, weight: 100 }]);
     const records = (await t.client.listAudit({ function: "quiet", action: "canary.step" })).records;
     assert.deepEqual(
-      records.map((r) => [r.outcome, r.details?.decision ?? (r.details?.error as { code: string }).code]),
+      records.map((r) => [r.outcome, r.details?.decision ?? (r.details?.error as { code: string } | undefined)?.code]),
       [
         ["ok", "promote"],
         ["failed", "CanaryNotFound"],
