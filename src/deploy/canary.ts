@@ -23,6 +23,9 @@ const systemClock: CanaryClock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** How long a claimed move of live may lag its claim (another node making it) before live counts as moved by hand. */
+const PENDING_MOVE_MS = 30_000;
+
 export interface CanaryControlOptions {
   store: Store;
   aliases: Pick<AliasControl, "moveLive">;
@@ -108,7 +111,10 @@ export class CanaryControl {
     const live = await this.#store.readAlias(c.env, c.function, "live");
     const seen = live && canaryOf(live);
     if (!seen || seen.baseline !== c.baseline || seen.canary !== c.canary || seen.weight !== canaryWeight(c)) {
-      await this.#abandoned(c, live ?? null, now);
+      // A node that claimed a step moves live just after its claim: until then live lags the row, which is not a
+      // move by hand. Only a live moved after the row's last change, or a move that never came, ends the analysis.
+      const pending = live !== undefined && live.updatedAt < c.updatedAt && now - c.updatedAt < PENDING_MOVE_MS;
+      if (!pending) await this.#abandoned(c, live ?? null, now);
       return null;
     }
     const since = analysisSince(c, now);

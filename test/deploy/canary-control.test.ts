@@ -175,6 +175,19 @@ describe("canary control", () => {
     assert.deepEqual(await live(), [{ version: "a1", weight: 100 }]);
   });
 
+  it("gives another node's claimed step time to move live before calling it a move by hand", async () => {
+    const read = await canary();
+    // Another node claimed the step to 50% (the row changed after live did) but has not moved live yet.
+    await store.updateCanary("prod", "fn", read.revision, { step: 1, stepStartedAt: T0 + 1000, now: T0 + 1000 });
+    clock.set(T0 + 2000);
+    assert.equal(await node().evaluate(await canary()), null);
+    assert.equal((await canary()).status, "running");
+    // A move that never comes: the analysis stops after a while.
+    clock.set(T0 + 60_000);
+    await node().evaluate(await canary());
+    assert.equal((await canary()).status, "aborted");
+  });
+
   it("an operator's abort and promote go through the same claim; a second finds none running", async () => {
     const out = await node().finish("prod", "fn", "promote", "carol");
     assert.equal(out.canary.status, "promoted");
