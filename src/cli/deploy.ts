@@ -12,7 +12,10 @@ export function registerDeploy(program: Command): void {
     .description("bundle, validate and deploy the function in DIR, and make it live")
     .argument("[dir]", "function directory (holds pave.yaml)", ".")
     .addOption(envOption())
-    .option("--canary <percent>", "put the new version on live beside the current one at this share (1-99%)")
+    .option(
+      "--canary <percent>",
+      "put the new version on live beside the current one at this share (1-99%), then step it through the manifest's canary steps; rolled back on a breach",
+    )
     .option(
       "--shadow <percent>",
       "mirror this share (1-100%) of live's requests to the new version; live keeps answering",
