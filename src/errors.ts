@@ -21,6 +21,8 @@ export const errorCodes = {
   VersionNotFound: { status: 404, user: true },
   /** The function has no alias by that name (`/fn/NAME@ALIAS`, `pave alias rm`). */
   AliasNotFound: { status: 404, user: true },
+  /** The function has no canary in progress to show, abort or promote (none was started, or it ended). */
+  CanaryNotFound: { status: 404, user: true },
   /** `pave rollback` found no earlier version of the alias to return to. */
   NoPreviousVersion: { status: 409, user: true },
   /** No activation by that id. */

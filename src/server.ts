@@ -7,7 +7,15 @@ import { join, resolve } from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from "fastify";
 import { registerApi } from "./api/index.ts";
 import { Authenticator, BudgetGuard, createToken, PolicyBook, SecretBox } from "./auth/index.ts";
-import { AliasControl, Approvals, Deployer, Environments, type Manifest } from "./deploy/index.ts";
+import {
+  AliasControl,
+  Approvals,
+  type CanaryClock,
+  CanaryControl,
+  Deployer,
+  Environments,
+  type Manifest,
+} from "./deploy/index.ts";
 import { PaveError, toErrorBody } from "./errors.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -79,6 +87,8 @@ export interface ServerOptions {
   >;
   /** How often budget rules are checked against month-to-date cost, and pending deployments expired. @default 60000 */
   policyIntervalMs?: number;
+  /** The canary analysis's clock and pace (see CanaryControlOptions); tests analyse every second. @default 5000 ms */
+  canary?: { clock?: CanaryClock; intervalMs?: number };
 }
 
 export interface PaveServer {
@@ -103,6 +113,8 @@ export interface PaveServer {
   budget: BudgetGuard;
   /** Pending deployments; `expire()` runs the pass the housekeeping runs. */
   approvals: Approvals;
+  /** Analyses running canaries and steps, promotes or rolls them back. */
+  canaries: CanaryControl;
   close(): Promise<void>;
 }
 
@@ -197,6 +209,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     onDeployed: (env, name) => aliasMoved(env, name),
   });
   const aliases = new AliasControl({ store, onMoved: aliasMoved });
+  // On SQLite there is one node; with several, each evaluation is claimed on the canary row, so one node acts.
+  const canaries = new CanaryControl({ store, aliases, audit, logger, ...options.canary });
   const approvals = new Approvals({ store, deployer, policies });
   const environments = new Environments({
     store,
@@ -264,6 +278,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       deployer,
       aliases,
       environments,
+      canaries,
       invoker,
       onRemoved: (env, name) => {
         forget(env, name);
@@ -322,6 +337,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const guard = startPolicyPass(approvals, budget, audit, logger, options.policyIntervalMs ?? 60_000);
   await scheduler.start();
   await consumers.start();
+  canaries.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -338,6 +354,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     consumers,
     budget,
     approvals,
+    canaries,
     close: () => {
       closing ??= (async () => {
         ready = false;
@@ -349,6 +366,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         // Nothing more is claimed; batches running end (and are acked) first. A claim left unfinished by a crash
         // comes back when its visibility runs out.
         await consumers.stop();
+        // Nor does any canary move: an analysis under way finishes first.
+        await canaries.stop();
         server?.closeIdleConnections();
         await app.close();
         await invoker.drain();

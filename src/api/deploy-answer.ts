@@ -14,6 +14,7 @@ export function deployAnswer(name: string, env: string, out: DeployOutcome) {
     split: out.target.split,
     shadow: out.target.shadow,
     replacedCanary: out.replacedCanary,
+    canary: out.canary && { steps: out.canary.steps, policy: out.canary.policy },
     style: out.style,
     version: {
       id: out.version.id,

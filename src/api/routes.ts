@@ -2,13 +2,14 @@
 // topics in their own files. Each handler is thin: validate (done by the schemas), call the domain, shape the answer.
 import { z } from "zod";
 import type { Authenticator, BudgetGuard, PolicyBook, SecretBox } from "../auth/index.ts";
-import type { AliasControl, Approvals, Deployer, Environments } from "../deploy/index.ts";
+import type { AliasControl, Approvals, CanaryControl, Deployer, Environments } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds, responseTraceparent } from "../gateway/index.ts";
 import type { AuditLog } from "../ops/index.ts";
 import type { Activation, FunctionRecord, Store } from "../store/index.ts";
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { auditRoutes } from "./audit.ts";
+import { canaryRoutes } from "./canary.ts";
 import { deliveryRoutes } from "./deliveries.ts";
 import { deployAnswer, deployAudit } from "./deploy-answer.ts";
 import { environmentRoutes } from "./environments.ts";
@@ -38,6 +39,8 @@ export interface ApiDeps {
   aliases: AliasControl;
   /** Creates, removes and expires environments (tearing down their functions' instances through its hooks). */
   environments: Environments;
+  /** The canary analysis: its state, and abort / promote by hand. */
+  canaries: CanaryControl;
   invoker: Invoker;
   onRemoved: (env: string, name: string) => void;
   /** Events (or an async invocation, queue `$async`) were committed: local consumers claim them now. */
@@ -340,5 +343,6 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...traceRoutes(deps),
     ...policyRoutes(deps),
     ...approvalRoutes(deps),
+    ...canaryRoutes(deps),
   ];
 }

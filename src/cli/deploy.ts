@@ -14,7 +14,10 @@ export function registerDeploy(program: Command): void {
     .description("bundle, validate and deploy the function in DIR, and make it live")
     .argument("[dir]", "function directory (holds pave.yaml)", ".")
     .addOption(envOption())
-    .option("--canary <percent>", "put the new version on live beside the current one at this share (1-99%)")
+    .option(
+      "--canary <percent>",
+      "put the new version on live beside the current one at this share (1-99%), then step it through the manifest's canary steps; rolled back on a breach",
+    )
     .option(
       "--shadow <percent>",
       "mirror this share (1-100%) of live's requests to the new version; live keeps answering",
@@ -53,6 +56,11 @@ export function registerDeploy(program: Command): void {
             ]
           : [`deployed ${out.function} version ${out.version.id} (v${out.version.seq}) → ${out.alias}`];
       if (out.previous && !out.shadow && !canary) lines.push(`previous: ${out.previous}`);
+      if (out.canary) {
+        lines.push(
+          `analysed: steps ${out.canary.steps.map((w) => `${w}%`).join(" → ")}, each baked ${out.canary.policy.bakeMs / 1000}s; watch it with pave canary status ${out.function}`,
+        );
+      }
       if (out.replacedCanary) lines.push(`replaced the canary ${out.replacedCanary} in progress`);
       process.stdout.write(`${lines.join("\n")}\n`);
     });

@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "../client/index.ts";
 import { registerActivations } from "./activations.ts";
 import { registerAudit } from "./audit.ts";
+import { registerCanary } from "./canary.ts";
 import { registerCost } from "./cost.ts";
 import { registerDeploy } from "./deploy.ts";
 import { registerDlq } from "./dlq.ts";
@@ -57,6 +58,7 @@ registerEvents(program);
 registerDlq(program);
 registerPause(program);
 registerPolicies(program);
+registerCanary(program);
 
 const argv = process.argv.slice(2);
 try {

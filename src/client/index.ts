@@ -14,6 +14,7 @@ import type {
   AliasChange,
   AliasTarget,
   AuditRecord,
+  CanaryPolicy,
   KvListPage,
   LogLine,
   SecretInfo,
@@ -26,6 +27,7 @@ import { VERSION } from "../version.ts";
 
 export { type ClientConfig, configPath, DEFAULT_URL, resolveClientConfig } from "./config.ts";
 
+import type { CanaryAnswer, CanaryFinishAnswer } from "./canary.ts";
 import type {
   CreateEnvironmentAnswer,
   EnvironmentContents,
@@ -34,6 +36,7 @@ import type {
 } from "./environments.ts";
 import type { AliasInfo, DeployMode, ShadowReportAnswer, VersionDiffAnswer, VersionInfo } from "./traffic.ts";
 
+export type * from "./canary.ts";
 export type * from "./environments.ts";
 export type * from "./traffic.ts";
 
@@ -87,6 +90,8 @@ export interface DeployAnswer {
   shadow: ShadowTarget | null;
   /** The canary a full deploy replaced, if one was in progress. */
   replacedCanary: string | null;
+  /** The analysed canary a `--canary` deploy started: the steps it goes through and its policy. */
+  canary: { steps: number[]; policy: CanaryPolicy } | null;
   style: "web" | "lambda" | null;
   version: { id: string; seq: number; bundleBytes: number; createdAt: number };
 }
@@ -390,6 +395,16 @@ export class PaveClient {
     version: { id: string; seq: number; bundleBytes: number };
   }> {
     return this.#call("POST", `/functions/${enc(name)}/promote`, undefined, opts);
+  }
+
+  /** The function's analysed canary: state, last analysis, decisions (CanaryNotFound if it never had one). */
+  canaryStatus(name: string, env = "prod"): Promise<CanaryAnswer> {
+    return this.#call("GET", `/functions/${enc(name)}/canary`, { env });
+  }
+
+  /** Ends the canary in progress: `abort` returns live to the baseline, `promote` gives the canary all of it. */
+  finishCanary(name: string, how: "abort" | "promote", env = "prod"): Promise<CanaryFinishAnswer> {
+    return this.#call("POST", `/functions/${enc(name)}/canary/${how}`, { env });
   }
 
   shadowReport(name: string, q: { env?: string; since?: string } = {}): Promise<ShadowReportAnswer> {

@@ -39,6 +39,17 @@ export class AliasControl {
     return { alias, from: previous, to: target };
   }
 
+  /**
+   * Points `live` at a target of version ids as given, with `reason` in its history: how the canary analysis steps,
+   * promotes and rolls back (reasons `canary-step`, `canary-promote`, `canary-rollback: why`). Returns what it held.
+   */
+  async moveLive(env: string, fn: string, target: AliasTarget, reason: string, by: string) {
+    checkTarget(target);
+    const from = await this.#store.setAlias(env, fn, "live", target, { reason, by, now: Date.now() });
+    await this.#onMoved(env, fn);
+    return from;
+  }
+
   async remove(env: string, fn: string, alias: string, by: string): Promise<void> {
     if (alias === "live") {
       throw new PaveError(

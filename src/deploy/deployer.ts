@@ -3,8 +3,9 @@
 // beside the baseline, or as its shadow — or do nothing if unchanged. Promote deploys a stored version elsewhere.
 import { PaveError } from "../errors.ts";
 import type { HandlerStyle, VersionCode } from "../runtime/index.ts";
-import type { AliasTarget, Store, VersionRecord } from "../store/index.ts";
+import type { AliasTarget, CanaryRecord, Store, VersionRecord } from "../store/index.ts";
 import { MAX_BUNDLE_BYTES } from "./bundle.ts";
+import { canaryPlan } from "./canary-policy.ts";
 import { type Manifest, validateManifest } from "./manifest.ts";
 import { canaryOf, whole, withCanary } from "./traffic.ts";
 import { canonicalJson, versionCode, versionId } from "./version.ts";
@@ -44,6 +45,8 @@ export interface DeployOutcome {
   target: AliasTarget;
   /** The canary a full deploy replaced, if one was in progress. */
   replacedCanary: string | null;
+  /** The analysed canary this deploy started (its steps and policy), when it was a `--canary` deploy. */
+  canary: CanaryRecord | null;
 }
 
 export interface DeployerDeps {
@@ -102,6 +105,7 @@ export class Deployer {
           style: null,
           target: planned,
           replacedCanary: null,
+          canary: null,
         };
       }
     }
@@ -129,6 +133,20 @@ export class Deployer {
       now,
       { target: next, reason: req.canary !== undefined ? "canary" : req.shadow ? "shadow" : "deploy" },
     );
+    // The analysis starts with the row (canary.ts): steps from the share asked for, the manifest's policy.
+    const started = canaryOf(result.to);
+    const canary =
+      req.canary !== undefined && started
+        ? await store.startCanary({
+            env: req.env,
+            function: req.name,
+            baseline: started.baseline,
+            canary: id,
+            ...canaryPlan(manifest.canary, req.canary),
+            startedBy: req.createdBy,
+            now,
+          })
+        : null;
     await this.#deps.onDeployed(req.env, req.name, id);
     const { bundle: _b, ...version } = result.version;
     const replaced = result.from && !req.canary && !req.shadow ? canaryOf(result.from) : null;
@@ -141,6 +159,7 @@ export class Deployer {
       style,
       target: result.to,
       replacedCanary: replaced && replaced.canary !== id ? replaced.canary : null,
+      canary,
     };
   }
 
@@ -186,6 +205,7 @@ export class Deployer {
       style,
       target: result.to,
       replacedCanary: null,
+      canary: null,
       from: req.from,
       to: req.to,
     };

@@ -1,5 +1,5 @@
 // The deploy domain: the manifest schema, bundling, content-addressed versions, the deploy operation, and traffic:
-// aliases, weighted splits, the router that picks a version per request, rollback and promote.
+// aliases, weighted splits, the router that picks a version per request, rollback and promote, canary analysis.
 export { AliasRouter, type Route } from "./alias-router.ts";
 export { ALIAS_NAME, AliasControl, type AliasRequest } from "./aliases.ts";
 export {
@@ -11,6 +11,9 @@ export {
   type Submitted,
 } from "./approvals.ts";
 export { bundleEntry, type FunctionPackage, MAX_BUNDLE_BYTES, MODULE_GLOBAL, packageFunction } from "./bundle.ts";
+export { type CanaryClock, CanaryControl, canaryWeight } from "./canary.ts";
+export { analysisSince, decide, figuresOf, P99_FLOOR_MS, P99_MIN_REQUESTS } from "./canary-analysis.ts";
+export { CANARY_DEFAULTS, canaryPlan, canaryPolicySchema } from "./canary-policy.ts";
 export { Deployer, type DeployOutcome } from "./deployer.ts";
 export {
   type CreatedEnvironment,

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { PaveError } from "../errors.ts";
 import { describeIssues, parseYamlWithLines, type YamlIssue } from "../yaml-lines.ts";
+import { canaryPolicySchema } from "./canary-policy.ts";
 import { expiresSchema } from "./expires.ts";
 import { scheduleSchema } from "./schedule.ts";
 
@@ -85,6 +86,11 @@ const fields = z.strictObject({
         seen.add(s.topic);
       });
     }),
+  /**
+   * How a `--canary` deploy is analysed and stepped (see canary-policy.ts). Absent means the defaults; it is not
+   * defaulted here, so manifests without it keep their content hash.
+   */
+  canary: canaryPolicySchema.optional(),
   bindings: z
     .strictObject({
       kv: z

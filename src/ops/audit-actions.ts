@@ -17,7 +17,7 @@ export const AUDIT_ACTIONS = [
   "function.rollback",
   /** A version copied from one environment into another and made live there. */
   "function.promote",
-  /** A canary's traffic share changed, promoted or aborted (reserved). */
+  /** A canary stepped, was promoted or rolled back by the analysis (`system`), or aborted / promoted by an operator. */
   "canary.step",
   /** A pending deployment approved (then deployed, also recorded as `function.deploy`) / rejected with a reason. */
   "approval.approve",

@@ -6,6 +6,7 @@ import { openSqliteStore } from "./sqlite/index.ts";
 import type { Store } from "./types.ts";
 
 export type * from "./audit-types.ts";
+export type * from "./canary-types.ts";
 export type * from "./environment-types.ts";
 export { matchesFilter } from "./event-filter.ts";
 export { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, kvKeyProblem } from "./kv-limits.ts";

@@ -3,10 +3,12 @@
 import { type Insertable, type Kysely, type Selectable, sql } from "kysely";
 import { PaveError } from "../errors.ts";
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
+import type { CanaryChange, CanaryRecord, CanaryStatus, NewCanary } from "./canary-types.ts";
 import type { EnvironmentContents, EnvironmentCopy, EnvironmentRecord, FunctionActivity } from "./environment-types.ts";
 import * as aliases from "./kysely-aliases.ts";
 import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
+import * as canaries from "./kysely-canaries.ts";
 import * as deliveries from "./kysely-deliveries.ts";
 import * as environments from "./kysely-environments.ts";
 import * as policies from "./kysely-policies.ts";
@@ -230,6 +232,8 @@ export class KyselyStore implements Store {
       // Publishes from now on owe it nothing; deliveries already owed stay on the record.
       await tx.deleteFrom("subscriptions").where("env", "=", env).where("function", "=", name).execute();
       await tx.deleteFrom("paused_functions").where("env", "=", env).where("function", "=", name).execute();
+      // And no analysis may move the alias of a function that is gone.
+      await canaries.deleteCanary(tx, env, name);
       const res = await tx.deleteFrom("functions").where("env", "=", env).where("name", "=", name).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;
     });
@@ -565,6 +569,22 @@ export class KyselyStore implements Store {
 
   skipScheduleTicks(env: string, fn: string, upTo: number, next: number, now: number): Promise<boolean> {
     return schedules.skipScheduleTicks(this.db, env, fn, upTo, next, now);
+  }
+
+  startCanary(canary: NewCanary): Promise<CanaryRecord> {
+    return canaries.startCanary(this.db, canary);
+  }
+
+  getCanary(env: string, fn: string): Promise<CanaryRecord | undefined> {
+    return canaries.getCanary(this.db, env, fn);
+  }
+
+  listCanaries(status?: CanaryStatus): Promise<CanaryRecord[]> {
+    return canaries.listCanaries(this.db, status);
+  }
+
+  updateCanary(env: string, fn: string, revision: number, change: CanaryChange): Promise<CanaryRecord | undefined> {
+    return canaries.updateCanary(this.db, env, fn, revision, change);
   }
 
   listAudit(query: AuditQuery): Promise<AuditRecord[]> {

@@ -166,6 +166,24 @@ export interface Database {
     last_activation: string | null;
     updated_at: number;
   };
+  /** One row per function with an analysed canary (migration 013); steps, policy and analysis are JSON text. */
+  canaries: {
+    env: string;
+    function: string;
+    baseline: string;
+    canary: string;
+    steps: string;
+    step: number;
+    policy: string;
+    status: string;
+    started_at: number;
+    started_by: string;
+    step_started_at: number;
+    updated_at: number;
+    revision: number;
+    analysis: string | null;
+    reason: string | null;
+  };
   tokens: {
     id: string;
     hash: string;

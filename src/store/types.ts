@@ -1,6 +1,7 @@
 // The records Pave keeps and the one Store interface every adapter implements.
 // Callers see plain objects with numbers and booleans; adapters own the SQL and the column types.
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
+import type { CanaryChange, CanaryRecord, CanaryStatus, NewCanary } from "./canary-types.ts";
 import type { EnvironmentContents, EnvironmentCopy, EnvironmentRecord, FunctionActivity } from "./environment-types.ts";
 import type {
   BudgetThrottle,
@@ -734,6 +735,19 @@ export interface Store {
   /** Pauses (by) or resumes (null) a function; false when it already was so. */
   setPaused(env: string, fn: string, by: string | null, now: number): Promise<boolean>;
   getPaused(env: string, fn: string): Promise<PauseRecord | undefined>;
+  /**
+   * Starts a canary of a function, replacing any row it had (a new `--canary` deploy replaces the one in progress):
+   * step 0, running, and a revision above the old row's, so an evaluation of the old canary loses its claim.
+   */
+  startCanary(canary: NewCanary): Promise<CanaryRecord>;
+  getCanary(env: string, fn: string): Promise<CanaryRecord | undefined>;
+  /** Every environment's canaries, by env and function; only those with `status` when given. */
+  listCanaries(status?: CanaryStatus): Promise<CanaryRecord[]>;
+  /**
+   * Applies `change` only if the row still has `revision` (a compare-and-set, atomic across nodes) and bumps it;
+   * the row as changed, or undefined when another change came first or there is no row.
+   */
+  updateCanary(env: string, fn: string, revision: number, change: CanaryChange): Promise<CanaryRecord | undefined>;
 
   insertToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;

@@ -12,6 +12,7 @@ export {
   type SummaryRow,
   stepSpan,
 } from "./function-metrics.ts";
+export { addHistogram, estimatePercentile } from "./histogram.ts";
 export { FAAS_TRIGGER, invocationSpan } from "./invocation-span.ts";
 export { Metrics, type RuntimeGauges } from "./metrics.ts";
 export { OtlpExport, type OtlpOptions } from "./otlp.ts";

@@ -7,6 +7,7 @@ import type { Activation, EgressCall, LogLine, Span, Store, VersionRecord } from
 import { aliasesContract } from "./contract-aliases.ts";
 import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
+import { canariesContract } from "./contract-canaries.ts";
 import { deliveriesContract } from "./contract-deliveries.ts";
 import { environmentsContract } from "./contract-environments.ts";
 import { policiesContract } from "./contract-policies.ts";
@@ -660,6 +661,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     aliasesContract(test);
     deliveriesContract(test);
     policiesContract(test);
+    canariesContract(test);
 
     tokensContract(test);
     environmentsContract(test);

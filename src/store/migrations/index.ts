@@ -13,6 +13,7 @@ import { schedules } from "./009-schedules.ts";
 import { aliasSplits } from "./010-alias-splits.ts";
 import { deliveries } from "./011-deliveries.ts";
 import { environments } from "./012-environments.ts";
+import { canaries } from "./013-canaries.ts";
 import { policies } from "./014-policies.ts";
 
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   "012-environments": environments,
   "011-deliveries": deliveries,
   "014-policies": policies,
+  "013-canaries": canaries,
 };
 
 export const migrationProvider: MigrationProvider = {
