@@ -2,7 +2,7 @@
 // KyselyStore delegates to these; they keep byte values as plain Uint8Arrays on the way out.
 import type { Kysely } from "kysely";
 import { PaveError } from "../errors.ts";
-import { fanOut } from "./kysely-deliveries.ts";
+import { fanOut, toEvent } from "./kysely-deliveries.ts";
 import type { Database } from "./schema.ts";
 import type {
   EventQuery,
@@ -211,15 +211,5 @@ export async function listEvents(db: Db, env: string, topic: string, q: EventQue
   let query = db.selectFrom("events").selectAll().where("env", "=", env).where("topic", "=", topic);
   if (q.after !== undefined) query = query.where("id", ">", q.after);
   const rows = await query.orderBy("id").limit(q.limit).execute();
-  return rows.map((r) => ({
-    id: r.id,
-    env: r.env,
-    topic: r.topic,
-    payload: r.payload,
-    correlationId: r.correlation_id,
-    traceId: r.trace_id,
-    ...(r.span_id !== "" && { spanId: r.span_id }),
-    source: r.source,
-    publishedAt: Number(r.published_at),
-  }));
+  return rows.map(toEvent);
 }

@@ -503,7 +503,8 @@ function toDelivery(r: Selectable<Database["deliveries"]>): Delivery {
   };
 }
 
-function toEvent(r: Selectable<Database["events"]>): EventRecord {
+/** An events row as the record callers see (listEvents and the deliveries that carry events). */
+export function toEvent(r: Selectable<Database["events"]>): EventRecord {
   return {
     id: r.id,
     env: r.env,

@@ -1,7 +1,7 @@
 // What the metrics API answers, read from the per-minute rollups: a function's series in step-wide points (empty
 // ones included, so charts are continuous) and a one-query summary of every function over a recent window.
 import { MINUTE_MS, type RollupSum, type Store } from "../store/index.ts";
-import type { Prices } from "./cost.ts";
+import { type Prices, priceOf } from "./cost.ts";
 import { addHistogram, estimatePercentile } from "./histogram.ts";
 
 /** The most points one series may have: the last day at one-minute steps (1440, and the minute under way). */
@@ -157,7 +157,7 @@ function figures(s: RollupSum, prices: Prices): MetricsFigures {
     meanMs: ran ? s.durationMs / s.count : null,
     billedMs: s.billedMs,
     gbSeconds: s.gbSeconds,
-    cost: s.gbSeconds * prices.perGbSecond + (s.count / 1e6) * prices.perMillionRequests,
+    cost: priceOf({ invocations: s.count, gbSeconds: s.gbSeconds }, prices),
   };
 }
 

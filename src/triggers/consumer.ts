@@ -15,6 +15,7 @@ import {
 } from "../store/index.ts";
 import { type Metrics, newSpanId } from "../telemetry/index.ts";
 import { type BackoffPolicy, backoffMs, DEFAULT_BACKOFF } from "./backoff.ts";
+import { Reloader } from "./reloader.ts";
 import { type SchedulerClock, systemClock } from "./scheduler.ts";
 
 export interface ConsumerOptions {
@@ -73,8 +74,10 @@ export class Consumers {
   readonly #async: Lane;
   #lanes = new Map<string, Lane>();
   #timer: unknown;
-  #reloading: Promise<void> | undefined;
-  #reloadAgain = false;
+  readonly #reloader = new Reloader(
+    () => this.#load(),
+    (err) => this.#logger.warn({ err }, "loading subscriptions failed; retrying on the next reload"),
+  );
   readonly #running = new Set<Promise<void>>();
   #stopped = false;
 
@@ -105,25 +108,7 @@ export class Consumers {
    * them from now on, and rebuilds the lanes. Never rejects; calls during a reload share one follow-up.
    */
   reload(): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    if (this.#reloading) {
-      this.#reloadAgain = true;
-      return this.#reloading;
-    }
-    const run = async (): Promise<void> => {
-      do {
-        this.#reloadAgain = false;
-        try {
-          await this.#load();
-        } catch (err) {
-          this.#logger.warn({ err }, "loading subscriptions failed; retrying on the next reload");
-        }
-      } while (this.#reloadAgain && !this.#stopped);
-    };
-    this.#reloading = run().finally(() => {
-      this.#reloading = undefined;
-    });
-    return this.#reloading;
+    return this.#reloader.reload();
   }
 
   /** Events were just committed on this node: their subscribers' lanes claim now instead of at the next poll. */
@@ -141,7 +126,7 @@ export class Consumers {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#clock.clearTimeout(this.#timer);
-    await this.#reloading;
+    await this.#reloader.stop();
     await this.settled();
   }
 

@@ -6,6 +6,7 @@ import type { Invoker } from "../gateway/index.ts";
 import type { Logger } from "../logger.ts";
 import type { ScheduleSpec, Store } from "../store/index.ts";
 import { type Metrics, newSpanId } from "../telemetry/index.ts";
+import { Reloader } from "./reloader.ts";
 
 /** Time as the scheduler sees it; injected so tests move it on without sleeping. */
 export interface SchedulerClock {
@@ -60,9 +61,12 @@ export class Scheduler {
   #entries = new Map<string, Entry>();
   #timer: unknown;
   #lastReload = 0;
-  /** The reload running now, and whether another was asked for meanwhile (it must see what changed since). */
-  #reloading: Promise<void> | undefined;
-  #reloadAgain = false;
+  /** Re-reads the live schedules; a burst of deploys shares one read and one follow-up (see reloader.ts). */
+  readonly #reloader = new Reloader(
+    () => this.#load(),
+    (err) => this.#logger.warn({ err }, "loading schedules failed; retrying on the next reload"),
+    () => this.#arm(),
+  );
   /** Ticks being claimed or run on this node. */
   readonly #inflight = new Set<Promise<void>>();
   #stopped = false;
@@ -87,26 +91,7 @@ export class Scheduler {
    * next reload tries again. Calls during a reload share one follow-up reload.
    */
   reload(): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    if (this.#reloading) {
-      this.#reloadAgain = true;
-      return this.#reloading;
-    }
-    const run = async (): Promise<void> => {
-      do {
-        this.#reloadAgain = false;
-        try {
-          await this.#load();
-        } catch (err) {
-          this.#logger.warn({ err }, "loading schedules failed; retrying on the next reload");
-        }
-      } while (this.#reloadAgain && !this.#stopped);
-    };
-    this.#reloading = run().finally(() => {
-      this.#reloading = undefined;
-      this.#arm();
-    });
-    return this.#reloading;
+    return this.#reloader.reload();
   }
 
   /** Resolves once every tick taken so far has been claimed and, if it fired, has run and been recorded. */
@@ -118,7 +103,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#clock.clearTimeout(this.#timer);
-    await this.#reloading;
+    await this.#reloader.stop();
     await this.settled();
   }
 

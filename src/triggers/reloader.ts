@@ -1,0 +1,48 @@
+// Re-reading what the live manifests ask for (schedules, subscriptions) after a deploy or removal: calls while a
+// read is running share it and one follow-up read, so a burst of deploys costs two reads, not one per deploy.
+
+export class Reloader {
+  readonly #load: () => Promise<void>;
+  readonly #onError: (err: unknown) => void;
+  readonly #after: () => void;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  /** `onError` hears a failed read (the next reload tries again); `after` runs when a reload is done. */
+  constructor(load: () => Promise<void>, onError: (err: unknown) => void, after: () => void = () => {}) {
+    this.#load = load;
+    this.#onError = onError;
+    this.#after = after;
+  }
+
+  /** Never rejects; resolves when the read it joined, and any follow-up, is done. */
+  reload(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.#again = false;
+        try {
+          await this.#load();
+        } catch (err) {
+          this.#onError(err);
+        }
+      } while (this.#again && !this.#stopped);
+    };
+    this.#running = run().finally(() => {
+      this.#running = undefined;
+      this.#after();
+    });
+    return this.#running;
+  }
+
+  /** Starts no more reads and waits for the one running, if any. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#running;
+  }
+}
