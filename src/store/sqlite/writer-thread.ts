@@ -34,7 +34,8 @@ port.on("message", (m: WriterRequest) => {
   }
   let answer: WriterResponse;
   try {
-    write(m.activations, m.logs, m.spans, m.rollups);
+    const [activations, logs, spans, rollups] = JSON.parse(m.batch) as unknown[][][];
+    write(activations as unknown[][], logs as unknown[][], spans as unknown[][], rollups as unknown[][]);
     answer = { seq: m.seq };
   } catch (err) {
     answer = { seq: m.seq, error: err instanceof Error ? err.message : String(err) };
