@@ -49,7 +49,8 @@ function owner(): { uid: number; gid: number; user: string } | undefined {
   const id = (flag: string) => spawnSync("id", [flag, "postgres"], { encoding: "utf8" });
   const uid = id("-u");
   const gid = id("-g");
-  if (uid.status !== 0 || gid.status !== 0) throw new Error("running as root needs a `postgres` user to own the test cluster");
+  if (uid.status !== 0 || gid.status !== 0)
+    throw new Error("running as root needs a `postgres` user to own the test cluster");
   return { uid: Number(uid.stdout), gid: Number(gid.stdout), user: "postgres" };
 }
 

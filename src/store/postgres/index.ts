@@ -5,6 +5,7 @@ import pg from "pg";
 import { KyselyStore } from "../kysely-store.ts";
 import { migrate } from "../migrate.ts";
 import type { Database } from "../schema.ts";
+import { nulSafeText } from "../text-codec.ts";
 
 // pg returns int8 and numeric as strings so that no precision is lost; Pave's bigints are epoch ms, counters and
 // sums, far below 2^53, and every caller expects numbers. The parsers are per pool (not pg's global registry), so
@@ -64,5 +65,5 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     await db.destroy();
     throw err;
   }
-  return new KyselyStore("postgres", db);
+  return new KyselyStore("postgres", db, nulSafeText);
 }
