@@ -1,8 +1,8 @@
 // A throwaway PostgreSQL cluster for tests: initdb in a temp dir, started on a free port, stopped and removed after.
 // The binaries come from Debian's `postgresql` package; .ci/run installs it, and in CI their absence is a failure.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
+import { existsSync, rmSync } from "node:fs";
+import { chmod, chown, mkdtemp } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,10 +60,14 @@ function run(user: string | undefined, cmd: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stdout}${r.stderr}`);
 }
 
-/** Starts a cluster with trust authentication on 127.0.0.1 and fsync off: fast, and gone when stopped. */
+/**
+ * Starts a cluster with trust authentication on 127.0.0.1 and fsync off: fast, and gone when stopped. It lives in
+ * /dev/shm where there is one: copying a database there takes ~25 ms instead of ~400 ms on a virtual disk, and the
+ * contract copies one per test.
+ */
 export async function startPgCluster(): Promise<PgCluster> {
   if (!bindir) throw new Error(pgMissing || "no PostgreSQL binaries");
-  const dir = await mkdtemp(join(tmpdir(), "pave-pg-"));
+  const dir = await mkdtemp(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "pave-pg-"));
   const data = join(dir, "data");
   const as = owner();
   if (as) await chown(dir, as.uid, as.gid);
@@ -72,14 +76,18 @@ export async function startPgCluster(): Promise<PgCluster> {
   run(as?.user, join(bindir, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
   run(as?.user, join(bindir, "pg_ctl"), ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "start"]);
+  const stop = () => {
+    process.off("exit", stop);
+    try {
+      run(as?.user, join(bindir, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  // A test process that dies before its after() hook must not leave a server running and its files in RAM.
+  process.on("exit", stop);
   return {
     url: (db) => `postgres://postgres@127.0.0.1:${port}/${db}`,
-    async stop() {
-      try {
-        run(as?.user, join(bindir, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    },
+    stop: async () => stop(),
   };
 }
