@@ -11,8 +11,9 @@ export interface TextCodec {
 export const plainText: TextCodec = { store: (t) => t, load: (t) => t };
 
 // Two Unicode noncharacters, reserved for a program's internal use and absent from real logs. ESC escapes itself
-// (ESC ESC) and NUL (ESC NUL_MARK). A needle without ESC or NUL_MARK cannot match across an escape, and an escaped
-// NUL never matches misaligned (escapes start with ESC, never NUL_MARK), so grep stays an exact substring search.
+// (ESC ESC) and NUL (ESC NUL_MARK). The spelling is per character, so a grep never misses a line; and as long as
+// neither the line nor the needle holds one of these two noncharacters, every ESC in the stored line starts an escape
+// and NUL_MARK only ends one, so a needle (NUL included) matches only whole characters and finds nothing extra.
 const ESC = "\uFDD0";
 const NUL_MARK = "\uFDD1";
 const NEEDS_STORE = /[\0\uFDD0]/;
