@@ -8,7 +8,7 @@ import type { Database } from "./schema.ts";
  * Pave's own advisory-lock key (the first 8 bytes of sha256("pave:migrate"), as a signed bigint): not kysely's
  * built-in key, which every kysely application on the same database would share.
  */
-export const MIGRATION_LOCK_KEY = 3_950_443_613_235_363_297n;
+const MIGRATION_LOCK_KEY = 3_950_443_613_235_363_297n;
 
 export async function migrate(db: Kysely<Database>): Promise<void> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return migrateOn(db);
