@@ -1,7 +1,7 @@
 // The store domain: the Store interface, its records, and `openStore` that picks an adapter from a URL.
 // Only this folder speaks SQL.
 import { resolve } from "node:path";
-import { PaveError } from "../errors.ts";
+import { openPostgresStore } from "./postgres/index.ts";
 import { openSqliteStore } from "./sqlite/index.ts";
 import type { Store } from "./types.ts";
 
@@ -17,13 +17,15 @@ export type * from "./types.ts";
 export { ASYNC_QUEUE } from "./types.ts";
 
 /**
- * Opens a store from a URL: `sqlite:PATH` (or a bare path) for the embedded default. `server` readies it to record
- * activations from the first request on (see openSqliteStore).
+ * Opens a store from a URL: `sqlite:PATH` (or a bare path) for the embedded default, `postgres://…` (or
+ * `postgresql://…`) for a database several nodes share. `server` readies a SQLite store to record activations from
+ * the first request on (see openSqliteStore); a PostgreSQL pool needs no warming.
  * @example openStore("sqlite:.pave/pave.db", { server: true })
+ * @example openStore("postgres://pave@db.internal:5432/pave")
  */
 export async function openStore(url: string, opts: { server?: boolean } = {}): Promise<Store> {
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-    throw new PaveError("BadRequest", "the PostgreSQL store is not available in this build; use sqlite:PATH");
+    return openPostgresStore(url);
   }
   const path = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
   return openSqliteStore(path === ":memory:" ? path : resolve(path), { eagerWriter: opts.server ?? false });

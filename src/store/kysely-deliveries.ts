@@ -135,8 +135,13 @@ export async function claimDeliveries(db: Db, postgres: boolean, c: DeliveryClai
     if (c.function !== undefined) pick = pick.where("function", "=", c.function);
     pick = pick.orderBy("visible_at").orderBy("id").limit(c.limit);
     // The one dialect difference: PostgreSQL nodes claim concurrently and must skip each other's rows; SQLite
-    // serialises writers, so the re-checked conditions below are all it needs.
-    if (postgres) pick = pick.forUpdate().skipLocked();
+    // serialises writers, so the re-checked conditions below are all it needs. PostgreSQL locks the picked ids in a
+    // statement of their own: as an `IN (subquery)` its planner may rescan the locking subquery and exceed the limit.
+    let ids: typeof pick | string[] = pick;
+    if (postgres) {
+      ids = (await pick.forUpdate().skipLocked().execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+    }
     const claimed = await tx
       .updateTable("deliveries")
       .set({
@@ -146,7 +151,7 @@ export async function claimDeliveries(db: Db, postgres: boolean, c: DeliveryClai
         attempts: sql<number>`attempts + 1`,
         updated_at: c.now,
       })
-      .where("id", "in", pick)
+      .where("id", "in", ids)
       .where("state", "in", OPEN)
       .where("visible_at", "<=", c.now)
       .returningAll()

@@ -24,6 +24,7 @@ import type {
 } from "./policy-types.ts";
 import { rollupBatch } from "./rollup-buckets.ts";
 import type { Database } from "./schema.ts";
+import { plainText, type TextCodec } from "./text-codec.ts";
 import type {
   Activation,
   ActivationQuery,
@@ -81,10 +82,13 @@ const ROWS_PER_INSERT = 500;
 export class KyselyStore implements Store {
   readonly kind: Store["kind"];
   readonly db: Kysely<Database>;
+  /** How free text is spelled in this database (see text-codec.ts). */
+  protected readonly text: TextCodec;
 
-  constructor(kind: Store["kind"], db: Kysely<Database>) {
+  constructor(kind: Store["kind"], db: Kysely<Database>, text: TextCodec = plainText) {
     this.kind = kind;
     this.db = db;
+    this.text = text;
   }
 
   async ping(): Promise<void> {
@@ -304,19 +308,19 @@ export class KyselyStore implements Store {
       for (let i = 0; i < activations.length; i += ROWS_PER_INSERT) {
         await tx
           .insertInto("activations")
-          .values(activations.slice(i, i + ROWS_PER_INSERT).map(fromActivation))
+          .values(activations.slice(i, i + ROWS_PER_INSERT).map((a) => fromActivation(a, this.text)))
           .execute();
       }
       for (let i = 0; i < logs.length; i += ROWS_PER_INSERT) {
         await tx
           .insertInto("logs")
-          .values(logs.slice(i, i + ROWS_PER_INSERT).map(fromLogLine))
+          .values(logs.slice(i, i + ROWS_PER_INSERT).map((l) => fromLogLine(l, this.text)))
           .execute();
       }
       for (let i = 0; i < spans.length; i += ROWS_PER_INSERT) {
         await tx
           .insertInto("spans")
-          .values(spans.slice(i, i + ROWS_PER_INSERT).map(fromSpan))
+          .values(spans.slice(i, i + ROWS_PER_INSERT).map((sp) => fromSpan(sp, this.text)))
           .execute();
       }
     });
@@ -330,12 +334,12 @@ export class KyselyStore implements Store {
       .orderBy("started_at")
       .orderBy("span_id")
       .execute();
-    return rows.map(toSpan);
+    return rows.map((r) => toSpan(r, this.text));
   }
 
   async getActivation(id: string): Promise<Activation | undefined> {
     const row = await this.db.selectFrom("activations").selectAll().where("id", "=", id).executeTakeFirst();
-    return row && toActivation(row);
+    return row && toActivation(row, this.text);
   }
 
   async listActivations(q: ActivationQuery): Promise<Activation[]> {
@@ -351,7 +355,7 @@ export class KyselyStore implements Store {
     if (q.until !== undefined) query = query.where("id", "<", uuidv7Floor(q.until));
     if (q.before !== undefined) query = query.where("id", "<", q.before);
     const rows = await query.orderBy("id", "desc").limit(q.limit).execute();
-    return rows.map(toActivation);
+    return rows.map((r) => toActivation(r, this.text));
   }
 
   async listLogs(q: LogQuery): Promise<LogLine[]> {
@@ -363,13 +367,13 @@ export class KyselyStore implements Store {
     if (q.since !== undefined) query = query.where("ts", ">=", q.since);
     if (q.until !== undefined) query = query.where("ts", "<", q.until);
     if (q.level !== undefined) query = query.where("level", "in", LOG_LEVELS.slice(LOG_LEVELS.indexOf(q.level)));
-    if (q.grep !== undefined) query = query.where(this.grepCondition(likePattern(q.grep)));
+    if (q.grep !== undefined) query = query.where(this.grepCondition(likePattern(this.text.store(q.grep))));
     // The newest `limit` lines when tailing from the start; the oldest after a cursor, so a follower never skips.
     const rows =
       q.after === undefined
         ? (await query.orderBy("id", "desc").limit(q.limit).execute()).reverse()
         : await query.orderBy("id", "asc").limit(q.limit).execute();
-    return rows.map(toLogLine);
+    return rows.map((r) => toLogLine(r, this.text));
   }
 
   /**
@@ -754,7 +758,7 @@ function toFunction(r: {
   };
 }
 
-export function fromActivation(a: Activation): Database["activations"] {
+export function fromActivation(a: Activation, text = plainText): Database["activations"] {
   return {
     id: a.id,
     env: a.env,
@@ -767,7 +771,7 @@ export function fromActivation(a: Activation): Database["activations"] {
     memory_mb: a.memoryMb,
     status: a.status,
     error_code: a.errorCode,
-    error_message: a.errorMessage,
+    error_message: a.errorMessage === null ? null : text.store(a.errorMessage),
     http_status: a.httpStatus,
     cold: a.cold ? 1 : 0,
     trace_id: a.traceId,
@@ -781,17 +785,17 @@ export function fromActivation(a: Activation): Database["activations"] {
   };
 }
 
-export function fromSpan(s: Span): Database["spans"] {
+export function fromSpan(s: Span, text = plainText): Database["spans"] {
   return {
     trace_id: s.traceId,
     span_id: s.spanId,
     parent_span_id: s.parentSpanId,
-    name: s.name,
+    name: text.store(s.name),
     kind: s.kind,
     started_at: s.startedAt,
     duration_ms: s.durationMs,
     status: s.status,
-    status_message: s.statusMessage,
+    status_message: s.statusMessage === null ? null : text.store(s.statusMessage),
     attributes: JSON.stringify(s.attributes),
     activation_id: s.activationId,
     env: s.env,
@@ -799,17 +803,17 @@ export function fromSpan(s: Span): Database["spans"] {
   };
 }
 
-function toSpan(r: Selectable<Database["spans"]>): Span {
+function toSpan(r: Selectable<Database["spans"]>, text: TextCodec): Span {
   return {
     traceId: r.trace_id,
     spanId: r.span_id,
     parentSpanId: r.parent_span_id,
-    name: r.name,
+    name: text.load(r.name),
     kind: r.kind as SpanKind,
     startedAt: Number(r.started_at),
     durationMs: Number(r.duration_ms),
     status: r.status as Span["status"],
-    statusMessage: r.status_message,
+    statusMessage: r.status_message === null ? null : text.load(r.status_message),
     attributes: JSON.parse(r.attributes) as Span["attributes"],
     activationId: r.activation_id,
     env: r.env,
@@ -817,7 +821,7 @@ function toSpan(r: Selectable<Database["spans"]>): Span {
   };
 }
 
-function toActivation(r: Selectable<Database["activations"]>): Activation {
+function toActivation(r: Selectable<Database["activations"]>, text: TextCodec): Activation {
   return {
     id: r.id,
     env: r.env,
@@ -830,7 +834,7 @@ function toActivation(r: Selectable<Database["activations"]>): Activation {
     memoryMb: Number(r.memory_mb),
     status: r.status as ActivationStatus,
     errorCode: r.error_code,
-    errorMessage: r.error_message,
+    errorMessage: r.error_message === null ? null : text.load(r.error_message),
     httpStatus: r.http_status === null ? null : Number(r.http_status),
     cold: Number(r.cold) === 1,
     traceId: r.trace_id,
@@ -846,7 +850,7 @@ function toActivation(r: Selectable<Database["activations"]>): Activation {
   };
 }
 
-export function fromLogLine(l: LogLine): Insertable<Database["logs"]> {
+export function fromLogLine(l: LogLine, text = plainText): Insertable<Database["logs"]> {
   return {
     activation_id: l.activationId,
     env: l.env,
@@ -854,14 +858,14 @@ export function fromLogLine(l: LogLine): Insertable<Database["logs"]> {
     version: l.version,
     ts: l.ts,
     level: l.level,
-    message: l.message,
+    message: text.store(l.message),
     fields: l.fields === null ? null : JSON.stringify(l.fields),
     trace_id: l.traceId,
     correlation_id: l.correlationId,
   };
 }
 
-function toLogLine(r: Selectable<Database["logs"]>): LogLine {
+function toLogLine(r: Selectable<Database["logs"]>, text: TextCodec): LogLine {
   return {
     id: Number(r.id),
     activationId: r.activation_id,
@@ -870,7 +874,7 @@ function toLogLine(r: Selectable<Database["logs"]>): LogLine {
     version: r.version,
     ts: Number(r.ts),
     level: r.level as LogLevel,
-    message: r.message,
+    message: text.load(r.message),
     fields: r.fields === null ? null : (JSON.parse(r.fields) as Record<string, unknown>),
     traceId: r.trace_id,
     correlationId: r.correlation_id,

@@ -1,0 +1,81 @@
+// The PostgreSQL adapter: the shared Store contract on a throwaway cluster, one fresh database per test.
+// Each database is a copy of a template migrated once, so a test costs a file copy, not fourteen migrations.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import { openStore } from "../../src/store/index.ts";
+import { migrationProvider } from "../../src/store/migrations/index.ts";
+import { openPostgresStore } from "../../src/store/postgres/index.ts";
+import { storeContract } from "./contract.ts";
+import { type PgCluster, pgSkip, startPgCluster } from "./pg-cluster.ts";
+
+describe("postgres store", { skip: pgSkip }, () => {
+  let cluster: PgCluster;
+  let admin: pg.Pool;
+  let created = 0;
+
+  before(async () => {
+    cluster = await startPgCluster();
+    admin = new pg.Pool({ connectionString: cluster.url("postgres"), max: 2 });
+    await admin.query("CREATE DATABASE pave_template");
+    const template = await openPostgresStore(cluster.url("pave_template"));
+    await template.close();
+  });
+
+  after(async () => {
+    await admin?.end();
+    await cluster?.stop();
+  });
+
+  storeContract("postgres", async () => {
+    const name = `t_${++created}`;
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE pave_template`);
+    const store = await openPostgresStore(cluster.url(name));
+    const close = store.close.bind(store);
+    // Dropping each database as its test ends keeps the cluster small however many tests the contract grows.
+    store.close = async () => {
+      await close();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    };
+    return store;
+  });
+
+  describe("postgres store nodes", () => {
+    it("three nodes starting together on a fresh database migrate it once, and all open", async () => {
+      await admin.query("CREATE DATABASE concurrent");
+      const url = cluster.url("concurrent");
+      const stores = await Promise.all([openStore(url), openStore(url), openStore(url)]);
+      try {
+        for (const store of stores) assert.deepEqual(await store.listEnvironments(), ["prod"]);
+        const db = new pg.Pool({ connectionString: url, max: 1 });
+        try {
+          const names = await db.query<{ name: string }>("select name from pave_migrations order by name");
+          assert.deepEqual(
+            names.rows.map((r) => r.name),
+            Object.keys(await migrationProvider.getMigrations()).sort(),
+          );
+          const envs = await db.query<{ n: number }>("select count(*)::int as n from environments");
+          assert.equal(envs.rows[0]?.n, 1, "the seeding migration ran once");
+        } finally {
+          await db.end();
+        }
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it("ping rejects promptly once the database is gone, so /readyz turns not-ready", async () => {
+      await admin.query("CREATE DATABASE doomed TEMPLATE pave_template");
+      const store = await openStore(cluster.url("doomed"));
+      try {
+        await store.ping();
+        await admin.query("DROP DATABASE doomed WITH (FORCE)");
+        const started = Date.now();
+        await assert.rejects(store.ping());
+        assert.ok(Date.now() - started < 5000, "ping waits no longer than the connect timeout");
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});
