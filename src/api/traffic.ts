@@ -156,15 +156,28 @@ export function trafficRoutes(deps: ApiDeps): RouteSpec[] {
       // The version is read from `from` and made live in `to`: the token must reach both.
       scope: { env: async ({ body }) => body.to, from: "the body's `to` (and `from`, checked by the handler)" },
       audit: { action: "function.promote", target: ({ params }) => params.name ?? null, targetIsFunction: true },
-      handler: async ({ params, body, token, audit }) => {
+      handler: async ({ params, body, token, audit, reply }) => {
         requireScope(token, body.from, "POST /api/v1/functions/:name/promote");
-        const out = await deps.deployer.promote({
-          name: params.name,
-          from: body.from,
-          to: body.to,
-          ...(body.version !== undefined && { version: body.version }),
-          by: token.name,
-        });
+        // Under the target environment's policy, like a deploy there: denied, held for an approval, or done.
+        const submitted = await deps.approvals.promote(
+          {
+            name: params.name,
+            from: body.from,
+            to: body.to,
+            ...(body.version !== undefined && { version: body.version }),
+            by: token.name,
+          },
+          token,
+        );
+        if (submitted.kind === "pending") {
+          const p = submitted.pending;
+          reply.code(202);
+          audit.details = { pending: p.id, requiredRole: p.requiredRole, rules: p.rules.map((r) => r.name) };
+          return {
+            pending: { id: p.id, function: p.function, env: p.env, requiredRole: p.requiredRole, rules: p.rules },
+          };
+        }
+        const out = submitted.outcome;
         Object.assign(audit, {
           before: out.previous,
           after: { version: out.version.id, seq: out.version.seq },

@@ -1,7 +1,7 @@
 // `pave alias ls|set|rm`, `pave rollback`, `pave promote` and `pave shadow report`: moving traffic between versions
 // and watching a shadow. Each move takes effect at once on the node that took it, within a second on the others.
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { AliasTarget } from "../client/index.ts";
+import { type AliasTarget, waitingLine } from "../client/index.ts";
 import { clientFrom, optsOf } from "./client.ts";
 import { envOption } from "./options.ts";
 import { ago, formatDuration, printJson, table } from "./output.ts";
@@ -105,6 +105,14 @@ export function registerTraffic(program: Command): void {
         ...(opts.version !== undefined && { version: opts.version }),
       });
       if (opts.json) return printJson(out);
+      if ("pending" in out) {
+        const p = out.pending;
+        const rules = p.rules.map((r) => `rule ${r.name}: ${r.why}`).join("\n  ");
+        process.stdout.write(
+          `${fn} is not promoted yet; the ${p.env} policy holds it\n  ${rules}\n${waitingLine(p)}\n`,
+        );
+        return;
+      }
       const tail = out.previous && out.previous !== out.version.id ? ` (was ${out.previous})` : "";
       process.stdout.write(`promoted ${fn} ${out.version.id} from ${out.from} → live in ${out.to}${tail}\n`);
     });

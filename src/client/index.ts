@@ -383,17 +383,21 @@ export class PaveClient {
     return this.#call("POST", `/functions/${enc(name)}/rollback`, { env }, to === undefined ? {} : { to });
   }
 
+  /** Promotes, or — when the target environment's policy wants an approval the token cannot give — holds it. */
   promote(
     name: string,
     opts: { from: string; to: string; version?: string },
-  ): Promise<{
-    function: string;
-    from: string;
-    to: string;
-    changed: boolean;
-    previous: string | null;
-    version: { id: string; seq: number; bundleBytes: number };
-  }> {
+  ): Promise<
+    | {
+        function: string;
+        from: string;
+        to: string;
+        changed: boolean;
+        previous: string | null;
+        version: { id: string; seq: number; bundleBytes: number };
+      }
+    | PendingDeployAnswer
+  > {
     return this.#call("POST", `/functions/${enc(name)}/promote`, undefined, opts);
   }
 

@@ -4,7 +4,7 @@ import { v7 } from "uuid";
 import { canApprove, type DeployFacts, evaluatePolicy, type PolicyBook, policyLabel } from "../auth/index.ts";
 import { PaveError } from "../errors.ts";
 import type { PendingDeployment, PolicyActor, Store, TokenRecord } from "../store/index.ts";
-import type { Deployer, DeployOutcome, DeployRequest } from "./deployer.ts";
+import type { Deployer, DeployOutcome, DeployRequest, PromoteRequest } from "./deployer.ts";
 import { type Manifest, validateManifest } from "./manifest.ts";
 import { parsePercent } from "./traffic.ts";
 
@@ -16,6 +16,8 @@ export interface DeployOptions {
   canary?: number | string;
   shadow?: number | string;
   shadowWrites?: boolean;
+  /** A held promote: approving it promotes this exact version from `from` (no rebuild, no re-validation). */
+  promote?: { from: string; version: string };
 }
 
 export interface DeploySubmission {
@@ -56,6 +58,30 @@ export class Approvals {
     return { kind: "deployed", outcome: await this.#deployer.deploy(req) };
   }
 
+  /**
+   * Promotes under the target environment's policy, as a deploy there would be: a denied one is refused, and one that
+   * needs an approval the token cannot give waits as a pending deployment of the same manifest and bundle — whose
+   * approval deploys the very version the source runs (versions are content-addressed).
+   */
+  async promote(
+    req: PromoteRequest,
+    token: TokenRecord,
+  ): Promise<
+    { kind: "promoted"; outcome: Awaited<ReturnType<Deployer["promote"]>> } | Extract<Submitted, { kind: "pending" }>
+  > {
+    const source = await this.#deployer.promotable(req);
+    // Stored manifests are normalised already (and normalising is not idempotent: timeouts are stored in ms).
+    const manifest = JSON.parse(source.manifest) as Manifest;
+    const verdict = await this.#verdict(req.to, manifest);
+    if (verdict.kind === "approval" && !canApprove(token.role, verdict.role)) {
+      const options: DeployOptions = { promote: { from: req.from, version: source.id } };
+      const sub = { env: req.to, name: req.name, manifest, bundle: source.bundle, options, token };
+      const { bundle: _b, ...pending } = await this.#park(sub, verdict.rules, verdict.role);
+      return { kind: "pending", pending };
+    }
+    return { kind: "promoted", outcome: await this.#deployer.promote(req) };
+  }
+
   list(env: string, status?: PendingDeployment["status"], limit = 100): Promise<PendingView[]> {
     return this.#store.listPending({ env, limit, ...(status && { status }) });
   }
@@ -72,14 +98,26 @@ export class Approvals {
    */
   async approve(id: string, token: TokenRecord): Promise<{ pending: PendingView; outcome: DeployOutcome }> {
     const p = await this.#decidable(id, token, "approve");
-    const verdict = await this.#verdict(p.env, validateManifest(p.manifest, "manifest"));
+    const options = p.options as DeployOptions;
+    // A held promote carries the source's stored manifest, normalised already; a held deploy, the manifest as sent.
+    const manifest = options.promote ? (p.manifest as unknown as Manifest) : validateManifest(p.manifest, "manifest");
+    const verdict = await this.#verdict(p.env, manifest);
     if (verdict.kind === "approval" && !canApprove(token.role, verdict.role)) {
       throw forbidden(token, verdict.role, id, "approve", p);
     }
     await this.#decide(id, { status: "approved", by: actor(token), at: this.#now(), reason: null });
-    const req = deployRequest(p.env, p.function, p.manifest, p.bundle, p.options as DeployOptions, p.requestedBy.name);
     try {
-      const outcome = await this.#deployer.deploy(req);
+      const outcome = options.promote
+        ? await this.#deployer.promote({
+            name: p.function,
+            from: options.promote.from,
+            to: p.env,
+            version: options.promote.version,
+            by: p.requestedBy.name,
+          })
+        : await this.#deployer.deploy(
+            deployRequest(p.env, p.function, p.manifest, p.bundle, options, p.requestedBy.name),
+          );
       return { pending: view(await this.get(id)), outcome };
     } catch (err) {
       const why = err instanceof PaveError ? `${err.code}: ${err.message}` : "the deploy failed; see the server log";

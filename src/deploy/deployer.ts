@@ -167,7 +167,8 @@ export class Deployer {
    * Copies a version — the same content-hash id, manifest and bundle bytes, not a rebuild — from one environment into
    * another and points the target's `live` at it. It is loaded there first, with that environment's secrets.
    */
-  async promote(req: PromoteRequest): Promise<DeployOutcome & { from: string; to: string }> {
+  /** The version a promote would copy, after checking both environments and the function exist. */
+  async promotable(req: PromoteRequest): Promise<VersionRecord> {
     const { store } = this.#deps;
     if (req.from === req.to) throw new PaveError("BadRequest", `promote needs two environments; both are ${req.from}`);
     await this.#environment(req.from);
@@ -178,7 +179,15 @@ export class Deployer {
     const id = await resolveVersion(store, req.from, req.name, req.version ?? "live");
     const source = await store.getVersion(req.from, req.name, id);
     if (!source) throw new PaveError("VersionNotFound", `${req.name} in ${req.from} has no version ${id}`);
-    const manifest = validateManifest(JSON.parse(source.manifest), "manifest");
+    return source;
+  }
+
+  async promote(req: PromoteRequest): Promise<DeployOutcome & { from: string; to: string }> {
+    const { store } = this.#deps;
+    const source = await this.promotable(req);
+    const id = source.id;
+    // Stored manifests are normalised already; normalising again would misread the timeout (stored in ms) as seconds.
+    const manifest = JSON.parse(source.manifest) as Manifest;
     const style = await this.#deps.prepare(versionCode(req.to, req.name, id, manifest, source.bundle));
     const result = await store.deploy(
       {

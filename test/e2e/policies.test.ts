@@ -185,6 +185,32 @@ describe("setting policies", () => {
     );
   });
 
+  it("hold and deny promotes under the target environment's policy, as deploys there", async () => {
+    await t.client.createEnvironment({ name: "gated" });
+    await as.admin.setPolicy(
+      "rules:\n  - name: big-needs-admin\n    when: { memory: { above: 256 } }\n    then: { require-approval: admin }\n  - name: no-huge\n    when: { memory: { above: 1024 } }\n    then: deny\n",
+      "gated",
+    );
+    // Staged freely under staging's policy (the default: up to 512 MB is a developer's call).
+    await as.admin.submitDeploy(await fnDir("promo-big", { memory: 512 }), "staging");
+    const held = await as.dev.promote("promo-big", { from: "staging", to: "gated" });
+    assert.ok("pending" in held, "512 MB needs an admin in gated");
+    assert.equal(held.pending.requiredRole, "admin");
+    assert.equal(
+      await t.server.store.getAlias("gated", "promo-big", "live"),
+      undefined,
+      "nothing live before approval",
+    );
+    await as.admin.approve(held.pending.id);
+    const staged = (await t.server.store.listVersions("staging", "promo-big"))[0];
+    const live = await t.server.store.getAlias("gated", "promo-big", "live");
+    assert.equal(live, staged?.id, "the approval deploys the very version staging runs");
+
+    // 2048 MB needs an operator under staging's default policy: the admin's own role approves it.
+    await as.admin.submitDeploy(await fnDir("promo-huge", { memory: 2048 }), "staging");
+    await refused(as.admin.promote("promo-huge", { from: "staging", to: "gated" }), "PolicyDenied", /rule no-huge/);
+  });
+
   it("denies egress to hosts outside the list, naming the rule", async () => {
     await as.admin.setPolicy(
       "rules:\n  - name: known-hosts-only\n    when: { egress: { hostsNotIn: [api.example.com, '*.trusted.dev'] } }\n    then: deny\n",
