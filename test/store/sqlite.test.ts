@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { Worker } from "node:worker_threads";
 import SQLite from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { openStore } from "../../src/store/index.ts";
@@ -19,6 +20,43 @@ storeContract("sqlite file", () => openStore(join(files, `${++opened}.db`)));
 after(() => rm(files, { recursive: true, force: true }));
 
 describe("sqlite file store", () => {
+  it("a transaction that reads before it writes survives another connection committing meanwhile", async () => {
+    // The activation writer thread is such a connection. With SQLite's default DEFERRED transactions, a publish
+    // (check the topic, then insert) whose snapshot went stale failed at once with SQLITE_BUSY: a 500 under load.
+    const dir = await mkdtemp(join(tmpdir(), "pave-store-"));
+    const path = join(dir, "pave.db");
+    const store = await openStore(`sqlite:${path}`);
+    // Another thread committing in a tight loop, as the writer thread does under load.
+    const noise = new Worker(
+      `const SQLite = require("better-sqlite3");
+       const { workerData, parentPort } = require("node:worker_threads");
+       const db = new SQLite(workerData);
+       db.pragma("busy_timeout = 5000");
+       db.exec("create table if not exists noise (n integer)");
+       const insert = db.prepare("insert into noise values (1)");
+       let stop = false;
+       parentPort.on("message", () => { stop = true; });
+       const loop = () => { for (let i = 0; i < 50; i++) insert.run(); if (!stop) setImmediate(loop); else db.close(); };
+       loop();`,
+      { eval: true, workerData: path },
+    );
+    try {
+      await store.createTopic("prod", "t", 1);
+      for (let i = 0; i < 300; i++) {
+        const id = `0190${String(i).padStart(28, "0")}`;
+        await store.publishEvents("prod", "t", [
+          { id, payload: "{}", correlationId: "c", traceId: "t", source: "test", publishedAt: i },
+        ]);
+      }
+      assert.equal((await store.listEvents("prod", "t", { limit: 1000 })).length, 300);
+    } finally {
+      noise.postMessage("stop");
+      await noise.terminate();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("keeps data across reopen, migrates once and runs in WAL mode", async () => {
     const dir = await mkdtemp(join(tmpdir(), "pave-store-"));
     try {

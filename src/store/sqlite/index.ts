@@ -1,7 +1,7 @@
 // The embedded default: one SQLite file in WAL mode, migrated on open.
 // WAL lets the dashboard and API read while the activation writer commits batches.
 import SQLite from "better-sqlite3";
-import { Kysely, SqliteDialect, sql } from "kysely";
+import { CompiledQuery, type Driver, Kysely, SqliteDialect, sql } from "kysely";
 import { ROLLUP_UPSERT_SQL, rollupValues } from "../kysely-rollups.ts";
 import { fromActivation, fromLogLine, fromSpan, KyselyStore } from "../kysely-store.ts";
 import { migrate } from "../migrate.ts";
@@ -145,6 +145,21 @@ class SqliteStore extends KyselyStore {
 }
 
 /**
+ * Kysely's SQLite transactions begin DEFERRED: one that reads before it writes (publish checks its topic, then
+ * inserts) fails at once with SQLITE_BUSY when the writer thread commits in between, since its snapshot is then stale
+ * and SQLite will not wait. BEGIN IMMEDIATE takes the write lock first, waiting (busy_timeout) instead of failing.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    return driver;
+  }
+}
+
+/**
  * Opens (creating if needed) the SQLite store at `path`; `:memory:` gives a private in-memory store. `eagerWriter`
  * boots the activation writer thread now instead of at the first write: a server wants its first activation
  * visible at once, not after the ~1 s the thread takes to start; a short-lived tool or test does not.
@@ -156,7 +171,7 @@ export async function openSqliteStore(path: string, opts: { eagerWriter?: boolea
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   await migrate(db);
   return new SqliteStore(db, sqlite, path, opts.eagerWriter ?? false);
 }
