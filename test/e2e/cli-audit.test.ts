@@ -1,15 +1,11 @@
 // The real `pave audit` against a real server: the listing and its filters, `verify` (exit 0, then exit 1 naming the
 // record once the SQLite file is tampered with) and `export -o FILE` as JSON Lines.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import SQLite from "better-sqlite3";
-import { startTestServer, type TestServer } from "./helpers.ts";
-
-const BIN = fileURLToPath(new URL("../../bin/pave.js", import.meta.url));
+import { type CliRun, runPave, startTestServer, type TestServer } from "./helpers.ts";
 
 let t: TestServer;
 before(async () => {
@@ -20,29 +16,8 @@ before(async () => {
 });
 after(() => t.close());
 
-function pave(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--no-node-snapshot", BIN, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PAVE_URL: t.server.url,
-        PAVE_TOKEN: t.server.adminToken,
-        PAVE_CONFIG: "/nonexistent/pave-config.json",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => {
-      out += c;
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      err += c;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, out, err }));
-  });
+function pave(args: string[]): Promise<CliRun> {
+  return runPave(t, args);
 }
 
 describe("pave audit", () => {

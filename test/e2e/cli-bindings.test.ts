@@ -1,11 +1,11 @@
 // The real `pave` binary against a real server: `pave secret`, `pave kv` and `pave topic`, their output, --json,
 // exit codes and error lines; a secret's value goes in on stdin and never comes out.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { startTestServer, type TestServer } from "./helpers.ts";
+import { type CliRun, runPave, startTestServer, type TestServer } from "./helpers.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/pave.js", import.meta.url));
 
@@ -15,37 +15,9 @@ before(async () => {
 });
 after(() => t.close());
 
-interface Run {
-  code: number | null;
-  stdout: Buffer;
-  out: string;
-  err: string;
-}
-
 /** Runs `pave ARGS` with the server's URL and token in the environment and `input` on stdin. */
-function pave(args: string[], input: string | Uint8Array = ""): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--no-node-snapshot", BIN, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PAVE_URL: t.server.url,
-        PAVE_TOKEN: t.server.adminToken,
-        PAVE_CONFIG: "/nonexistent/pave-config.json",
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const stdout = Buffer.concat(out);
-      resolve({ code, stdout, out: stdout.toString(), err: Buffer.concat(err).toString() });
-    });
-    child.stdin.end(input);
-  });
+function pave(args: string[], input: string | Uint8Array = ""): Promise<CliRun> {
+  return runPave(t, args, { input });
 }
 
 async function opened(name: string, env = "prod"): Promise<string | undefined> {

@@ -1,12 +1,8 @@
 // The real `pave env` commands and `pave ls --stale` against a real server: a copy naming the secrets still to set,
 // the listing, refusals with their hint and exit code, and a bad flag as a usage error before any request.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { deploySource, removeFunctionDirs, startTestServer, type TestServer } from "./helpers.ts";
-
-const BIN = fileURLToPath(new URL("../../bin/pave.js", import.meta.url));
+import { type CliRun, deploySource, removeFunctionDirs, runPave, startTestServer, type TestServer } from "./helpers.ts";
 
 let t: TestServer;
 before(async () => {
@@ -17,25 +13,8 @@ after(async () => {
   await removeFunctionDirs();
 });
 
-function pave(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--no-node-snapshot", BIN, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PAVE_URL: t.server.url,
-        PAVE_TOKEN: t.server.adminToken ?? "",
-        PAVE_CONFIG: "/nonexistent/pave-config.json",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c));
-    child.stderr.on("data", (c: Buffer) => (err += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, out, err }));
-  });
+function pave(args: string[]): Promise<CliRun> {
+  return runPave(t, args);
 }
 
 describe("pave env", () => {

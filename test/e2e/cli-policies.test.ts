@@ -1,15 +1,19 @@
 // The real `pave policy`, `pave deploy` held for an approval, `pave approvals`, `pave approve` and `pave reject`
 // against a real server: what each prints, and the one-line errors of an invalid policy file.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { createToken } from "../../src/auth/index.ts";
-import { manifestYaml, removeFunctionDirs, startTestServer, type TestServer, writeFunction } from "./helpers.ts";
-
-const BIN = fileURLToPath(new URL("../../bin/pave.js", import.meta.url));
+import {
+  type CliRun,
+  manifestYaml,
+  removeFunctionDirs,
+  runPave,
+  startTestServer,
+  type TestServer,
+  writeFunction,
+} from "./helpers.ts";
 
 let t: TestServer;
 const tokens: Record<string, string> = {};
@@ -28,19 +32,8 @@ after(async () => {
   await removeFunctionDirs();
 });
 
-function pave(args: string[], as: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--no-node-snapshot", BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PAVE_URL: t.server.url, PAVE_TOKEN: tokens[as] },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c));
-    child.stderr.on("data", (c: Buffer) => (err += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, out, err }));
-  });
+function pave(args: string[], as: string): Promise<CliRun> {
+  return runPave(t, args, { env: { PAVE_TOKEN: tokens[as] } });
 }
 
 describe("pave policy and approvals", () => {

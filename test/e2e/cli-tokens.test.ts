@@ -1,15 +1,11 @@
 // The real `pave token` commands against a real server: the secret printed once (alone on stdout, or under
 // `token` with --json), ls, revoke, usage errors, and PAVE_TOKEN winning over the config file `pave up` wrote.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { startTestServer, type TestServer } from "./helpers.ts";
-
-const BIN = fileURLToPath(new URL("../../bin/pave.js", import.meta.url));
+import { type CliRun, runPave, startTestServer, type TestServer } from "./helpers.ts";
 
 let t: TestServer;
 let configDir: string;
@@ -27,22 +23,9 @@ after(async () => {
 });
 
 /** Runs `pave ARGS` against the server, with the config file and `env` added to a bare environment. */
-function pave(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--no-node-snapshot", BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PAVE_URL: t.server.url, PAVE_CONFIG, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c));
-    child.stderr.on("data", (c: Buffer) => (err += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, out, err }));
-  });
+/** The CLI with the config file (the admin token) and no PAVE_TOKEN unless `env` sets one. */
+function pave(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runPave(t, args, { env: { PAVE_TOKEN: undefined, PAVE_CONFIG, ...env } });
 }
 
 describe("pave token", () => {

@@ -1,45 +1,29 @@
 // `pave top` against a real server: the real binary's one-shot table and --json snapshot, its usage errors, and the
 // live loop riding out a server restart on the same port ("reconnecting…", then figures again).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { watchTop } from "../../src/cli/top.ts";
 import { type MetricsSummary, PaveClient } from "../../src/client/index.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startServer } from "../../src/server.ts";
-import { deploySource, eventually, removeFunctionDirs, startTestServer, type TestServer } from "./helpers.ts";
+import {
+  type CliRun,
+  deploySource,
+  eventually,
+  removeFunctionDirs,
+  runPave,
+  startTestServer,
+  type TestServer,
+} from "./helpers.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/pave.js", import.meta.url));
 const OK = `export default { fetch: (r) => new URL(r.url).searchParams.get("fail") ? Promise.reject(new Error("no")) : new Response("ok") };`;
 
 /** Runs `pave ARGS` (stdout is a pipe, not a terminal) with the server's URL and token in the environment. */
-function pave(t: TestServer, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--no-node-snapshot", BIN, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PAVE_URL: t.server.url,
-        PAVE_TOKEN: t.server.adminToken,
-        PAVE_CONFIG: "/nonexistent/pave-config.json",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, out, err }));
-  });
+function pave(t: TestServer, args: string[]): Promise<CliRun> {
+  return runPave(t, args);
 }
 
 describe("pave top", () => {

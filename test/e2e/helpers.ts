@@ -1,5 +1,6 @@
 // Shared by the e2e tests: a real pave server on a loopback port with a fresh data directory (real SQLite),
 // function directories written on the fly, and a poller for what is recorded off the hot path.
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -92,4 +93,47 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 3000, 
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
+}
+
+const BIN = fileURLToPath(new URL("../../bin/pave.js", import.meta.url));
+
+/** What a run of the real CLI printed and how it exited. */
+export interface CliRun {
+  code: number | null;
+  stdout: Buffer;
+  out: string;
+  err: string;
+}
+
+/**
+ * Runs the real `pave` binary against `t`'s server with its admin token and no local config file. `env` overrides
+ * those (`undefined` removes a variable: e.g. PAVE_TOKEN, to test the config file); `input` is written to stdin.
+ */
+export function runPave(
+  t: TestServer,
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; input?: string | Uint8Array } = {},
+): Promise<CliRun> {
+  const vars: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PAVE_URL: t.server.url,
+    PAVE_TOKEN: t.server.adminToken,
+    PAVE_CONFIG: "/nonexistent/pave-config.json",
+    ...opts.env,
+  };
+  const env = Object.fromEntries(Object.entries(vars).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--no-node-snapshot", BIN, ...args], { env, stdio: "pipe" });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const stdout = Buffer.concat(out);
+      resolve({ code, stdout, out: stdout.toString(), err: Buffer.concat(err).toString() });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
 }
