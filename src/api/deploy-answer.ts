@@ -1,6 +1,7 @@
 // What a deploy answers and records, shared by the deploy route and an approval (which performs the deploy it
 // approves): one shape for the client whichever way the version went live.
-import type { DeployOutcome } from "../deploy/index.ts";
+import type { FastifyReply } from "fastify";
+import type { DeployOutcome, PendingView } from "../deploy/index.ts";
 import type { AuditNote } from "./route.ts";
 
 export function deployAnswer(name: string, env: string, out: DeployOutcome) {
@@ -32,4 +33,14 @@ export function deployAudit(out: DeployOutcome): Required<Pick<AuditNote, "befor
     after: { version: out.version.id, seq: out.version.seq },
     details: { changed: out.changed, created: out.created, bundleBytes: out.version.bundleBytes },
   };
+}
+
+/**
+ * A deploy or promote a policy holds: 202, and what waits for whom — in the answer and on its audit record
+ * (docs/policies.md). Nothing is deployed yet.
+ */
+export function pendingAnswer(p: PendingView, reply: FastifyReply, audit: AuditNote) {
+  reply.code(202);
+  audit.details = { pending: p.id, requiredRole: p.requiredRole, rules: p.rules.map((r) => r.name) };
+  return { pending: { id: p.id, function: p.function, env: p.env, requiredRole: p.requiredRole, rules: p.rules } };
 }

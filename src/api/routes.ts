@@ -11,7 +11,7 @@ import { type CostGrouping, costReport, type Metrics, type Prices } from "../tel
 import { auditRoutes } from "./audit.ts";
 import { canaryRoutes } from "./canary.ts";
 import { deliveryRoutes } from "./deliveries.ts";
-import { deployAnswer, deployAudit } from "./deploy-answer.ts";
+import { deployAnswer, deployAudit, pendingAnswer } from "./deploy-answer.ts";
 import { environmentRoutes } from "./environments.ts";
 import { asyncInvoke, missingActivation } from "./invoke-async.ts";
 import { kvRoutes } from "./kv.ts";
@@ -178,15 +178,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
           options,
           token,
         });
-        if (submitted.kind === "pending") {
-          // Nothing deployed yet: the record says what waits, for whom (docs/policies.md).
-          const p = submitted.pending;
-          reply.code(202);
-          audit.details = { pending: p.id, requiredRole: p.requiredRole, rules: p.rules.map((r) => r.name) };
-          return {
-            pending: { id: p.id, function: p.function, env: p.env, requiredRole: p.requiredRole, rules: p.rules },
-          };
-        }
+        if (submitted.kind === "pending") return pendingAnswer(submitted.pending, reply, audit);
         const out = submitted.outcome;
         if (out.changed) reply.code(201);
         Object.assign(audit, deployAudit(out));

@@ -5,6 +5,7 @@ import { requireScope } from "../auth/index.ts";
 import { ALIAS_NAME, diffVersions, shadowReport } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import type { AliasRecord, Store } from "../store/index.ts";
+import { pendingAnswer } from "./deploy-answer.ts";
 import { envQuery, lowerName, pointInTime } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
 import type { ApiDeps } from "./routes.ts";
@@ -169,14 +170,7 @@ export function trafficRoutes(deps: ApiDeps): RouteSpec[] {
           },
           token,
         );
-        if (submitted.kind === "pending") {
-          const p = submitted.pending;
-          reply.code(202);
-          audit.details = { pending: p.id, requiredRole: p.requiredRole, rules: p.rules.map((r) => r.name) };
-          return {
-            pending: { id: p.id, function: p.function, env: p.env, requiredRole: p.requiredRole, rules: p.rules },
-          };
-        }
+        if (submitted.kind === "pending") return pendingAnswer(submitted.pending, reply, audit);
         const out = submitted.outcome;
         Object.assign(audit, {
           before: out.previous,
