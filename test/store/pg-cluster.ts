@@ -29,6 +29,13 @@ export const pgSkip: string | false = pgMissing && !process.env.CI ? pgMissing :
 export interface PgCluster {
   /** A URL for database `db` on this cluster, as the superuser `postgres`. */
   url(db: string): string;
+  /**
+   * Stops the server (`pg_ctl stop -m fast`: clients are disconnected) and keeps its data and port, to test what the
+   * nodes do while the database is away; `resume()` starts it again.
+   */
+  halt(): Promise<void>;
+  /** Starts a halted server on the same port and data; resolves once it accepts connections. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,11 +82,17 @@ export async function startPgCluster(): Promise<PgCluster> {
   const port = await freePort();
   run(as?.user, join(bindir, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-  run(as?.user, join(bindir, "pg_ctl"), ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "start"]);
+  const pgCtl = join(bindir, "pg_ctl");
+  let running = false;
+  const start = () => {
+    run(as?.user, pgCtl, ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "start"]);
+    running = true;
+  };
+  start();
   const stop = () => {
     process.off("exit", stop);
     try {
-      run(as?.user, join(bindir, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
+      if (running) run(as?.user, pgCtl, ["-D", data, "-m", "immediate", "-w", "stop"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -88,6 +101,11 @@ export async function startPgCluster(): Promise<PgCluster> {
   process.on("exit", stop);
   return {
     url: (db) => `postgres://postgres@127.0.0.1:${port}/${db}`,
+    halt: async () => {
+      run(as?.user, pgCtl, ["-D", data, "-m", "fast", "-w", "stop"]);
+      running = false;
+    },
+    resume: async () => start(),
     stop: async () => stop(),
   };
 }

@@ -49,6 +49,10 @@ export function createPool(url: string, opts: PostgresStoreOptions = {}): pg.Poo
   // An idle connection that the server drops (restart, failover) emits here; without a listener it would crash the
   // process. The pool discards that connection and the next query opens a new one.
   pool.on("error", () => {});
+  // The pool listens only to idle connections: one checked out (a transaction between statements, a claim) that the
+  // server terminates (restart: 57P01) emitted `error` unheard, and that killed the node. The query under way fails
+  // on its own; the connection is no longer queryable, so the pool drops it on release.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 
