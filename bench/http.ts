@@ -65,12 +65,13 @@ export async function startRaw(): Promise<Target> {
 /** Starts `pave up` with its data and CLI config in `tmp`, deploys `fnDir`; the target is `GET /fn/hello/`. */
 /**
  * A `pave up` child serving the function in `fnDir` (named `fn`), in its own data directory under `tmp`.
- * `record: false` runs it with recording off (`--no-record`), for the recording-cost figure.
+ * `record: false` runs it with recording off (`--no-record`), for the recording-cost figure; `store` puts its state
+ * there (`--store postgres://…`, for the cluster section) instead of SQLite in its data directory.
  */
 export async function startPave(
   tmp: string,
   fnDir: string,
-  opts: { fn?: string; record?: boolean; cpuProfDir?: string | undefined } = {},
+  opts: { fn?: string; record?: boolean; cpuProfDir?: string | undefined; store?: string } = {},
 ): Promise<Target> {
   const fn = opts.fn ?? "hello";
   const port = await freePort();
@@ -81,6 +82,7 @@ export async function startPave(
     join(ROOT, "bin/pave.js"),
     ...["up", "--port", String(port), "--data", data, "--log-level", "warn"],
     ...(opts.record === false ? ["--no-record"] : []),
+    ...(opts.store ? ["--store", opts.store] : []),
   ];
   const child = start(args, { PAVE_CONFIG: join(tmp, `config-${port}.json`) });
   try {

@@ -1,6 +1,8 @@
 // What `npm run bench` reports: the figures, their targets, and the table a person reads (`--json` prints the object).
 // One line per figure; the note column says PASS or MISS against the target, or why a figure is not to be trusted.
 
+import { cpus } from "node:os";
+import type { ClusterReport } from "./cluster.ts";
 import type { EventFigures } from "./events.ts";
 import type { LoadFigures, LoadSettings } from "./http.ts";
 import type { InstanceFigures } from "./instances.ts";
@@ -67,6 +69,7 @@ export type Report = RuntimeFigures & {
   };
   targets: Record<keyof typeof TARGETS, Mark>;
   queries: QueryReport;
+  cluster: ClusterReport;
 };
 
 export type QueryReport = QueryFigures & { targets: Record<keyof typeof QUERY_TARGETS, Mark> };
@@ -91,6 +94,39 @@ export function queriesTable(q: QueryReport): string {
     `store queries, SQLite file: ${count(q.activations)} activations over ${q.functions} functions, ${count(q.lines)} log lines of one function in the last hour + ${count(q.otherLines)} of others (seeded in ${q.seedS} s; median of ${q.runs} runs)${scale}`,
     row("last 100 activations", ms(q.lastActivationsMs), mark(q.targets.lastActivationsMs)),
     row("--grep, last hour", `${ms(q.grepHourMs)}  (${q.grepMatches} matches)`, mark(q.targets.grepHourMs)),
+    "",
+  ].join("\n");
+}
+
+/**
+ * The scale-out section. The issue sets no number for these: the ratios are printed without a verdict, beside the
+ * ideal (n nodes → n×) that a machine with cores to spare for every node and the database would approach.
+ */
+export function clusterTable(c: ClusterReport): string {
+  if ("skipped" in c) return ["scale-out on PostgreSQL", row("skipped", c.skipped), ""].join("\n");
+  const g = c.gateway;
+  const s = g.settings;
+  const http = (name: string, f: LoadFigures) =>
+    row(
+      name,
+      `${f.requestsPerSec} req/s  p50 ${f.p50Ms} ms  p99 ${f.p99Ms} ms`,
+      failures(f) > 0 ? `FLAGGED: ${f.non2xx} non-2xx, ${f.errors} errors, ${f.timeouts} timeouts` : "",
+    );
+  return [
+    `scale-out on PostgreSQL: async events, ${count(c.events)} published in batches of ${c.batchSize} by ${c.publishers} publishers round-robin over the nodes, until all are acked; ${cpus().length} cores shared by the nodes, the database and the bench`,
+    ...c.throughput.map((t) =>
+      row(`${t.nodes} node${t.nodes > 1 ? "s" : ""}`, `${t.eventsPerSec} events/s  (${t.seconds} s)`),
+    ),
+    ...c.scaling.map((x) => row(`${x.nodes} nodes / 1 node`, `${x.ratio}`, `no target (ideal ${x.nodes})`)),
+    "",
+    `gateway, one node: GET /fn/hello/ on PostgreSQL vs SQLite, autocannon ${s.connections} connections, ${s.rounds} × ${s.durationS} s turns after ${s.warmupS} s warm-up (median round)`,
+    http("pave on PostgreSQL", g.postgres),
+    http("pave on SQLite", g.sqlite),
+    row(
+      "PostgreSQL / SQLite",
+      `${g.ratio}  (rounds: ${g.rounds.join(", ")})`,
+      g.flagged ? "FLAGGED: failed requests, see above" : "no target",
+    ),
     "",
   ].join("\n");
 }
@@ -157,6 +193,7 @@ export function table(r: Report): string {
     ),
     "",
     queriesTable(r.queries),
+    clusterTable(r.cluster),
   ].join("\n");
 }
 

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --json] [-- --cpu-prof DIR] [-- --only queries]`: the hot-path benchmarks, the
+// `npm run bench [-- --quick] [-- --json] [-- --cpu-prof DIR] [-- --only queries|cluster]`: the hot-path benchmarks, the
 // store's query figures, and their targets.
 // Throughput is a ratio to baselines (raw node:http, workerd) from the same run; targets are reported, never enforced.
 import { rmSync } from "node:fs";
@@ -7,12 +7,13 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { killChildren } from "./children.ts";
+import { measureCluster } from "./cluster.ts";
 import { measureEvents } from "./events.ts";
 import { writeHello, writeLoggingHello } from "./hello.ts";
 import { type LoadFigures, type LoadSettings, load, startPave, startRaw, type Target } from "./http.ts";
 import { measureInstances } from "./instances.ts";
 import { measureQueries } from "./queries.ts";
-import { failures, queriesTable, queryReport, type Report, TARGETS, table } from "./report.ts";
+import { clusterTable, failures, queriesTable, queryReport, type Report, TARGETS, table } from "./report.ts";
 import { measureRuntime } from "./runtime.ts";
 import { startWorkerd } from "./workerd.ts";
 
@@ -21,7 +22,10 @@ const { values: args } = parseArgs({
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
-    /** `queries`: only the store's query figures (they need no server and take a minute to seed). */
+    /**
+     * `queries`: only the store's query figures (they need no server and take a minute to seed). `cluster`: only the
+     * scale-out figures on a throwaway PostgreSQL (1, 2, 3 nodes; PostgreSQL vs SQLite gateway).
+     */
     only: { type: "string" },
   },
 });
@@ -65,10 +69,21 @@ async function main(): Promise<void> {
       process.stdout.write(args.json ? `${JSON.stringify(q, null, 2)}\n` : queriesTable(q));
       return;
     }
-    if (args.only !== undefined) throw new Error(`--only takes "queries", not ${JSON.stringify(args.only)}`);
     const fnDir = join(tmp, "hello");
     await mkdir(fnDir);
     await writeHello(fnDir);
+    const cluster = () => {
+      progress("cluster: a throwaway PostgreSQL and pave nodes on it");
+      return measureCluster(tmp, fnDir, quick, { ...settings, rounds: quick ? 1 : 3 }, progress);
+    };
+    if (args.only === "cluster") {
+      const c = await cluster();
+      process.stdout.write(args.json ? `${JSON.stringify(c, null, 2)}\n` : clusterTable(c));
+      return;
+    }
+    if (args.only !== undefined) {
+      throw new Error(`--only takes "queries" or "cluster", not ${JSON.stringify(args.only)}`);
+    }
     progress("runtime: cold starts and warm invokes");
     const runtime = await measureRuntime(fnDir, quick ? { cold: 50, warm: 300 } : { cold: 300, warm: 2000 });
     const count = quick ? 200 : 1000;
@@ -122,6 +137,7 @@ async function main(): Promise<void> {
     for (const t of targets) await t.stop();
     targets.length = 0;
     const queryFigures = await queries();
+    const clusterFigures = await cluster();
     const coldP99 = runtime.coldStartCodeCache.p99Ms;
     const report: Report = {
       quick,
@@ -153,6 +169,7 @@ async function main(): Promise<void> {
         flagged: recordingFlagged,
       },
       queries: queryFigures,
+      cluster: clusterFigures,
       targets: {
         recordingCost: {
           target: `< ${TARGETS.recordingCost * 100}%`,
