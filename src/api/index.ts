@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { ALL_ENVS, requireRole, requireScope } from "../auth/index.ts";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { isStoreUnreachable } from "../store/index.ts";
 import { AuditTrail } from "./audit-trail.ts";
 import { openApiDocument } from "./openapi.ts";
 import type { AuditNote, RouteSpec } from "./route.ts";
@@ -103,6 +104,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps, logger: Logger,
     const error = fromFastify(err, request);
     if (!(error instanceof PaveError) || error.code === "Internal")
       logger.error({ err, url: request.url }, "control API request failed");
+    else if (!(err instanceof PaveError) && error.code === "NotReady")
+      logger.warn({ err, url: request.url }, "control API request failed: the store is unreachable");
     const { status, body } = toErrorBody(error);
     void reply.code(status).send(body);
   });
@@ -130,5 +133,8 @@ function fromFastify(err: unknown, request: FastifyRequest): unknown {
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
     return new PaveError(e.statusCode === 413 ? "PayloadTooLarge" : "BadRequest", e.message ?? "bad request");
   }
+  // The database is away (restart, failover, partition): say so, as /readyz does, so clients and balancers retry.
+  if (isStoreUnreachable(err))
+    return new PaveError("NotReady", "the store is unreachable; retry shortly", { cause: err });
   return err;
 }

@@ -15,6 +15,7 @@ export type * from "./policy-types.ts";
 export { DURATION_BOUNDS_MS, MINUTE_MS } from "./rollup-buckets.ts";
 export type * from "./types.ts";
 export { ASYNC_QUEUE } from "./types.ts";
+export { isStoreUnreachable } from "./unreachable.ts";
 
 /**
  * Opens a store from a URL: `sqlite:PATH` (or a bare path) for the embedded default, `postgres://…` (or
