@@ -205,6 +205,14 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
     return new Map(rows.map((r) => [r.id, Number(r.n)]));
   };
 
+  /** The schedule's ticks that ran so far (their scheduledTime), with how many runs each had. */
+  const fired = async (): Promise<Map<number, number>> => {
+    const { rows } = await db.query<{ tick: string; n: string }>(
+      "SELECT split_part(key, '/', 2) AS tick, count(*) AS n FROM kv WHERE namespace = 'ticks' GROUP BY 1",
+    );
+    return new Map(rows.map((r) => [Number(r.tick), Number(r.n)]));
+  };
+
   /** Waits until every accepted event has been consumed; returns how many were delivered more than once. */
   const allConsumed = async (timeoutMs: number): Promise<{ duplicates: number; ms: number }> => {
     const t0 = Date.now();
@@ -295,10 +303,7 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
       assert.ok(nodes.filter((n) => n !== victim).every(alive), "the other nodes are still running");
       const { duplicates, ms } = await allConsumed(40_000);
       // Ticks: each at most once, before and after the kill; after it, none missing but those the dead node claimed.
-      const { rows } = await db.query<{ tick: string; n: string }>(
-        "SELECT split_part(key, '/', 2) AS tick, count(*) AS n FROM kv WHERE namespace = 'ticks' GROUP BY 1",
-      );
-      const ticks = new Map(rows.map((r) => [Number(r.tick), Number(r.n)]));
+      const ticks = await fired();
       const twice = [...ticks].filter(([, n]) => n > 1);
       assert.deepEqual(twice, [], "no tick fired twice");
       const from = Math.ceil(killedAt / 1000) * 1000;
@@ -369,6 +374,7 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
         100,
       );
       const readyAgain = Date.now() - resumedAt;
+      const readyAt = Date.now();
       const afterRestart = load.accepted.length;
       await eventually(() => assert.ok(load.accepted.length >= afterRestart + 50), 30_000, 50);
       await load.stop();
@@ -381,6 +387,25 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
           .join("\n")}`,
       );
       const { duplicates, ms } = await allConsumed(40_000);
+      // The schedule goes on by itself once the database is back, still once per tick.
+      const ticks = await eventually(
+        async () => {
+          const ticks = await fired();
+          assert.ok(
+            [...ticks.keys()].some((t) => t > readyAt),
+            "a tick after the restart ran",
+          );
+          return ticks;
+        },
+        10_000,
+        250,
+      );
+      assert.deepEqual(
+        [...ticks].filter(([, n]) => n > 1),
+        [],
+        "no tick fired twice",
+      );
+      const outageTicks = [...ticks.keys()].filter((t) => t > haltedAt && t < readyAt).length;
       // Activations of requests served during the outage were held by the recorders and written once it was back.
       const recorded = await eventually(
         async () => {
@@ -400,7 +425,8 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
           `during the outage answered ${res.status} ${body.error?.code} in ${refusedMs} ms; ${servedDuring} ` +
           `function answers in 1.5 s of outage (${recorded} activations from the outage recorded afterwards); ready again ${readyAgain} ms after the start; ${before} events ` +
           `accepted before the stop, ${load.accepted.length} in all, every accepted event consumed ${ms} ms after ` +
-          `the load stopped (${duplicates} duplicate deliveries across both tests); ${load.retried} requests retried on a ` +
+          `the load stopped (${duplicates} duplicate deliveries across both tests); ${outageTicks} ticks ran ` +
+          `during the ${readyAt - haltedAt} ms outage, the schedule went on after it; ${load.retried} requests retried on a ` +
           `new connection; publish errors: ` +
           `${JSON.stringify([...load.publishErrors])}`,
       );
