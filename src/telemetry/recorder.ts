@@ -93,7 +93,11 @@ export class ActivationRecorder {
     try {
       await this.#store.insertActivations(activations, logs, spans);
     } catch (err) {
-      this.#logger.error({ err, count: activations.length }, "writing activations failed; will retry");
+      // `dropped`: how many the buffer has shed so far (beyond maxBuffered) — the only place it is surfaced.
+      this.#logger.error(
+        { err, count: activations.length, dropped: this.dropped },
+        "writing activations failed; will retry",
+      );
       this.#activations = activations.concat(this.#activations);
       this.#logs = logs.concat(this.#logs);
       this.#spans = spans.concat(this.#spans);
