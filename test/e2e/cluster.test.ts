@@ -295,6 +295,8 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
       // The other nodes go on serving: at least 100 more answers through the balancer after the kill.
       await eventually(() => assert.ok(load.okAt.filter((t) => t > killedAt).length >= 100), 20_000, 50);
       const firstOk = load.okAt.find((t) => t > killedAt) ?? Number.NaN;
+      // The balancer took the dead node out of rotation (a refused connect, then its failing /readyz probe).
+      assert.equal(balancer.ready()[1], false);
       // A few seconds of ticks with two nodes racing for each.
       await new Promise((r) => setTimeout(r, 6000));
       await load.stop();
