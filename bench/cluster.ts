@@ -1,6 +1,7 @@
 // Scale-out figures on a throwaway PostgreSQL (test/store/pg-cluster.ts): async event throughput with 1, 2 and 3
 // `pave up` nodes on one database, as a ratio to one node; and one node's gateway on PostgreSQL as a ratio to SQLite.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { PaveClient } from "../src/client/index.ts";
@@ -9,6 +10,8 @@ import { type Child, freePort, ROOT, start, stop, waitUntil } from "./children.t
 import { type LoadFigures, type LoadSettings, load, startPave, type Target } from "./http.ts";
 
 export interface ClusterFigures {
+  /** The 1-minute load average as the section started: the machine is shared, and so is its noise. */
+  loadAvg1m: number;
   /** Events published (in batches of `batchSize`, `publishers` at a time, round-robin over the nodes) per run. */
   events: number;
   batchSize: number;
@@ -52,6 +55,7 @@ export async function measureCluster(
   progress: (line: string) => void,
 ): Promise<ClusterReport> {
   if (pgMissing) return { skipped: pgMissing };
+  const loadAvg1m = Math.round((loadavg()[0] ?? 0) * 100) / 100;
   const cluster = await startPgCluster();
   const nodes: Child[] = [];
   const admin = new pg.Pool({ connectionString: cluster.url("postgres"), max: 1 });
@@ -64,6 +68,7 @@ export async function measureCluster(
     for (const n of nodes.splice(0)) await stop(n);
     const gateway = await measureGateway(cluster.url("gateway"), tmp, fnDir, settings, progress);
     return {
+      loadAvg1m,
       events,
       batchSize: 100,
       publishers: 4,

@@ -113,7 +113,7 @@ export function clusterTable(c: ClusterReport): string {
       failures(f) > 0 ? `FLAGGED: ${f.non2xx} non-2xx, ${f.errors} errors, ${f.timeouts} timeouts` : "",
     );
   return [
-    `scale-out on PostgreSQL: async events, ${count(c.events)} published in batches of ${c.batchSize} by ${c.publishers} publishers round-robin over the nodes, until all are acked; ${cpus().length} cores shared by the nodes, the database and the bench`,
+    `scale-out on PostgreSQL: async events, ${count(c.events)} published in batches of ${c.batchSize} by ${c.publishers} publishers round-robin over the nodes, until all are acked; ${cpus().length} cores shared by the nodes, the database and the bench (load avg ${c.loadAvg1m})`,
     ...c.throughput.map((t) =>
       row(`${t.nodes} node${t.nodes > 1 ? "s" : ""}`, `${t.eventsPerSec} events/s  (${t.seconds} s)`),
     ),
