@@ -3,21 +3,16 @@
 // tick fires twice; a database restart under load turns the nodes not-ready and back by themselves, losing nothing.
 // Figures (delays, failed requests, duplicate deliveries) are printed, not asserted: the machine is shared.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { PaveClient } from "../../src/client/index.ts";
 import { type PgCluster, pgSkip, startPgCluster } from "../store/pg-cluster.ts";
 import { type Balancer, startBalancer } from "./balancer.ts";
+import { alive, kill9, type Node, startLoad, up } from "./cluster-nodes.ts";
 import { eventually, removeFunctionDirs, writeFunction } from "./helpers.ts";
-
-const BIN = fileURLToPath(new URL("../../bin/pave.js", import.meta.url));
 
 /** Every delivery leaves its own key, so duplicates are counted exactly: seen/<event id>/<random>. */
 const RECORDER = `export default {
@@ -52,141 +47,6 @@ bindings:
 `;
 
 const HELLO = `export default { fetch: () => new Response("hello") };`;
-
-interface Node {
-  url: string;
-  child: ChildProcess;
-  /** The tail of its stderr, shown when it dies unexpectedly. */
-  log: () => string;
-}
-
-/** Starts `pave up` on a fixed port (the balancer knows it) with its own data dir, and waits for /readyz. */
-async function up(store: string, masterKey: string): Promise<Node> {
-  const port = await freePort();
-  const data = mkdtempSync(join(tmpdir(), "pave-cluster-"));
-  dataDirs.push(data);
-  const child = spawn(
-    process.execPath,
-    ["--no-node-snapshot", BIN, "up", "--port", String(port), "--data", data, "--store", store, "--log-level", "warn"],
-    {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PAVE_CONFIG: join(data, "cli-config.json"),
-        PAVE_MASTER_KEY: masterKey,
-      },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
-  let log = "";
-  child.stderr?.on("data", (c: Buffer) => {
-    log = (log + c.toString()).slice(-8000);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`pave up exited with ${child.exitCode}:\n${log}`);
-      assert.equal((await fetch(`${url}/readyz`)).status, 200);
-    },
-    60_000,
-    100,
-  );
-  return { url, child, log: () => log };
-}
-
-const dataDirs: string[] = [];
-
-/** A port the OS hands out, freed for the node: the balancer needs to know it before the node listens. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function kill9(node: Node): Promise<void> {
-  return new Promise((resolve) => {
-    if (node.child.exitCode !== null || node.child.signalCode !== null) return resolve();
-    node.child.once("exit", () => resolve());
-    node.child.kill("SIGKILL");
-  });
-}
-
-const alive = (n: Node) => n.child.exitCode === null && n.child.signalCode === null;
-
-/** What a load loop saw: HTTP answers, the ids of events whose publish answered 2xx, and the errors. */
-interface Load {
-  okAt: number[];
-  failed: number;
-  /** Requests sent again on a new connection after their connection failed. */
-  retried: number;
-  accepted: string[];
-  publishErrors: Map<string, number>;
-  stop(): Promise<void>;
-}
-
-/**
- * Through the balancer: `http` loops GET /fn/hello/, `publishers` loops publish batches of 5 to `orders`. A request
- * that fails on the connection (the node died under it) is retried on a new connection, as a client of a load
- * balancer would; an error answer is counted and the loop goes on.
- */
-function startLoad(url: string, token: string, workers = { http: 3, publishers: 2 }): Load {
-  const load: Load = { okAt: [], failed: 0, retried: 0, accepted: [], publishErrors: new Map(), stop: async () => {} };
-  let stopped = false;
-  const pause = () => new Promise((r) => setTimeout(r, 10));
-  const send = async (path: string, init: RequestInit = {}): Promise<Response | undefined> => {
-    for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
-      try {
-        return await fetch(`${url}${path}`, { ...init, signal: AbortSignal.timeout(15_000) });
-      } catch {
-        load.retried++;
-        await pause();
-      }
-    }
-    return undefined;
-  };
-  const http = async () => {
-    while (!stopped) {
-      const res = await send("/fn/hello/");
-      if (res?.ok && (await res.text()) === "hello") load.okAt.push(Date.now());
-      else {
-        await res?.arrayBuffer();
-        load.failed++;
-        await pause();
-      }
-    }
-  };
-  const publish = async () => {
-    while (!stopped) {
-      const res = await send("/api/v1/topics/orders/events?env=prod", {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({ events: Array.from({ length: 5 }, (_, i) => ({ data: { i } })) }),
-      });
-      if (res?.ok) {
-        load.accepted.push(...((await res.json()) as { ids: string[] }).ids);
-        continue;
-      }
-      const code = res ? ((await res.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code : "";
-      const key = res ? `${res.status} ${code ?? "?"}` : "no answer";
-      load.publishErrors.set(key, (load.publishErrors.get(key) ?? 0) + 1);
-      await pause();
-    }
-  };
-  const running = Promise.all([
-    ...Array.from({ length: workers.http }, http),
-    ...Array.from({ length: workers.publishers }, publish),
-  ]);
-  load.stop = async () => {
-    stopped = true;
-    await running;
-  };
-  return load;
-}
 
 describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip: pgSkip }, () => {
   let cluster: PgCluster;
@@ -242,7 +102,7 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
     const masterKey = randomBytes(32).toString("base64");
     nodes.push(await up(store, masterKey));
     // The first start creates the admin token (in the shared store); the others find it there.
-    token = readFileSync(join(dataDirs[0] as string, "admin-token"), "utf8").trim();
+    token = readFileSync(join((nodes[0] as Node).data, "admin-token"), "utf8").trim();
     const client = new PaveClient({ url: (nodes[0] as Node).url, token });
     await client.createTopic("orders");
     // Before the other nodes start, so they load the subscription and the schedule at their start. (A node picks up
@@ -258,7 +118,7 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
     await Promise.all(nodes.map(kill9));
     await db?.end().catch(() => {});
     await cluster?.stop();
-    for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
+    for (const n of nodes) rmSync(n.data, { recursive: true, force: true });
     await removeFunctionDirs();
   });
 
