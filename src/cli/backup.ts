@@ -41,8 +41,10 @@ function contentLines(c: Contents): string[] {
     `${c.activations} activations`,
     `${c.auditRecords} audit records`,
   ];
-  const keys = c.secretKeyIds.length > 0 ? ` (sealed by master key ${c.secretKeyIds.join(", ")})` : "";
-  return [`  holds:   ${counts.join(", ")}`, `  schema:  ${c.schema ?? "-"}${keys}`];
+  const lines = [`  holds:   ${counts.join(", ")}`, `  schema:  ${c.schema ?? "-"}`];
+  // The key id is what the startup log names (`keyId`): how an operator checks the restored node has the right key.
+  if (c.secretKeyIds.length > 0) lines.push(`  secrets: sealed by master key ${c.secretKeyIds.join(", ")}`);
+  return lines;
 }
 
 const shown = (path: string) => {
