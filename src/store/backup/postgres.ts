@@ -38,7 +38,7 @@ async function withDatabase<T>(url: string, fn: (db: Kysely<Database>) => Promis
 }
 
 async function serverMajor(db: Kysely<Database>): Promise<number> {
-  const { rows } = await sql<{ v: string }>`show server_version_num`.execute(db);
+  const { rows } = await sql<{ v: string }>`select current_setting('server_version_num') as v`.execute(db);
   return Math.floor(Number(rows[0]?.v) / 10_000);
 }
 

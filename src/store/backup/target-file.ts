@@ -23,7 +23,9 @@ export async function writeThenRename<T>(file: string, write: (tmp: string) => P
   const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString("hex")}.tmp`);
   try {
     const result = await write(tmp);
-    await rename(tmp, file);
+    await rename(tmp, file).catch((err: Error) => {
+      throw new PaveError("BackupFailed", `writing ${file} failed: ${err.message}`, { cause: err });
+    });
     return result;
   } catch (err) {
     await rm(tmp, { force: true });
