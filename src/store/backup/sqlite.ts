@@ -40,6 +40,8 @@ const exists = (path: string) =>
  */
 export async function backupSqlite(path: string, file: string, force: boolean): Promise<SqliteBackupResult> {
   if (!(await exists(path))) throw new PaveError("StoreNotFound", `there is no SQLite store at ${path}`);
+  // With --force the rename would land on the live store itself.
+  if (file === path) throw new PaveError("BadRequest", `${file} is the store itself; write the backup elsewhere`);
   await checkTarget(file, force);
   const source = new SQLite(path, { fileMustExist: true });
   try {
