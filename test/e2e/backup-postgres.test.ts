@@ -139,11 +139,25 @@ describe("pave backup / restore on PostgreSQL", { skip: pgSkip }, () => {
     assert.deepEqual(json(forced).contents, backup.contents);
   });
 
-  it("refuses an SQLite backup for a PostgreSQL store", async () => {
+  it("refuses an SQLite backup and a truncated dump, and leaves the database empty", async () => {
+    await admin.query("CREATE DATABASE c");
     const sqliteFile = join(dir, "sqlite.db");
     writeFileSync(sqliteFile, Buffer.concat([Buffer.from("SQLite format 3\0", "latin1"), Buffer.alloc(100)]));
-    const run = await runPave(t, ["restore", sqliteFile, "--store", cluster.url("b"), "--json"]);
-    assert.equal(errorOf(run).code, "BackupMismatch");
-    assert.match(errorOf(run).message, /SQLite backup .* PostgreSQL store/);
+    const mismatch = await runPave(t, ["restore", sqliteFile, "--store", cluster.url("c"), "--json"]);
+    assert.equal(errorOf(mismatch).code, "BackupMismatch");
+    assert.match(errorOf(mismatch).message, /SQLite backup .* PostgreSQL store/);
+    const truncated = join(dir, "truncated.pgdump");
+    const whole = readFileSync(file);
+    writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    const cut = await runPave(t, ["restore", truncated, "--store", cluster.url("c"), "--json"]);
+    assert.equal(errorOf(cut).code, "BackupInvalid", cut.out);
+    assert.match(errorOf(cut).message, /damaged or truncated/);
+    const c = new pg.Pool({ connectionString: cluster.url("c"), max: 1 });
+    try {
+      const { rows } = await c.query("select count(*)::int as n from pg_tables where schemaname = 'public'");
+      assert.equal(rows[0].n, 0);
+    } finally {
+      await c.end();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import SQLite from "better-sqlite3";
 import { backupStore, openStore, restoreStore } from "../../src/store/index.ts";
 
 describe("store backups", () => {
@@ -49,5 +50,24 @@ describe("store backups", () => {
     assert.deepEqual(restored.contents, backup.contents);
     assert.equal(restored.previous, null);
     assert.match(backup.contents.schema ?? "", /^\d{3}-/);
+  });
+
+  it("refuses a backup made by a newer Pave, and one of an SQLite file that is no Pave store", async () => {
+    const file = join(dir, "future.db");
+    await backupStore(`sqlite:${path}`, file, { env });
+    const db = new SQLite(file);
+    db.prepare("insert into pave_migrations (name, timestamp) values ('999-future', '2099-01-01')").run();
+    db.close();
+    const target = `sqlite:${join(dir, "future", "pave.db")}`;
+    await assert.rejects(restoreStore(file, target, { env }), {
+      code: "BackupInvalid",
+      message: /newer Pave .*999-future/,
+    });
+    const plain = join(dir, "plain.db");
+    new SQLite(plain).exec("create table t (x)");
+    await assert.rejects(restoreStore(plain, target, { env }), {
+      code: "BackupInvalid",
+      message: /holds no Pave store/,
+    });
   });
 });

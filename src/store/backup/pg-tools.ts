@@ -90,3 +90,31 @@ export function runPgTool(
     });
   });
 }
+
+/**
+ * Runs a tool on a file alone (no database): its stdout, or BackupInvalid with what it printed on stderr. pg_restore
+ * reads a whole archive this way, so a damaged or truncated one is caught before any database is touched.
+ */
+export function readWithPgTool(
+  tool: PgTool,
+  args: string[],
+  file: string,
+  env: Record<string, string | undefined>,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool.path, [...args, file], {
+      env: env as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.on("error", (e) => reject(new PaveError("BackupFailed", `${tool.path} did not start: ${e.message}`)));
+    child.on("close", (code) => {
+      if (code === 0) return resolve(Buffer.concat(out).toString());
+      const text = Buffer.concat(err).toString().trim().split("\n").slice(0, 3).join(" / ");
+      reject(new PaveError("BackupInvalid", `${file} cannot be restored: it is damaged or truncated (${text})`));
+    });
+  });
+}

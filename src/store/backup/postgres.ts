@@ -3,10 +3,11 @@
 import { stat } from "node:fs/promises";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import { PaveError } from "../../errors.ts";
+import { migrationProvider } from "../migrations/index.ts";
 import { createPool } from "../postgres/index.ts";
 import type { Database } from "../schema.ts";
 import { type BackupContents, countContents, migrationsRun } from "./contents.ts";
-import { findPgTool, runPgTool } from "./pg-tools.ts";
+import { findPgTool, type PgTool, readWithPgTool, runPgTool } from "./pg-tools.ts";
 import { checkTarget, writeThenRename } from "./target-file.ts";
 
 export interface PgBackupResult {
@@ -104,11 +105,33 @@ export async function restorePostgres(
     }
     return findPgTool("pg_restore", major, opts.env);
   });
+  await checkArchive(file, tool, opts.env);
   const args = ["--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges"];
   if (opts.force) args.push("--clean", "--if-exists");
   await runPgTool(tool, [...args, file], url, opts.env);
   const contents = await withDatabase(url, countContents);
   return { contents, tool };
+}
+
+/**
+ * Reads the whole archive without a database: BackupInvalid when it is damaged or truncated, holds no Pave store, or
+ * was made by a newer Pave (its `pave_migrations` rows name migrations this one does not know).
+ */
+async function checkArchive(file: string, tool: PgTool, env: Record<string, string | undefined>): Promise<void> {
+  await readWithPgTool(tool, ["--file=/dev/null"], file, env);
+  const script = await readWithPgTool(tool, ["--file=-", "--data-only", "--table=pave_migrations"], file, env);
+  // The table's rows come as `COPY … FROM stdin;`, one tab-separated row per line, up to `\.`.
+  const rows = /^COPY \S*pave_migrations .*FROM stdin;\n([\s\S]*?)^\\\.$/m.exec(script)?.[1];
+  const ran = (rows ?? "").split("\n").flatMap((line) => (line ? [line.split("\t")[0] as string] : []));
+  if (ran.length === 0) throw new PaveError("BackupInvalid", `${file} is a pg_dump archive but holds no Pave store`);
+  const known = new Set(Object.keys(await migrationProvider.getMigrations()));
+  const unknown = ran.filter((m) => !known.has(m));
+  if (unknown.length > 0) {
+    throw new PaveError(
+      "BackupInvalid",
+      `${file} cannot be restored: a newer Pave made it (its schema has ${unknown.join(", ")}); upgrade Pave, then restore`,
+    );
+  }
 }
 
 /** The URL without its password, for messages. */
