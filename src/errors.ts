@@ -95,6 +95,20 @@ export const errorCodes = {
   AuditWriteFailed: { status: 500, user: false },
   /** The server is starting or stopping, or its store is unreachable. */
   NotReady: { status: 503, user: false },
+  /** `pave backup` would overwrite an existing file; `--force` replaces it. (CLI only, like the codes below.) */
+  BackupExists: { status: 409, user: true },
+  /** The file is not a Pave backup: not SQLite nor a pg_dump archive, truncated, corrupt, or from a newer Pave. */
+  BackupInvalid: { status: 400, user: true },
+  /** The backup is of the other kind of store: an SQLite backup for a PostgreSQL store, or the reverse. */
+  BackupMismatch: { status: 400, user: true },
+  /** No Pave store where the command looked (the data directory or the URL). */
+  StoreNotFound: { status: 404, user: true },
+  /** A restore was refused: a server has the SQLite store open, or the target PostgreSQL database is not empty. */
+  StoreInUse: { status: 409, user: true },
+  /** `pg_dump` or `pg_restore` is not installed, or is older than the PostgreSQL server. */
+  PgToolMissing: { status: 500, user: true },
+  /** pg_dump, pg_restore or the SQLite copy failed; the message carries their reason. Nothing was replaced. */
+  BackupFailed: { status: 500, user: false },
   /** A bug in Pave. Details are in the server log, never in the response. */
   Internal: { status: 500, user: false },
 } as const satisfies Record<string, { status: number; user: boolean }>;

@@ -21,7 +21,7 @@ import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts
 import { createLogger, type Logger } from "./logger.ts";
 import { AuditLog, SYSTEM_ACTOR } from "./ops/index.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
-import { openStore, type Store } from "./store/index.ts";
+import { defaultStoreUrl, openStore, type Store } from "./store/index.ts";
 import { ActivationRecorder, DEFAULT_PRICES, Metrics, OtlpExport, type Prices } from "./telemetry/index.ts";
 import { type ConsumerOptions, Consumers, Scheduler, type SchedulerClock } from "./triggers/index.ts";
 import { VERSION } from "./version.ts";
@@ -124,7 +124,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const env = options.env ?? process.env;
   const otlp = otlpOptions(options.otlp, env);
-  const store = await openStore(options.store ?? `sqlite:${join(dataDir, "pave.db")}`, { server: true });
+  const store = await openStore(options.store ?? defaultStoreUrl(dataDir), { server: true });
   let secretBox: SecretBox;
   try {
     secretBox = await SecretBox.load({ env, dataDir });

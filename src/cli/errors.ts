@@ -37,6 +37,10 @@ const HINTS: Record<string, string> = {
   SecretNotFound: "see `pave secret ls`",
   KeyNotFound: "see `pave kv ls NAMESPACE`",
   TopicNotFound: "see `pave topic ls`; create one with `pave topic create NAME`",
+  BackupExists: "pick another file name, or pass --force to replace it",
+  StoreInUse: "stop the server on that data directory (or restore into a new, empty database), then retry",
+  PgToolMissing: "install the PostgreSQL client tools (apt-get install postgresql-client) or set PAVE_PG_BINDIR",
+  BackupMismatch: "restore an SQLite backup with --data DIR, a PostgreSQL dump with --store postgres://…",
   SecretUndecryptable: "the server's master key is not the one this secret was sealed with; see docs/secrets.md",
 };
 

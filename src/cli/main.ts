@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "../client/index.ts";
 import { registerActivations } from "./activations.ts";
 import { registerAudit } from "./audit.ts";
+import { registerBackup } from "./backup.ts";
 import { registerCanary } from "./canary.ts";
 import { registerCost } from "./cost.ts";
 import { registerDeploy } from "./deploy.ts";
@@ -59,6 +60,7 @@ registerDlq(program);
 registerPause(program);
 registerPolicies(program);
 registerCanary(program);
+registerBackup(program);
 
 const argv = process.argv.slice(2);
 try {

@@ -7,6 +7,23 @@ export function envOption(): Option {
   return new Option("--env <env>", "environment").default("prod");
 }
 
+/** The data directory `pave up` keeps its SQLite store, master key and admin token in. */
+export function dataOption(): Option {
+  return new Option("--data <dir>", "data directory").default(".pave");
+}
+
+export function storeOption(): Option {
+  return new Option(
+    "--store <url>",
+    "sqlite:PATH or postgres://… (default: PAVE_STORE, else sqlite in the data directory)",
+  );
+}
+
+/** The store URL given by --store or PAVE_STORE; undefined means the SQLite file in the data directory. */
+export function storeFrom(opts: { store?: string }, env: Record<string, string | undefined>): string | undefined {
+  return opts.store ?? env.PAVE_STORE;
+}
+
 export function limitOption(max: number, what: string): Option {
   return new Option("--limit <n>", `how many ${what} to show (1-${max})`).argParser((v) => {
     const n = Number(v);

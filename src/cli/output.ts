@@ -79,3 +79,15 @@ function pad(n: number): string {
 function trim(fixed: string): string {
   return fixed.replace(/\.?0+$/, "");
 }
+
+/** `512 B`, `12.3 KB`, `4.5 MB`, `1.2 GB` (powers of 1024). */
+export function formatBytes(n: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+}

@@ -6,7 +6,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { configPath, PaveClient } from "../client/index.ts";
-import { parseDuration, parseMemorySize } from "./options.ts";
+import { dataOption, parseDuration, parseMemorySize, storeFrom, storeOption } from "./options.ts";
 
 const DEMO_DIR = fileURLToPath(new URL("../../examples/hello", import.meta.url));
 
@@ -16,8 +16,8 @@ export function registerUp(program: Command): void {
     .description("start a Pave server (embedded SQLite by default)")
     .option("--port <port>", "port to listen on", "8700")
     .option("--host <host>", "address to listen on", "127.0.0.1")
-    .option("--data <dir>", "data directory", ".pave")
-    .option("--store <url>", "sqlite:PATH or postgres://… (default: sqlite in the data directory)")
+    .addOption(dataOption())
+    .addOption(storeOption())
     .option("--demo", "deploy the hello example and print a quick start")
     .option("--log-level <level>", "server log level", "info")
     .option(
@@ -85,7 +85,7 @@ export function registerUp(program: Command): void {
             ...(opts.maxActivations !== undefined && { maxActivations: opts.maxActivations }),
             ...(opts.rollupRetention !== undefined && { rollupMaxAgeMs: opts.rollupRetention }),
           },
-          ...((opts.store ?? env.PAVE_STORE) && { store: opts.store ?? env.PAVE_STORE }),
+          ...(storeFrom(opts, env) && { store: storeFrom(opts, env) }),
           // PAVE_OTLP_ENDPOINT is read by the server from the environment it is given.
           ...(opts.otlpEndpoint !== undefined && { otlp: { endpoint: opts.otlpEndpoint } }),
         });

@@ -1,11 +1,20 @@
 // The store domain: the Store interface, its records, and `openStore` that picks an adapter from a URL.
 // Only this folder speaks SQL.
-import { resolve } from "node:path";
 import { openPostgresStore } from "./postgres/index.ts";
 import { openSqliteStore } from "./sqlite/index.ts";
+import { parseStoreUrl } from "./store-url.ts";
 import type { Store } from "./types.ts";
 
 export type * from "./audit-types.ts";
+export {
+  type BackupContents,
+  type BackupKind,
+  type BackupOptions,
+  type BackupSummary,
+  backupStore,
+  type RestoreSummary,
+  restoreStore,
+} from "./backup/index.ts";
 export type * from "./canary-types.ts";
 export type * from "./environment-types.ts";
 export { matchesFilter } from "./event-filter.ts";
@@ -13,6 +22,7 @@ export { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, kvKeyProblem } from "./kv-limits.
 export { AUDIT_GENESIS_HASH } from "./kysely-audit.ts";
 export type * from "./policy-types.ts";
 export { DURATION_BOUNDS_MS, MINUTE_MS } from "./rollup-buckets.ts";
+export { defaultStoreUrl } from "./store-url.ts";
 export type * from "./types.ts";
 export { ASYNC_QUEUE } from "./types.ts";
 export { isStoreUnreachable } from "./unreachable.ts";
@@ -25,9 +35,7 @@ export { isStoreUnreachable } from "./unreachable.ts";
  * @example openStore("postgres://pave@db.internal:5432/pave")
  */
 export async function openStore(url: string, opts: { server?: boolean } = {}): Promise<Store> {
-  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-    return openPostgresStore(url);
-  }
-  const path = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
-  return openSqliteStore(path === ":memory:" ? path : resolve(path), { eagerWriter: opts.server ?? false });
+  const at = parseStoreUrl(url);
+  if (at.kind === "postgres") return openPostgresStore(at.url);
+  return openSqliteStore(at.path, { eagerWriter: opts.server ?? false });
 }
