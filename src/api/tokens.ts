@@ -132,7 +132,7 @@ export function tokenRoutes(deps: ApiDeps): RouteSpec[] {
         }
         const revoked = (await store.revokeToken(target.id, now)) as TokenRecord;
         audit.before = { id: target.id, name: target.name, role: target.role, envs: target.envs };
-        deps.auth.forget(target.hash);
+        await deps.onTokenRevoked(target.hash);
         return { revoked: true, ...tokenView(revoked, now, caller) };
       },
     }),

@@ -7,6 +7,7 @@ import type { Store } from "./types.ts";
 
 export type * from "./audit-types.ts";
 export type * from "./canary-types.ts";
+export type * from "./change-types.ts";
 export type * from "./environment-types.ts";
 export { matchesFilter } from "./event-filter.ts";
 export { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, kvKeyProblem } from "./kv-limits.ts";
