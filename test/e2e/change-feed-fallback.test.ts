@@ -1,5 +1,6 @@
 // When LISTEN does not work, changes still arrive within a second: a node forced to poll (PgBouncer in transaction
-// mode) reads the change log every 500 ms, and a node whose listener is killed polls until it listens again.
+// mode) reads the change log every 500 ms, a node whose listener is killed polls until it listens again, and after
+// the database was gone for a while every node recovers on its own.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { pgSkip } from "../store/pg-cluster.ts";
@@ -88,5 +89,36 @@ describe("the change feed without LISTEN", { skip: pgSkip }, () => {
     figures.relistened = Date.now() - stopped;
     figures.afterRelisten = await deployed(b, "v4");
     assert.ok(figures.afterRelisten < BOUND_MS + SLACK_MS);
+  });
+
+  it("after the database refused every connection for a while, the nodes listen, lead and hear changes again", async () => {
+    const all = [a, b, polling];
+    await nodes.admin.query("ALTER DATABASE pave ALLOW_CONNECTIONS false");
+    await nodes.admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'pave'");
+    try {
+      await eventually(() => {
+        assert.equal(b.server.cluster.changes.mode, "polling");
+        assert.ok(
+          all.every((n) => !n.server.cluster.leader.leading),
+          "nobody leads without the database",
+        );
+      }, 5000);
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      await nodes.admin.query("ALTER DATABASE pave ALLOW_CONNECTIONS true");
+    }
+    const back = Date.now();
+    await eventually(
+      () => {
+        assert.equal(a.server.cluster.changes.mode, "listening");
+        assert.equal(b.server.cluster.changes.mode, "listening");
+        assert.equal(all.filter((n) => n.server.cluster.leader.leading).length, 1);
+      },
+      15_000,
+      50,
+    );
+    figures.recovered = Date.now() - back;
+    figures.afterOutage = await deployed(b, "v5");
+    assert.ok(figures.afterOutage < BOUND_MS + SLACK_MS);
   });
 });
