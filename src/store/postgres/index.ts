@@ -52,6 +52,9 @@ export function createPool(url: string, opts: PostgresStoreOptions = {}): pg.Poo
   // An idle connection that the server drops (restart, failover) emits here; without a listener it would crash the
   // process. The pool discards that connection and the next query opens a new one.
   pool.on("error", () => {});
+  // A connection checked out of the pool has no listener of the pool's: one the server terminates mid-query (a
+  // restart, pg_terminate_backend) fails its query *and* emits "error", which without this would crash the process.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 
