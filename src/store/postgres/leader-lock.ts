@@ -65,7 +65,11 @@ export class PgLeaderLock implements LeaderLock {
       const client = this.#client ?? (await this.#open());
       if (this.#closed) return;
       if (this.#leading) {
-        await client.query("select 1");
+        // Still holding it on this session? (Behind a pooler in transaction mode the session may not be ours.)
+        const { rows } = await client.query<{ held: boolean }>(
+          "select exists (select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted) as held",
+        );
+        if (!rows[0]?.held) throw new Error("the leader lock is no longer held by this session");
         return;
       }
       const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1::bigint) as locked", [
