@@ -1,5 +1,6 @@
 // The composition root of a pave node: opens the store, starts the runtime, wires gateway, control API and
-// telemetry onto one port, and shuts them down in the order that loses nothing.
+// telemetry onto one port, joins the other nodes on the store, and shuts down in the order that loses nothing.
+import { randomUUID } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -7,26 +8,22 @@ import { join, resolve } from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from "fastify";
 import { registerApi } from "./api/index.ts";
 import { Authenticator, BudgetGuard, createToken, PolicyBook, SecretBox } from "./auth/index.ts";
-import {
-  AliasControl,
-  Approvals,
-  type CanaryClock,
-  CanaryControl,
-  Deployer,
-  Environments,
-  type Manifest,
-} from "./deploy/index.ts";
+import { AliasControl, Approvals, type CanaryClock, CanaryControl, Deployer, Environments } from "./deploy/index.ts";
 import { PaveError, toErrorBody } from "./errors.ts";
 import { createGatewayHandler, Invoker, isGatewayPath } from "./gateway/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { changeApplier, provisionAll } from "./node-changes.ts";
 import { AuditLog, SYSTEM_ACTOR } from "./ops/index.ts";
 import { type BindingHost, Runtime } from "./runtime/index.ts";
-import { defaultStoreUrl, openStore, type Store } from "./store/index.ts";
+import { type Change, type Cluster, defaultStoreUrl, openStore, type Store } from "./store/index.ts";
 import { ActivationRecorder, DEFAULT_PRICES, Metrics, OtlpExport, type Prices } from "./telemetry/index.ts";
 import { type ConsumerOptions, Consumers, Scheduler, type SchedulerClock } from "./triggers/index.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION };
+
+/** How long change-feed rows are kept (see housekeeping). */
+const CHANGES_KEPT_MS = 3_600_000;
 
 export interface ServerOptions {
   /** @default "127.0.0.1" */
@@ -89,6 +86,13 @@ export interface ServerOptions {
   policyIntervalMs?: number;
   /** The canary analysis's clock and pace (see CanaryControlOptions); tests analyse every second. @default 5000 ms */
   canary?: { clock?: CanaryClock; intervalMs?: number };
+  /**
+   * How this node hears the other nodes' changes and takes the lead on PostgreSQL (see docs/operations.md, Many
+   * nodes). `poll: true` reads the change log every `pollIntervalMs` instead of listening, for PgBouncer in
+   * transaction mode; so does `PAVE_CHANGE_FEED=poll` in `env`.
+   * @default { poll: false, pollIntervalMs: 500, leaderRetryMs: 1000 }
+   */
+  cluster?: { poll?: boolean; pollIntervalMs?: number; leaderRetryMs?: number };
 }
 
 export interface PaveServer {
@@ -100,6 +104,10 @@ export interface PaveServer {
   /** The admin token, when this start created it or could read it. */
   adminToken: string | undefined;
   store: Store;
+  /** This node's id among the nodes sharing the store (a fresh one per start). */
+  node: string;
+  /** The change feed this node hears and tells on, and whether it leads (runs the scheduler and housekeeping). */
+  cluster: Cluster;
   runtime: Runtime;
   /** Seals and opens secret values under this node's master key; the runtime opens a function's secrets with it. */
   secretBox: SecretBox;
@@ -133,6 +141,14 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     throw err;
   }
   const audit = new AuditLog(store);
+  const node = randomUUID();
+  const cluster = store.cluster({
+    node,
+    logger,
+    poll: options.cluster?.poll ?? env.PAVE_CHANGE_FEED === "poll",
+    ...(options.cluster?.pollIntervalMs !== undefined && { pollIntervalMs: options.cluster.pollIntervalMs }),
+    ...(options.cluster?.leaderRetryMs !== undefined && { leaderRetryMs: options.cluster.leaderRetryMs }),
+  });
   const adminTokenFile = join(dataDir, "admin-token");
   const adminToken = await ensureAdminToken(store, audit, adminTokenFile, logger);
 
@@ -174,35 +190,33 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     record: options.record ?? true,
     refuse: (env, name) => budget.refusal(env, name),
   });
-  const forget = (env: string, name: string, keep?: string) => {
-    invoker.invalidate(env, name);
-    runtime.retire(env, name, keep);
-  };
-  /** Keeps the live version's minInstances warm (and releases the previous version's); a failure is only logged. */
-  const provision = async (env: string, name: string) => {
-    try {
-      await runtime.provision(await invoker.live(env, name));
-    } catch (err) {
-      logger.error({ err, env, function: name }, "keeping minInstances warm failed");
-    }
-  };
-  const scheduler = new Scheduler({ store, invoker, logger, metrics, ...options.scheduler });
+  // Only the leader fires schedules; on SQLite this node is the only one and leads from the start.
+  const scheduler = new Scheduler({
+    store,
+    invoker,
+    logger,
+    metrics,
+    leading: cluster.leader.leading,
+    ...options.scheduler,
+  });
   consumers = new Consumers({ store, invoker, logger, metrics, ...options.consumers });
   metrics.watchBacklog(() => store.deliveryBacklog());
+  metrics.watchLeader(() => cluster.leader.leading);
+  const auth = new Authenticator(store);
+  const { apply, provision } = changeApplier({ store, invoker, runtime, scheduler, consumers, budget, auth, logger });
   /**
-   * `live` or another alias moved on this node: the router forgets at once (other nodes revalidate within a second).
-   * Instances of versions no alias serves are drained only when `live` is whole; during a split or shadow they stay.
+   * A change made through this node: applied here (awaited: a deploy's answer means its schedule is armed) and
+   * announced, so every other node applies it too within a second.
    */
-  const aliasMoved = async (env: string, name: string) => {
-    invoker.invalidate(env, name);
-    const live = await store.readAlias(env, name, "live");
-    if (live && live.split.length === 1 && live.shadow === null) {
-      const others = (await store.listAliases(env, name)).filter((a) => a.name !== "live");
-      if (others.length === 0) runtime.retire(env, name, live.split[0]?.version);
-    }
-    // Awaited, so a deploy's answer means its schedule is armed on this node.
-    await Promise.all([provision(env, name), scheduler.reload(), consumers.reload()]);
+  const changed = async (change: Change) => {
+    await Promise.all([apply(change), cluster.changes.announce(change)]);
   };
+  cluster.changes.subscribe(apply);
+  cluster.leader.onChange((leading) => {
+    void scheduler.lead(leading);
+  });
+  const aliasMoved = (env: string, name: string) => changed({ kind: "alias", env, function: name });
+  const removed = (env: string, name: string) => changed({ kind: "function-removed", env, function: name });
   const deployer = new Deployer({
     store,
     prepare: (code) => runtime.prepare(code),
@@ -216,15 +230,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     store,
     audit,
     logger,
-    onCreated: async (env) => {
-      await provisionAll(store, provision, [env]);
-      await Promise.all([scheduler.reload(), consumers.reload()]);
-    },
-    onRemoved: (env, name) => {
-      forget(env, name);
-      void scheduler.reload();
-      void consumers.reload();
-    },
+    onCreated: (env) => changed({ kind: "environment-created", env }),
+    onRemoved: removed,
   });
   // The gateway serves prod; other environments are invoked through the control API (`?env=`).
   const gateway = createGatewayHandler(invoker, logger, {
@@ -263,7 +270,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     try {
       if (!ready) throw new Error("starting or stopping");
       await store.ping();
-      return { status: "ready" };
+      // Which node this is and whether it leads, so an operator sees the leader behind a load balancer.
+      return { status: "ready", node, leader: cluster.leader.leading, changes: cluster.changes.mode };
     } catch (err) {
       return reply.code(503).send({ error: { code: "NotReady", message: (err as Error).message } });
     }
@@ -273,33 +281,19 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     app,
     {
       store,
-      auth: new Authenticator(store),
+      auth,
       secretBox,
       deployer,
       aliases,
       environments,
       canaries,
       invoker,
-      onRemoved: (env, name) => {
-        forget(env, name);
-        void scheduler.reload();
-        void consumers.reload();
-      },
+      onRemoved: removed,
       onPublished: (env, queue) => consumers.wake(env, queue),
-      onPauseChanged: (env, name, queues) => {
-        // This node sees a pause at once; others within the invoker's revalidation (a second).
-        invoker.invalidate(env, name);
-        for (const q of queues) consumers.wake(env, q);
-      },
-      onSecretChanged: async (env, secret) => {
-        for (const fn of await store.listFunctions(env)) {
-          const secrets = fn.manifest && (JSON.parse(fn.manifest) as Manifest).bindings.secrets;
-          if (!secrets?.includes(secret)) continue;
-          // Every instance holds the old value: drain them all, then warm the provisioned ones up again.
-          runtime.retire(env, fn.name);
-          await provision(env, fn.name);
-        }
-      },
+      onPauseChanged: (env, name, queues) => changed({ kind: "pause", env, function: name, queues }),
+      onSecretChanged: (env, secret) => changed({ kind: "secret", env, secret }),
+      onTokenRevoked: (hash) => changed({ kind: "token", hash }),
+      onPolicyChanged: (env) => changed({ kind: "policy", env }),
       shutdown: shutdown.signal,
       metrics,
       prices,
@@ -312,6 +306,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     VERSION,
   );
 
+  // Hear changes from here on: what was changed before is in what this node reads fresh below and on demand.
+  await cluster.changes.start();
   // Serve once the functions that keep instances warm have them, as they did after their deploy.
   await provisionAll(store, provision);
   await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8700 });
@@ -326,6 +322,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     ...options.retention,
   };
   const clock = options.now ?? Date.now;
+  // Cluster-wide chores run on the leader only: one node purges, expires and prices budgets for all.
+  const leading = () => cluster.leader.leading;
   const purger = startHousekeeping(
     store,
     logger,
@@ -333,8 +331,13 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     retention,
     (now) => environments.expire(now),
     clock,
+    leading,
   );
-  const guard = startPolicyPass(approvals, budget, audit, logger, options.policyIntervalMs ?? 60_000);
+  const guard = startPolicyPass(approvals, budget, audit, logger, options.policyIntervalMs ?? 60_000, {
+    leading,
+    throttlesChanged: () => cluster.changes.announce({ kind: "budget" }),
+  });
+  cluster.leader.start();
   await scheduler.start();
   await consumers.start();
   canaries.start();
@@ -347,6 +350,8 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     adminTokenFile,
     adminToken,
     store,
+    node,
+    cluster,
     runtime,
     secretBox,
     scheduler,
@@ -363,6 +368,9 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
         shutdown.abort();
         // No tick fires from here on; the runs already going end (and are recorded) before the runtime closes.
         await scheduler.stop();
+        // Another node takes the lead at once, and this one stops hearing changes it will not serve.
+        await cluster.leader.close();
+        await cluster.changes.close();
         // Nothing more is claimed; batches running end (and are acked) first. A claim left unfinished by a crash
         // comes back when its visibility runs out.
         await consumers.stop();
@@ -403,24 +411,11 @@ function otlpOptions(
   return { ...option, endpoint };
 }
 
-/** Starts the minInstances of every function (of `envs`, or all) whose live version asks for some. */
-async function provisionAll(
-  store: Store,
-  provision: (env: string, name: string) => Promise<void>,
-  envs?: string[],
-): Promise<void> {
-  for (const env of envs ?? (await store.listEnvironments())) {
-    for (const fn of await store.listFunctions(env)) {
-      const min = fn.manifest === null ? 0 : ((JSON.parse(fn.manifest) as { minInstances?: number }).minInstances ?? 0);
-      if (min > 0) await provision(env, fn.name);
-    }
-  }
-}
-
 /**
  * Now and then: deletes expired kv entries (reads already hide them), activations and rollups past the
- * retention policy, and tears down expired environments and functions (`expire`, given the clock's now).
- * An unref'd timer never holds the process open; a failure is logged and retried on the next tick.
+ * retention policy, change-feed rows past an hour, and tears down expired environments and functions (`expire`, given
+ * the clock's now). The timer acts only while `leading`; `runNow` always does. An unref'd timer never holds the
+ * process open; a failure is logged and retried on the next tick.
  */
 function startHousekeeping(
   store: Store,
@@ -428,7 +423,8 @@ function startHousekeeping(
   intervalMs: number,
   retention: { maxAgeMs: number; maxActivations: number; rollupMaxAgeMs: number },
   expire: (now: number) => Promise<unknown>,
-  clock: () => number = Date.now,
+  clock: () => number,
+  leading: () => boolean,
 ): { stop(): Promise<void>; runNow(now: number): Promise<void> } {
   let running: Promise<void> | undefined;
   const tick = async (now = clock()) => {
@@ -445,6 +441,8 @@ function startHousekeeping(
     if (deliveries > 0) logger.info({ deliveries }, "pruned acked deliveries past the retention policy");
     const rollups = await store.pruneRollups(Date.now() - retention.rollupMaxAgeMs);
     if (rollups > 0) logger.info({ rollups }, "pruned per-minute rollups past their retention");
+    // Nodes read only the last seconds of the change log; an hour is kept for whoever investigates.
+    await store.pruneChanges(Date.now() - CHANGES_KEPT_MS);
   };
   const start = (now?: number) => {
     running = tick(now)
@@ -455,7 +453,7 @@ function startHousekeeping(
     return running;
   };
   const timer = setInterval(() => {
-    if (!running) void start();
+    if (!running && leading()) void start();
   }, intervalMs);
   timer.unref();
   return {
@@ -472,8 +470,9 @@ function startHousekeeping(
 }
 
 /**
- * Every `intervalMs`: expires pending deployments nobody decided on (audited as `system`) and re-checks budget rules
- * against month-to-date cost. Like housekeeping: an unref'd timer, failures logged and retried on the next tick.
+ * Every `intervalMs`, on the leader: expires pending deployments nobody decided on (audited as `system`) and re-checks
+ * budget rules against month-to-date cost, telling the other nodes when throttles changed. Like housekeeping: an
+ * unref'd timer, failures logged and retried on the next tick.
  */
 function startPolicyPass(
   approvals: Approvals,
@@ -481,6 +480,7 @@ function startPolicyPass(
   audit: AuditLog,
   logger: Logger,
   intervalMs: number,
+  cluster: { leading: () => boolean; throttlesChanged: () => Promise<void> },
 ): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   const tick = async () => {
@@ -495,10 +495,10 @@ function startPolicyPass(
         after: { status: p.status },
       });
     }
-    await budget.refresh();
+    if (await budget.refresh()) await cluster.throttlesChanged();
   };
   const timer = setInterval(() => {
-    if (running) return;
+    if (running || !cluster.leading()) return;
     running = tick()
       .catch((err: unknown) => logger.warn({ err }, "the policy pass failed; retrying on the next tick"))
       .finally(() => {

@@ -61,7 +61,7 @@ export function deliveryRoutes(deps: ApiDeps): RouteSpec[] {
         const queues = (await store.listSubscriptions(query.env))
           .filter((s) => s.function === params.name)
           .map((s) => s.topic);
-        deps.onPauseChanged(query.env, params.name, paused ? [] : [...queues, "$async"]);
+        await deps.onPauseChanged(query.env, params.name, paused ? [] : [...queues, "$async"]);
         return { function: params.name, env: query.env, paused, changed };
       },
     });

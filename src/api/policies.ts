@@ -46,6 +46,7 @@ export function policyRoutes(deps: ApiDeps): RouteSpec[] {
         audit.after = { version: after.version, rules: after.policy.rules.map((r) => r.name) };
         // A budget may have been raised or added: throttles follow the new policy at once, not a minute later.
         await deps.budget.refresh();
+        await deps.onPolicyChanged(query.env);
         return show(query.env);
       },
     }),

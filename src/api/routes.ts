@@ -30,7 +30,7 @@ import { trafficRoutes } from "./traffic.ts";
 
 export interface ApiDeps {
   store: Store;
-  /** Verifies bearer tokens; revoking a token evicts it from its cache. */
+  /** Verifies bearer tokens. */
   auth: Authenticator;
   /** Seals secret values before they reach the store. */
   secretBox: SecretBox;
@@ -42,13 +42,18 @@ export interface ApiDeps {
   /** The canary analysis: its state, and abort / promote by hand. */
   canaries: CanaryControl;
   invoker: Invoker;
-  onRemoved: (env: string, name: string) => void;
+  /** A function was removed: its instances and caches go, on every node. */
+  onRemoved: (env: string, name: string) => Promise<void>;
   /** Events (or an async invocation, queue `$async`) were committed: local consumers claim them now. */
   onPublished: (env: string, queue: string) => void;
   /** A function was paused or resumed: drop what was cached about it, and wake its queues on a resume. */
-  onPauseChanged: (env: string, name: string, queues: string[]) => void;
+  onPauseChanged: (env: string, name: string, queues: string[]) => Promise<void>;
   /** A secret was set or removed: instances holding its old value must go. */
   onSecretChanged: (env: string, name: string) => Promise<void>;
+  /** A token was revoked: every node's token cache must forget it (by its hash). */
+  onTokenRevoked: (hash: string) => Promise<void>;
+  /** An environment's policy was set (and budget throttles refreshed): other nodes re-read their throttles. */
+  onPolicyChanged: (env: string) => Promise<void>;
   /** Aborted when the server stops, so long-lived streams (log following) end and let it close. */
   shutdown: AbortSignal;
   /** What GET /metrics serves. */
@@ -139,7 +144,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
         if (!(await store.deleteFunction(query.env, params.name))) {
           throw new PaveError("FunctionNotFound", `no function ${params.name} in environment ${query.env}`);
         }
-        deps.onRemoved(query.env, params.name);
+        await deps.onRemoved(query.env, params.name);
         return { deleted: true, name: params.name, env: query.env };
       },
     }),

@@ -107,7 +107,7 @@ export function tokenRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: "DELETE",
       path: "/tokens/:id",
-      summary: "Revoke a token: it stops working at once on this node (within 10 s on others)",
+      summary: "Revoke a token: it stops working at once on this node and within a second on the others",
       role: "admin",
       scope: { none },
       params: z.object({ id: z.string().min(1).max(64) }),
@@ -132,7 +132,7 @@ export function tokenRoutes(deps: ApiDeps): RouteSpec[] {
         }
         const revoked = (await store.revokeToken(target.id, now)) as TokenRecord;
         audit.before = { id: target.id, name: target.name, role: target.role, envs: target.envs };
-        deps.auth.forget(target.hash);
+        await deps.onTokenRevoked(target.hash);
         return { revoked: true, ...tokenView(revoked, now, caller) };
       },
     }),

@@ -46,8 +46,11 @@ export class BudgetGuard {
     return this.#throttled.get(`${env}/${name}`);
   }
 
-  /** Recomputes who is over budget, stores and audits every change, and reloads the in-memory map. */
-  async refresh(now = Date.now()): Promise<void> {
+  /**
+   * Recomputes who is over budget, stores and audits every change, and reloads the in-memory map. Resolves true when
+   * a throttle was added or released, so the other nodes can be told to `reload`.
+   */
+  async refresh(now = Date.now()): Promise<boolean> {
     const { store } = this.#deps;
     const before = await store.listBudgetThrottles();
     // Only an environment with a policy of its own can have a budget rule (the default policy has none); one that
@@ -56,17 +59,27 @@ export class BudgetGuard {
     const want = new Map<string, BudgetThrottle>();
     for (const env of envs) for (const t of await this.#overBudget(env, now)) want.set(`${t.env}/${t.function}`, t);
     const had = new Map(before.map((t) => [`${t.env}/${t.function}`, t]));
+    let changed = false;
     for (const [key, t] of want) {
       const old = had.get(key);
       await store.putBudgetThrottle(old ? { ...t, since: old.since } : t);
       if (!old) await this.#record("budget.throttle", t, null, t);
+      changed ||= !old;
     }
     for (const [key, t] of had) {
       if (want.has(key)) continue;
       await store.deleteBudgetThrottle(t.env, t.function);
       await this.#record("budget.release", t, t, null);
+      changed = true;
     }
-    this.#throttled = new Map((await store.listBudgetThrottles()).map((t) => [`${t.env}/${t.function}`, t]));
+    await this.reload();
+    return changed;
+  }
+
+  /** Re-reads the stored throttles only: what another node's refresh decided. */
+  async reload(): Promise<void> {
+    const throttles = await this.#deps.store.listBudgetThrottles();
+    this.#throttled = new Map(throttles.map((t) => [`${t.env}/${t.function}`, t]));
   }
 
   /** The functions of `env` whose month-to-date cost is above a budget rule, each under its smallest such budget. */

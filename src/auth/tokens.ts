@@ -1,5 +1,5 @@
 // Bearer tokens: random secrets shown once, stored only as SHA-256 hashes, verified with a short cache so the
-// control API does not query the store on every call; revocation on this node evicts the cache at once.
+// control API does not query the store on every call; a revocation evicts it on every node (the change feed).
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { PaveError } from "../errors.ts";
 import type { Role, Store, TokenRecord } from "../store/index.ts";
@@ -40,8 +40,9 @@ export async function createToken(
 }
 
 /**
- * How long a looked-up token is trusted without asking the store again. A token revoked through this node's API
- * stops at once (see `forget`); on other nodes sharing the store it stops within this bound.
+ * How long a looked-up token is trusted without asking the store again. A revoked token stops at once on the node
+ * that revoked it and within a second on the others (`forget`, through the change feed); this bound is the backstop
+ * for a change that never arrived.
  */
 export const TOKEN_CACHE_MS = 10_000;
 

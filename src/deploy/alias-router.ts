@@ -1,5 +1,5 @@
-// The router of the data plane: resolves `function@alias` to its split of runnable versions (cached, revalidated
-// against the store every second) and picks one per request — by the client's sticky bucket, else at random.
+// The router of the data plane: resolves `function@alias` to its split of runnable versions (cached, forgotten on a
+// change, revalidated every second) and picks one per request — by the client's sticky bucket, else at random.
 
 import { PaveError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -32,15 +32,19 @@ export class AliasRouter {
   readonly #logger: Logger;
   /** `env/function` → alias → route: one function's aliases are forgotten together. */
   readonly #routes = new Map<string, Map<string, Cached>>();
+  /** `env/function` → how often it was invalidated: a load that began before an invalidation must not be cached. */
+  readonly #invalidations = new Map<string, number>();
 
   constructor(deps: { store: Store; logger: Logger }) {
     this.#store = deps.store;
     this.#logger = deps.logger;
   }
 
-  /** Forgets a function's aliases, after a deploy, alias move or removal on this node: the next request reloads. */
+  /** Forgets a function's aliases, after a deploy, alias move or removal (on any node): the next request reloads. */
   invalidate(env: string, fn: string): void {
-    this.#routes.delete(`${env}/${fn}`);
+    const key = `${env}/${fn}`;
+    this.#routes.delete(key);
+    this.#invalidations.set(key, (this.#invalidations.get(key) ?? 0) + 1);
   }
 
   /** The alias's route; served from cache, revalidated in the background once it is a second old. */
@@ -51,8 +55,12 @@ export class AliasRouter {
       if (!cached.refreshing && Date.now() - cached.checkedAt > REVALIDATE_MS) this.#revalidate(env, fn, cached);
       return cached.route;
     }
+    const invalidations = this.#invalidations.get(key);
     const route = await this.#load(env, fn, alias, undefined);
-    this.#remember(key, { route, checkedAt: Date.now(), refreshing: false });
+    // Served to this request either way; kept only if no change arrived while it was read (it may predate it).
+    if (this.#invalidations.get(key) === invalidations) {
+      this.#remember(key, { route, checkedAt: Date.now(), refreshing: false });
+    }
     return route;
   }
 

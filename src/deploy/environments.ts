@@ -18,7 +18,7 @@ export interface EnvironmentsDeps {
   /** Told after an environment was created with functions, so their schedules arm and minInstances warm up. */
   onCreated: (env: string) => Promise<void>;
   /** Told for each function torn down (with its environment or alone), so its instances and caches go. */
-  onRemoved: (env: string, fn: string) => void;
+  onRemoved: (env: string, fn: string) => Promise<void>;
 }
 
 export interface CreateEnvironment {
@@ -108,7 +108,7 @@ export class Environments {
     const { store } = this.#deps;
     const functions = await store.listFunctions(name);
     const removed = await store.deleteEnvironment(name);
-    for (const fn of functions) this.#deps.onRemoved(name, fn.name);
+    for (const fn of functions) await this.#deps.onRemoved(name, fn.name);
     return removed;
   }
 
@@ -139,7 +139,7 @@ export class Environments {
         const due = functionExpiresAt(manifest?.expires, fn.liveSince);
         if (due === null || due > now) continue;
         if (!(await store.deleteFunction(env, fn.name))) continue;
-        this.#deps.onRemoved(env, fn.name);
+        await this.#deps.onRemoved(env, fn.name);
         out.functions.push(`${env}/${fn.name}`);
         await audit.record({
           action: "function.expire",

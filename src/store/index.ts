@@ -16,6 +16,7 @@ export {
   restoreStore,
 } from "./backup/index.ts";
 export type * from "./canary-types.ts";
+export type * from "./change-types.ts";
 export type * from "./environment-types.ts";
 export { matchesFilter } from "./event-filter.ts";
 export { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, kvKeyProblem } from "./kv-limits.ts";

@@ -4,6 +4,7 @@ import { type Insertable, type Kysely, type Selectable, sql } from "kysely";
 import { PaveError } from "../errors.ts";
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
 import type { CanaryChange, CanaryRecord, CanaryStatus, NewCanary } from "./canary-types.ts";
+import type { Cluster, ClusterOptions } from "./change-types.ts";
 import type { EnvironmentContents, EnvironmentCopy, EnvironmentRecord, FunctionActivity } from "./environment-types.ts";
 import * as aliases from "./kysely-aliases.ts";
 import * as audit from "./kysely-audit.ts";
@@ -15,6 +16,7 @@ import * as policies from "./kysely-policies.ts";
 import * as rollups from "./kysely-rollups.ts";
 import * as schedules from "./kysely-schedules.ts";
 import * as tokens from "./kysely-tokens.ts";
+import { localCluster } from "./local-cluster.ts";
 import type {
   BudgetThrottle,
   PendingDecision,
@@ -97,6 +99,16 @@ export class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
+  }
+
+  /** One node (SQLite); the PostgreSQL store overrides this with the change feed and the leader lock. */
+  cluster(_options: ClusterOptions): Cluster {
+    return localCluster();
+  }
+
+  async pruneChanges(before: number): Promise<number> {
+    const r = await this.db.deleteFrom("changes").where("at", "<", before).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   async listEnvironments(): Promise<string[]> {

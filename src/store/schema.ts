@@ -288,4 +288,6 @@ export interface Database {
     cost_usd: number;
     since: number;
   };
+  /** Migration 015: the cluster change feed (see change-feed.ts). `payload` is JSON text of a `Change`. */
+  changes: { seq: Generated<number>; at: number; node: string; payload: string };
 }

@@ -2,6 +2,7 @@
 // Callers see plain objects with numbers and booleans; adapters own the SQL and the column types.
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
 import type { CanaryChange, CanaryRecord, CanaryStatus, NewCanary } from "./canary-types.ts";
+import type { Cluster, ClusterOptions } from "./change-types.ts";
 import type { EnvironmentContents, EnvironmentCopy, EnvironmentRecord, FunctionActivity } from "./environment-types.ts";
 import type {
   BudgetThrottle,
@@ -558,6 +559,13 @@ export interface Store {
   /** Resolves when the store answers a trivial query; rejects when it is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * This node's place among the nodes sharing the store: the change feed it hears and tells changes on, and the
+   * leader lock. Started and closed by the caller, before `close`. On SQLite: one node, always leading.
+   */
+  cluster(options: ClusterOptions): Cluster;
+  /** Deletes change-feed rows older than `before` (every node reads only the last seconds); returns how many. */
+  pruneChanges(before: number): Promise<number>;
 
   listEnvironments(): Promise<string[]>;
   getEnvironment(name: string): Promise<EnvironmentRecord | undefined>;

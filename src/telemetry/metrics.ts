@@ -34,6 +34,7 @@ export class Metrics {
   readonly #deliveries: Counter<"env" | "function" | "topic" | "outcome">;
   /** Read at scrape time (one grouped query over open and dead deliveries); none until the server sets it. */
   #backlog: (() => Promise<BacklogRow[]>) | undefined;
+  #leader: (() => boolean) | undefined;
   readonly #series = new Map<string, Series>();
 
   constructor(runtime: () => RuntimeGauges) {
@@ -123,6 +124,15 @@ export class Metrics {
         }
       },
     });
+    const leader = () => this.#leader?.() ?? false;
+    new Gauge({
+      name: "pave_leader",
+      help: "1 while this node leads the nodes sharing the store (runs the scheduler and housekeeping), else 0.",
+      registers,
+      collect() {
+        this.set(leader() ? 1 : 0);
+      },
+    });
     new Gauge({
       name: "pave_concurrent_invocations",
       help: "Invocations in flight on this node.",
@@ -185,6 +195,11 @@ export class Metrics {
   /** Counts deliveries that ended one way (see pave_deliveries_total). */
   delivered(env: string, fn: string, topic: string, outcome: "ack" | "retry" | "dead" | "release", n = 1): void {
     this.#deliveries.inc({ env, function: fn, topic, outcome }, n);
+  }
+
+  /** Whether this node leads, read at scrape time (pave_leader). */
+  watchLeader(read: () => boolean): void {
+    this.#leader = read;
   }
 
   /** Where the subscription gauges are read from at scrape time. */

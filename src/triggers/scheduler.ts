@@ -1,5 +1,5 @@
-// Fires the `schedule:` of every live function: one timer for the next tick due across all of them; each tick is
-// claimed in the store first (compare-and-set), so with several nodes exactly one fires it, through the Invoker.
+// Fires the `schedule:` of every live function: one timer for the next tick due across all of them. With several nodes
+// only the leader fires, and each tick is claimed in the store first (compare-and-set), so exactly one node fires it.
 import { v7 as uuidv7 } from "uuid";
 import { type Manifest, normaliseSchedule, type ScheduleTimes, scheduleTimes } from "../deploy/index.ts";
 import type { Invoker } from "../gateway/index.ts";
@@ -29,10 +29,15 @@ export interface SchedulerOptions {
   metrics?: Pick<Metrics, "scheduleSkipped">;
   /** @default systemClock */
   clock?: SchedulerClock;
-  /** How often schedules are re-read from the store, to pick up deploys made through other nodes. @default 30000 */
+  /**
+   * How often schedules are re-read from the store: a safety net, as deploys through other nodes arrive on the change
+   * feed within a second. @default 30000
+   */
   reloadIntervalMs?: number;
   /** A tick handled later than this after its time counts as missed (the `missed` policy applies). @default 5000 */
   missedAfterMs?: number;
+  /** Whether this node fires ticks from the start (see `lead`). @default true */
+  leading?: boolean;
 }
 
 /** A run's lease lasts its timeout plus this, so a node that died mid-run blocks overlap only that long. */
@@ -70,6 +75,7 @@ export class Scheduler {
   /** Ticks being claimed or run on this node. */
   readonly #inflight = new Set<Promise<void>>();
   #stopped = false;
+  #leading: boolean;
 
   constructor(options: SchedulerOptions) {
     this.#store = options.store;
@@ -79,6 +85,7 @@ export class Scheduler {
     this.#clock = options.clock ?? systemClock;
     this.#reloadIntervalMs = options.reloadIntervalMs ?? 30_000;
     this.#missedAfterMs = options.missedAfterMs ?? 5000;
+    this.#leading = options.leading ?? true;
   }
 
   /** Loads the schedules and arms the timer; ticks missed while no node ran are handled by their `missed` policy. */
@@ -92,6 +99,19 @@ export class Scheduler {
    */
   reload(): Promise<void> {
     return this.#reloader.reload();
+  }
+
+  /**
+   * Whether this node fires ticks: with several nodes only the leader does. Losing the lead stops firing at once (runs
+   * already going finish; a tick claimed meanwhile by the new leader is not fired twice: the claim is the guard);
+   * taking it re-reads the schedules and arms the timer, so ticks missed during a failover follow their `missed`.
+   */
+  lead(leading: boolean): Promise<void> {
+    this.#leading = leading;
+    if (leading) return this.reload();
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    return Promise.resolve();
   }
 
   /** Resolves once every tick taken so far has been claimed and, if it fired, has run and been recorded. */
@@ -154,7 +174,7 @@ export class Scheduler {
   #arm(): void {
     this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#stopped) return;
+    if (this.#stopped || !this.#leading) return;
     const now = this.#clock.now();
     let at = this.#lastReload + this.#reloadIntervalMs;
     for (const e of this.#entries.values()) at = Math.min(at, e.next);
@@ -163,7 +183,7 @@ export class Scheduler {
 
   #wake(): void {
     this.#timer = undefined;
-    if (this.#stopped) return;
+    if (this.#stopped || !this.#leading) return;
     const now = this.#clock.now();
     for (const e of this.#entries.values()) {
       if (e.next > now) continue;

@@ -2,6 +2,7 @@
 // Each database is a copy of a template migrated once, so a test costs a file copy, not fourteen migrations.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { sql } from "kysely";
 import pg from "pg";
 import { openStore } from "../../src/store/index.ts";
 import { migrationProvider } from "../../src/store/migrations/index.ts";
@@ -73,6 +74,25 @@ describe("postgres store", { skip: pgSkip }, () => {
         const started = Date.now();
         await assert.rejects(store.ping());
         assert.ok(Date.now() - started < 5000, "ping waits no longer than the connect timeout");
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("a connection the server terminates while checked out fails its next query; the process goes on", async () => {
+      await admin.query("CREATE DATABASE restarted TEMPLATE pave_template");
+      const store = await openPostgresStore(cluster.url("restarted"));
+      try {
+        // A connection held between two statements (a transaction) when the database restarts: pg emits "error" on
+        // it, which crashed the process (an uncaught exception fails this file) before the pool listened for it.
+        const held = store.db.connection().execute(async (conn) => {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn);
+          await admin.query("select pg_terminate_backend($1)", [rows[0]?.pid]);
+          await new Promise((r) => setTimeout(r, 200));
+          await sql`select 1`.execute(conn);
+        });
+        await assert.rejects(held);
+        assert.deepEqual(await store.listEnvironments(), ["prod"]);
       } finally {
         await store.close();
       }

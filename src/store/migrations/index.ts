@@ -15,6 +15,7 @@ import { deliveries } from "./011-deliveries.ts";
 import { environments } from "./012-environments.ts";
 import { canaries } from "./013-canaries.ts";
 import { policies } from "./014-policies.ts";
+import { changes } from "./015-changes.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   "011-deliveries": deliveries,
   "014-policies": policies,
   "013-canaries": canaries,
+  "015-changes": changes,
 };
 
 export const migrationProvider: MigrationProvider = {

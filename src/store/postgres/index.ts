@@ -2,10 +2,13 @@
 // It adds only connection concerns (pool limits, timeouts, number parsing); every query is the shared one.
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+import type { Cluster, ClusterOptions } from "../change-types.ts";
 import { KyselyStore } from "../kysely-store.ts";
 import { migrate } from "../migrate.ts";
 import type { Database } from "../schema.ts";
 import { nulSafeText } from "../text-codec.ts";
+import { PgChangeFeed } from "./change-feed.ts";
+import { PgLeaderLock } from "./leader-lock.ts";
 
 // pg returns int8 and numeric as strings so that no precision is lost; Pave's bigints are epoch ms, counters and
 // sums, far below 2^53, and every caller expects numbers. The parsers are per pool (not pg's global registry), so
@@ -69,5 +72,19 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     await db.destroy();
     throw err;
   }
-  return new KyselyStore("postgres", db, nulSafeText);
+  return new PostgresStore(url, db);
+}
+
+/** The shared store plus what only several nodes need: the change feed and the leader lock, each on its own session. */
+class PostgresStore extends KyselyStore {
+  readonly #url: string;
+
+  constructor(url: string, db: Kysely<Database>) {
+    super("postgres", db, nulSafeText);
+    this.#url = url;
+  }
+
+  override cluster(options: ClusterOptions): Cluster {
+    return { changes: new PgChangeFeed(this.#url, this.db, options), leader: new PgLeaderLock(this.#url, options) };
+  }
 }
