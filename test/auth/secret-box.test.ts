@@ -43,11 +43,14 @@ describe("sealing and opening", () => {
       assert.equal(sealed.keyId, box.keyId);
       assert.equal(sealed.iv.byteLength, 12);
       assert.equal(sealed.tag.byteLength, 16);
-      assert.equal(
-        Buffer.from(sealed.ciphertext).includes(Buffer.from(value)),
-        false,
-        "the ciphertext is not the text",
-      );
+      // A 1-byte ciphertext equals a 1-byte text by chance once in 256 seals: only longer texts can show it.
+      if (value.length >= 4) {
+        assert.equal(
+          Buffer.from(sealed.ciphertext).includes(Buffer.from(value)),
+          false,
+          "the ciphertext is not the text",
+        );
+      }
       assert.equal(box.open("prod", "API_KEY", sealed), value);
     }
     const a = box.seal("prod", "K", "same");

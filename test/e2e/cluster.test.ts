@@ -103,13 +103,12 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
     nodes.push(await up(store, masterKey));
     // The first start creates the admin token (in the shared store); the others find it there.
     token = readFileSync(join((nodes[0] as Node).data, "admin-token"), "utf8").trim();
+    nodes.push(...(await Promise.all([up(store, masterKey), up(store, masterKey)])));
+    // Deployed through node 1 with all three up: the change feed arms the subscription and the schedule on each.
     const client = new PaveClient({ url: (nodes[0] as Node).url, token });
     await client.createTopic("orders");
-    // Before the other nodes start, so they load the subscription and the schedule at their start. (A node picks up
-    // a schedule deployed elsewhere within 30 s and a subscription only on its own reload: see the report.)
     await client.deploy(await writeFunction({ "pave.yaml": RECORDER_YAML, "src/index.ts": RECORDER }));
     await client.deploy(await writeFunction({ "pave.yaml": TICKER_YAML, "src/index.ts": TICKER }));
-    nodes.push(...(await Promise.all([up(store, masterKey), up(store, masterKey)])));
     balancer = await startBalancer(nodes.map((n) => n.url));
   });
 
