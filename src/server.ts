@@ -34,6 +34,8 @@ export interface ServerOptions {
   dataDir?: string;
   /** `sqlite:PATH` or `postgres://…`. @default sqlite:<dataDir>/pave.db */
   store?: string;
+  /** Connections in the PostgreSQL store's pool (ignored for SQLite). @default 10 */
+  storePool?: number;
   logger?: Logger;
   /** Largest function request body. @default 6 MiB */
   maxBodyBytes?: number;
@@ -132,7 +134,10 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const env = options.env ?? process.env;
   const otlp = otlpOptions(options.otlp, env);
-  const store = await openStore(options.store ?? defaultStoreUrl(dataDir), { server: true });
+  const store = await openStore(options.store ?? defaultStoreUrl(dataDir), {
+    server: true,
+    ...(options.storePool !== undefined && { pgPool: options.storePool }),
+  });
   let secretBox: SecretBox;
   try {
     secretBox = await SecretBox.load({ env, dataDir });

@@ -24,6 +24,28 @@ export function storeFrom(opts: { store?: string }, env: Record<string, string |
   return opts.store ?? env.PAVE_STORE;
 }
 
+/** A PostgreSQL pool size: a whole number from 1 to 1000. */
+export function poolSize(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new InvalidArgumentError("Expected a whole number from 1 to 1000.");
+  return n;
+}
+
+/** The pool size given by --store-pool or PAVE_STORE_POOL; undefined means the store's default. */
+export function poolFrom(opts: { storePool?: number }, env: Record<string, string | undefined>): number | undefined {
+  if (opts.storePool !== undefined) return opts.storePool;
+  const fromEnv = env.PAVE_STORE_POOL;
+  if (fromEnv === undefined || fromEnv === "") return undefined;
+  try {
+    return poolSize(fromEnv);
+  } catch {
+    throw new InvalidArgumentError(
+      `PAVE_STORE_POOL must be a whole number from 1 to 1000, not ${JSON.stringify(fromEnv)}.`,
+    );
+  }
+}
+
 export function limitOption(max: number, what: string): Option {
   return new Option("--limit <n>", `how many ${what} to show (1-${max})`).argParser((v) => {
     const n = Number(v);

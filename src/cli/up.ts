@@ -6,7 +6,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { configPath, PaveClient } from "../client/index.ts";
-import { dataOption, parseDuration, parseMemorySize, storeFrom, storeOption } from "./options.ts";
+import { dataOption, parseDuration, parseMemorySize, poolFrom, poolSize, storeFrom, storeOption } from "./options.ts";
 
 const DEMO_DIR = fileURLToPath(new URL("../../examples/hello", import.meta.url));
 
@@ -18,6 +18,11 @@ export function registerUp(program: Command): void {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .addOption(dataOption())
     .addOption(storeOption())
+    .option(
+      "--store-pool <n>",
+      "PostgreSQL connections this node pools, 1-1000 (default: PAVE_STORE_POOL, else 10)",
+      poolSize,
+    )
     .option("--demo", "deploy the hello example and print a quick start")
     .option("--log-level <level>", "server log level", "info")
     .option(
@@ -57,6 +62,7 @@ export function registerUp(program: Command): void {
         host: string;
         data: string;
         store?: string;
+        storePool?: number;
         demo?: boolean;
         logLevel: string;
         idleTtl?: number;
@@ -86,6 +92,7 @@ export function registerUp(program: Command): void {
             ...(opts.rollupRetention !== undefined && { rollupMaxAgeMs: opts.rollupRetention }),
           },
           ...(storeFrom(opts, env) && { store: storeFrom(opts, env) }),
+          ...(poolFrom(opts, env) !== undefined && { storePool: poolFrom(opts, env) }),
           // PAVE_OTLP_ENDPOINT is read by the server from the environment it is given.
           ...(opts.otlpEndpoint !== undefined && { otlp: { endpoint: opts.otlpEndpoint } }),
         });

@@ -31,12 +31,14 @@ export { isStoreUnreachable } from "./unreachable.ts";
 /**
  * Opens a store from a URL: `sqlite:PATH` (or a bare path) for the embedded default, `postgres://…` (or
  * `postgresql://…`) for a database several nodes share. `server` readies a SQLite store to record activations from
- * the first request on (see openSqliteStore); a PostgreSQL pool needs no warming.
+ * the first request on (see openSqliteStore); a PostgreSQL pool needs no warming. `pgPool` sizes that pool.
  * @example openStore("sqlite:.pave/pave.db", { server: true })
  * @example openStore("postgres://pave@db.internal:5432/pave")
  */
-export async function openStore(url: string, opts: { server?: boolean } = {}): Promise<Store> {
+export async function openStore(url: string, opts: { server?: boolean; pgPool?: number } = {}): Promise<Store> {
   const at = parseStoreUrl(url);
-  if (at.kind === "postgres") return openPostgresStore(at.url);
+  if (at.kind === "postgres") {
+    return openPostgresStore(at.url, opts.pgPool === undefined ? {} : { maxConnections: opts.pgPool });
+  }
   return openSqliteStore(at.path, { eagerWriter: opts.server ?? false });
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidArgumentError } from "commander";
-import { parseDuration, parseMemorySize } from "../../src/cli/options.ts";
+import { parseDuration, parseMemorySize, poolFrom } from "../../src/cli/options.ts";
 
 describe("parseDuration", () => {
   it("reads ms, s, m, h and d", () => {
@@ -35,6 +35,25 @@ describe("parseMemorySize", () => {
   it("refuses anything else, and budgets below one smallest instance (16 MB)", () => {
     for (const bad of ["", "lots", "4t", "8", "150%", "-1g", "0%"]) {
       assert.throws(() => parseMemorySize(bad, host), InvalidArgumentError, bad);
+    }
+  });
+});
+
+describe("poolFrom (--store-pool, PAVE_STORE_POOL)", () => {
+  it("takes the flag over the environment, and neither means the store's default", () => {
+    assert.equal(poolFrom({ storePool: 4 }, { PAVE_STORE_POOL: "20" }), 4);
+    assert.equal(poolFrom({}, { PAVE_STORE_POOL: "20" }), 20);
+    assert.equal(poolFrom({}, {}), undefined);
+    assert.equal(poolFrom({}, { PAVE_STORE_POOL: "" }), undefined);
+  });
+
+  it("refuses a pool size that is not a whole number from 1 to 1000, naming the variable", () => {
+    for (const bad of ["0", "1001", "2.5", "ten", "-3"]) {
+      assert.throws(
+        () => poolFrom({}, { PAVE_STORE_POOL: bad }),
+        (err: Error) => err instanceof InvalidArgumentError && err.message.includes("PAVE_STORE_POOL"),
+        bad,
+      );
     }
   });
 });

@@ -17,7 +17,7 @@ describe("pave on PostgreSQL", { skip: pgSkip }, () => {
     cluster = await startPgCluster();
     admin = new pg.Pool({ connectionString: cluster.url("postgres"), max: 1 });
     await admin.query("CREATE DATABASE pave");
-    t = await startTestServer({ store: cluster.url("pave") });
+    t = await startTestServer({ store: cluster.url("pave"), storePool: 3 });
   });
 
   after(async () => {
@@ -45,6 +45,15 @@ describe("pave on PostgreSQL", { skip: pgSkip }, () => {
       logs.map((l) => l.message),
       ["hi from pg"],
     );
+  });
+
+  it("holds no more pooled connections than it was given (--store-pool), queueing the rest", async () => {
+    await Promise.all(Array.from({ length: 30 }, () => t.client.listFunctions()));
+    const { rows } = await admin.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'pave' AND application_name = 'pave'",
+    );
+    assert.ok((rows[0]?.n ?? 0) <= 3, `${rows[0]?.n} pooled connections`);
+    assert.ok((rows[0]?.n ?? 0) >= 1);
   });
 
   it("/readyz is 503 while the database refuses connections, and 200 once it is back", async () => {
