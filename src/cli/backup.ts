@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Command } from "commander";
+import type { BackupContents as Contents } from "../store/index.ts";
 import { optsOf } from "./client.ts";
 import { dataOption, storeFrom, storeOption } from "./options.ts";
 import { formatBytes, formatDuration, printJson } from "./output.ts";
@@ -17,18 +18,6 @@ interface StoreOpts {
 async function storeUrl(opts: StoreOpts): Promise<string> {
   const { defaultStoreUrl } = await import("../store/index.ts");
   return storeFrom(opts, process.env) ?? defaultStoreUrl(opts.data);
-}
-
-interface Contents {
-  functions: number;
-  versions: number;
-  aliases: number;
-  kvEntries: number;
-  secrets: number;
-  activations: number;
-  auditRecords: number;
-  secretKeyIds: string[];
-  schema: string | null;
 }
 
 function contentLines(c: Contents): string[] {

@@ -5,11 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { pgSkip } from "../store/pg-cluster.ts";
 import { deploySource, eventually, removeFunctionDirs, type TestServer } from "./helpers.ts";
-import { HeardChanges, type PgNodes, startPgNodes } from "./pg-nodes.ts";
-
-const BOUND_MS = 1000;
-const SLACK_MS = 100;
-const version = (v: string) => `export default { fetch: () => new Response("${v}") };`;
+import { BOUND_MS, HeardChanges, type PgNodes, SLACK_MS, startPgNodes, version } from "./pg-nodes.ts";
 
 describe("the change feed without LISTEN", { skip: pgSkip }, () => {
   let nodes: PgNodes;

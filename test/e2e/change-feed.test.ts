@@ -7,13 +7,7 @@ import { ApiError, PaveClient } from "../../src/client/index.ts";
 import type { Change } from "../../src/store/index.ts";
 import { pgSkip } from "../store/pg-cluster.ts";
 import { deploySource, eventually, removeFunctionDirs, type TestServer } from "./helpers.ts";
-import { HeardChanges, type PgNodes, startPgNodes } from "./pg-nodes.ts";
-
-/** The bound the issue sets, plus a little for one request on a busy 2-core machine. */
-const BOUND_MS = 1000;
-const SLACK_MS = 100;
-
-const version = (v: string) => `export default { fetch: () => new Response("${v}") };`;
+import { BOUND_MS, HeardChanges, type PgNodes, SLACK_MS, startPgNodes, version } from "./pg-nodes.ts";
 
 describe("changes reach every node within a second", { skip: pgSkip }, () => {
   let nodes: PgNodes;

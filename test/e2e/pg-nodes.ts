@@ -8,6 +8,13 @@ import type { Change } from "../../src/store/index.ts";
 import { type PgCluster, startPgCluster } from "../store/pg-cluster.ts";
 import { startTestServer, type TestServer } from "./helpers.ts";
 
+/** The bound the issue sets on a change reaching every node, plus a little for one request on a busy 2-core machine. */
+export const BOUND_MS = 1000;
+export const SLACK_MS = 100;
+
+/** A function that answers with its version's name, to see which version a node serves. */
+export const version = (v: string) => `export default { fetch: () => new Response("${v}") };`;
+
 export interface PgNodes {
   cluster: PgCluster;
   /** A superuser pool on the `postgres` database: terminate backends, look at pg_stat_activity. */
