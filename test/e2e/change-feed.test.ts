@@ -58,7 +58,11 @@ describe("changes reach every node within a second", { skip: pgSkip }, () => {
   it("a deploy through A is served by B", async () => {
     assert.equal(a.server.store.kind, "postgres");
     assert.equal(b.server.cluster.changes.mode, "listening");
+    // Wait for B to apply v1's change too: arriving late, during the v2 deploy, it would pass for v2's.
+    heard.clear();
+    const v1 = heard.when(alias("hello"));
     await deploySource(a.client, "hello", version("v1"));
+    await v1;
     // B now holds v1's route and a warm instance: what it must drop.
     await eventually(async () => assert.equal(await textB("/fn/hello/"), "200 v1"));
     await propagates(
