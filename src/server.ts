@@ -138,13 +138,21 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     server: true,
     ...(options.storePool !== undefined && { pgPool: options.storePool }),
   });
-  let secretBox: SecretBox;
-  try {
-    secretBox = await SecretBox.load({ env, dataDir });
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
+  // What a failed start must undo, newest first (a port in use, a database gone mid-start): connections, threads and
+  // timers would otherwise outlive the error in a process that embeds Pave or tries again.
+  const started: (() => unknown)[] = [() => store.close()];
+  const starting = async <T>(step: Promise<T>): Promise<T> => {
+    try {
+      return await step;
+    } catch (err) {
+      for (const undo of started.reverse())
+        await Promise.resolve()
+          .then(undo)
+          .catch(() => {});
+      throw err;
+    }
+  };
+  const secretBox = await starting(SecretBox.load({ env, dataDir }));
   const audit = new AuditLog(store);
   const node = randomUUID();
   const cluster = store.cluster({
@@ -155,7 +163,11 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     ...(options.cluster?.leaderRetryMs !== undefined && { leaderRetryMs: options.cluster.leaderRetryMs }),
   });
   const adminTokenFile = join(dataDir, "admin-token");
-  const adminToken = await ensureAdminToken(store, audit, adminTokenFile, logger);
+  started.push(
+    () => cluster.changes.close(),
+    () => cluster.leader.close(),
+  );
+  const adminToken = await starting(ensureAdminToken(store, audit, adminTokenFile, logger));
 
   // The runtime serves bindings through the store and the invoker, which itself needs the runtime: tie the knot late.
   let invoker: Invoker | undefined;
@@ -172,12 +184,15 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
       consumers?.wake(env, topic);
     },
   };
-  const runtime = await Runtime.start({
-    idleTtlMs: options.idleTtlMs ?? 300_000,
-    ...(options.memoryBudgetMb !== undefined && { memoryBudgetMb: options.memoryBudgetMb }),
-    ...(options.inline !== undefined && { inline: options.inline }),
-    bindings,
-  });
+  const runtime = await starting(
+    Runtime.start({
+      idleTtlMs: options.idleTtlMs ?? 300_000,
+      ...(options.memoryBudgetMb !== undefined && { memoryBudgetMb: options.memoryBudgetMb }),
+      ...(options.inline !== undefined && { inline: options.inline }),
+      bindings,
+    }),
+  );
+  started.push(() => runtime.close());
   const exporter = otlp && new OtlpExport({ ...otlp, version: VERSION }, logger.child({ component: "otlp" }));
   const recorder = new ActivationRecorder(store, logger, { ...(exporter && { exporter }) });
   const metrics = new Metrics(() => runtime.stats());
@@ -185,7 +200,7 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   const policies = new PolicyBook(store);
   const budget = new BudgetGuard({ store, policies, audit, prices, logger });
   // Throttles survive restarts and come from other nodes too: the map is loaded before the first request.
-  await budget.refresh();
+  await starting(budget.refresh());
   invoker = new Invoker({
     store,
     runtime,
@@ -312,10 +327,11 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
   );
 
   // Hear changes from here on: what was changed before is in what this node reads fresh below and on demand.
-  await cluster.changes.start();
+  started.push(() => app.close());
+  await starting(cluster.changes.start());
   // Serve once the functions that keep instances warm have them, as they did after their deploy.
-  await provisionAll(store, provision);
-  await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8700 });
+  await starting(provisionAll(store, provision));
+  await starting(app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8700 }));
   const port = (app.server.address() as AddressInfo).port;
   ready = true;
   const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
@@ -342,9 +358,15 @@ export async function startServer(options: ServerOptions = {}): Promise<PaveServ
     leading,
     throttlesChanged: () => cluster.changes.announce({ kind: "budget" }),
   });
+  started.push(
+    () => purger.stop(),
+    () => guard.stop(),
+    () => scheduler.stop(),
+    () => consumers?.stop(),
+  );
   cluster.leader.start();
-  await scheduler.start();
-  await consumers.start();
+  await starting(scheduler.start());
+  await starting(consumers.start());
   canaries.start();
 
   let closing: Promise<void> | undefined;

@@ -1,8 +1,13 @@
 // A real pave server on PostgreSQL: it deploys, serves and records through the pg store, and /readyz follows the
 // database — not-ready while it refuses connections, ready again once it is back.
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
+import { createLogger } from "../../src/logger.ts";
+import { startServer } from "../../src/server.ts";
 import { type PgCluster, pgSkip, startPgCluster } from "../store/pg-cluster.ts";
 import { deploySource, eventually, removeFunctionDirs, startTestServer, type TestServer } from "./helpers.ts";
 
@@ -54,6 +59,28 @@ describe("pave on PostgreSQL", { skip: pgSkip }, () => {
     );
     assert.ok((rows[0]?.n ?? 0) <= 3, `${rows[0]?.n} pooled connections`);
     assert.ok((rows[0]?.n ?? 0) >= 1);
+  });
+
+  it("a start that fails (its port is taken) closes the connections it opened", async () => {
+    await admin.query("CREATE DATABASE pave_failed");
+    const connections = async () =>
+      (
+        await admin.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'pave_failed'",
+        )
+      ).rows[0]?.n;
+    const dataDir = await mkdtemp(join(tmpdir(), "pave-failed-"));
+    await assert.rejects(
+      startServer({
+        store: cluster.url("pave_failed"),
+        port: t.server.port,
+        dataDir,
+        logger: createLogger("silent"),
+      }),
+      /EADDRINUSE/,
+    );
+    await eventually(async () => assert.equal(await connections(), 0));
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("/readyz is 503 while the database refuses connections, and 200 once it is back", async () => {
