@@ -60,15 +60,17 @@ export class BudgetGuard {
     for (const env of envs) for (const t of await this.#overBudget(env, now)) want.set(`${t.env}/${t.function}`, t);
     const had = new Map(before.map((t) => [`${t.env}/${t.function}`, t]));
     let changed = false;
+    // Several nodes may refresh at once (each at its start): only the one whose write created or deleted a throttle
+    // audits it, so each change is on the record once.
     for (const [key, t] of want) {
       const old = had.get(key);
-      await store.putBudgetThrottle(old ? { ...t, since: old.since } : t);
-      if (!old) await this.#record("budget.throttle", t, null, t);
-      changed ||= !old;
+      const created = await store.putBudgetThrottle(old ? { ...t, since: old.since } : t);
+      if (created) await this.#record("budget.throttle", t, null, t);
+      changed ||= created;
     }
     for (const [key, t] of had) {
       if (want.has(key)) continue;
-      await store.deleteBudgetThrottle(t.env, t.function);
+      if (!(await store.deleteBudgetThrottle(t.env, t.function))) continue;
       await this.#record("budget.release", t, t, null);
       changed = true;
     }

@@ -162,9 +162,12 @@ export async function listBudgetThrottles(db: Db): Promise<BudgetThrottle[]> {
   }));
 }
 
-/** Creates the throttle, or updates its rule, budget and cost (keeping `since`). */
-export async function putBudgetThrottle(db: Db, t: BudgetThrottle): Promise<void> {
-  await db
+/**
+ * Creates the throttle, or updates its rule, budget and cost (keeping `since`). Insert first, then update: of nodes
+ * refreshing at once, exactly one learns it created the throttle, so it is audited once.
+ */
+export async function putBudgetThrottle(db: Db, t: BudgetThrottle): Promise<boolean> {
+  const inserted = await db
     .insertInto("budget_throttles")
     .values({
       env: t.env,
@@ -174,10 +177,16 @@ export async function putBudgetThrottle(db: Db, t: BudgetThrottle): Promise<void
       cost_usd: t.costUsd,
       since: t.since,
     })
-    .onConflict((oc) =>
-      oc.columns(["env", "function"]).doUpdateSet({ rule: t.rule, budget_usd: t.budgetUsd, cost_usd: t.costUsd }),
-    )
+    .onConflict((oc) => oc.columns(["env", "function"]).doNothing())
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return true;
+  await db
+    .updateTable("budget_throttles")
+    .set({ rule: t.rule, budget_usd: t.budgetUsd, cost_usd: t.costUsd })
+    .where("env", "=", t.env)
+    .where("function", "=", t.function)
     .execute();
+  return false;
 }
 
 export async function deleteBudgetThrottle(db: Db, env: string, fn: string): Promise<boolean> {

@@ -727,7 +727,7 @@ export class KyselyStore implements Store {
     return policies.listBudgetThrottles(this.db);
   }
 
-  putBudgetThrottle(throttle: BudgetThrottle): Promise<void> {
+  putBudgetThrottle(throttle: BudgetThrottle): Promise<boolean> {
     return policies.putBudgetThrottle(this.db, throttle);
   }
 

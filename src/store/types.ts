@@ -793,7 +793,8 @@ export interface Store {
   expirePending(before: number, now: number): Promise<Omit<PendingDeployment, "bundle">[]>;
   /** Every budget throttle, by environment and function. */
   listBudgetThrottles(): Promise<BudgetThrottle[]>;
-  /** Creates a throttle, or refreshes its rule, budget and cost (its `since` stays). */
-  putBudgetThrottle(throttle: BudgetThrottle): Promise<void>;
+  /** Creates a throttle, or refreshes its rule, budget and cost (its `since` stays); true when this call created it. */
+  putBudgetThrottle(throttle: BudgetThrottle): Promise<boolean>;
+  /** True when this call deleted it. */
   deleteBudgetThrottle(env: string, fn: string): Promise<boolean>;
 }

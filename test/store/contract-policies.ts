@@ -117,12 +117,19 @@ export function policiesContract(test: StoreTest): void {
 
     test("budget throttles are put, refreshed keeping since, listed and deleted", async (store) => {
       const t = { env: "prod", function: "spender", rule: "budget", budgetUsd: 1, costUsd: 1.5, since: T0 };
-      await store.putBudgetThrottle(t);
-      await store.putBudgetThrottle({ ...t, costUsd: 2.5, since: T0 + 60_000 });
+      assert.equal(await store.putBudgetThrottle(t), true, "this call created it");
+      assert.equal(await store.putBudgetThrottle({ ...t, costUsd: 2.5, since: T0 + 60_000 }), false);
       assert.deepEqual(await store.listBudgetThrottles(), [{ ...t, costUsd: 2.5 }]);
       assert.equal(await store.deleteBudgetThrottle("prod", "spender"), true);
       assert.equal(await store.deleteBudgetThrottle("prod", "spender"), false);
       assert.deepEqual(await store.listBudgetThrottles(), []);
+    });
+
+    test("of nodes putting one budget throttle at once, exactly one created it", async (store) => {
+      const t = { env: "prod", function: "spender", rule: "budget", budgetUsd: 1, costUsd: 1.5, since: T0 };
+      const created = await Promise.all(Array.from({ length: 5 }, () => store.putBudgetThrottle(t)));
+      assert.equal(created.filter(Boolean).length, 1);
+      assert.equal((await store.listBudgetThrottles()).length, 1);
     });
   });
 }
