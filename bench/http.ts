@@ -62,7 +62,6 @@ export async function startRaw(): Promise<Target> {
   }
 }
 
-/** Starts `pave up` with its data and CLI config in `tmp`, deploys `fnDir`; the target is `GET /fn/hello/`. */
 /**
  * A `pave up` child serving the function in `fnDir` (named `fn`), in its own data directory under `tmp`.
  * `record: false` runs it with recording off (`--no-record`), for the recording-cost figure; `store` puts its state
