@@ -203,15 +203,17 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
         if (!alive(n)) throw new Error(`a node died (${n.child.signalCode ?? n.child.exitCode}):\n${n.log()}`);
         return (await fetch(`${n.url}/readyz`, { signal: AbortSignal.timeout(10_000) })).status;
       };
-      await eventually(
-        async () =>
-          assert.deepEqual(
-            await Promise.all(live.map(readyz)),
-            live.map(() => 503),
-          ),
-        15_000,
-        100,
-      );
+      const allReadyz = (status: number, timeoutMs: number) =>
+        eventually(
+          async () =>
+            assert.deepEqual(
+              await Promise.all(live.map(readyz)),
+              live.map(() => status),
+            ),
+          timeoutMs,
+          100,
+        );
+      await allReadyz(503, 15_000);
       const notReady = Date.now() - haltedAt;
       // A publish while the database is away gets a clean error answer, not a hang.
       const t0 = Date.now();
@@ -231,15 +233,7 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
       const resumedAt = Date.now();
       const outage = [haltedAt, resumedAt];
       await cluster.resume();
-      await eventually(
-        async () =>
-          assert.deepEqual(
-            await Promise.all(live.map(readyz)),
-            live.map(() => 200),
-          ),
-        30_000,
-        100,
-      );
+      await allReadyz(200, 30_000);
       const readyAgain = Date.now() - resumedAt;
       const readyAt = Date.now();
       const afterRestart = load.accepted.length;
