@@ -5,7 +5,7 @@ import type { z } from "zod";
 import { ALL_ENVS, requireRole, requireScope } from "../auth/index.ts";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { isStoreUnreachable } from "../store/index.ts";
+import { notReadyIfUnreachable } from "../store/index.ts";
 import { AuditTrail } from "./audit-trail.ts";
 import { openApiDocument } from "./openapi.ts";
 import type { AuditNote, RouteSpec } from "./route.ts";
@@ -134,7 +134,5 @@ function fromFastify(err: unknown, request: FastifyRequest): unknown {
     return new PaveError(e.statusCode === 413 ? "PayloadTooLarge" : "BadRequest", e.message ?? "bad request");
   }
   // The database is away (restart, failover, partition): say so, as /readyz does, so clients and balancers retry.
-  if (isStoreUnreachable(err))
-    return new PaveError("NotReady", "the store is unreachable; retry shortly", { cause: err });
-  return err;
+  return notReadyIfUnreachable(err);
 }

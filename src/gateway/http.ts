@@ -6,7 +6,7 @@ import { v7 as uuidv7 } from "uuid";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { HttpResponse } from "../runtime/index.ts";
-import { isStoreUnreachable } from "../store/index.ts";
+import { notReadyIfUnreachable } from "../store/index.ts";
 import { formatTraceparent, newSpanId, parseTraceparent, parseTracestate } from "../telemetry/index.ts";
 import type { InvokeIds, Invoker } from "./invoker.ts";
 
@@ -63,12 +63,7 @@ export function createGatewayHandler(invoker: Invoker, logger: Logger, options: 
     handle(invoker, options, req, res).catch((err: unknown) => {
       if (!(err instanceof PaveError)) logger.error({ err, url: req.url }, "gateway request failed");
       // A route not cached on this node needs the database; while it is away that is NotReady (503), not Internal.
-      sendError(
-        res,
-        isStoreUnreachable(err)
-          ? new PaveError("NotReady", "the store is unreachable; retry shortly", { cause: err })
-          : err,
-      );
+      sendError(res, notReadyIfUnreachable(err));
     });
   };
 }

@@ -26,7 +26,7 @@ export { DURATION_BOUNDS_MS, MINUTE_MS } from "./rollup-buckets.ts";
 export { defaultStoreUrl } from "./store-url.ts";
 export type * from "./types.ts";
 export { ASYNC_QUEUE } from "./types.ts";
-export { isStoreUnreachable } from "./unreachable.ts";
+export { isStoreUnreachable, notReadyIfUnreachable } from "./unreachable.ts";
 
 /**
  * Opens a store from a URL: `sqlite:PATH` (or a bare path) for the embedded default, `postgres://…` (or

@@ -1,5 +1,6 @@
 // Tells a store that cannot be reached (refused, dropped, restarting, out of time to connect) from a query that
 // failed: callers answer the first with NotReady (503, retry shortly) — what /readyz says too — not Internal.
+import { PaveError } from "../errors.ts";
 
 /** SQLSTATE class 08 (connection exception) and the server going down or not yet up (57P01–57P03). */
 const PG_CODE = /^(08|57P0[123]$)/;
@@ -18,4 +19,11 @@ export function isStoreUnreachable(err: unknown): boolean {
     e = cause;
   }
   return false;
+}
+
+/** `err` as NotReady when it says the database could not be reached; otherwise `err` itself. */
+export function notReadyIfUnreachable(err: unknown): unknown {
+  return isStoreUnreachable(err)
+    ? new PaveError("NotReady", "the store is unreachable; retry shortly", { cause: err })
+    : err;
 }

@@ -5,6 +5,7 @@ import type { Manifest } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import type { Invoker } from "../gateway/index.ts";
 import type { Logger } from "../logger.ts";
+import { Reloader } from "../reloader.ts";
 import type { QueueVerdict } from "../runtime/index.ts";
 import {
   ASYNC_QUEUE,
@@ -15,7 +16,6 @@ import {
 } from "../store/index.ts";
 import { type Metrics, newSpanId } from "../telemetry/index.ts";
 import { type BackoffPolicy, backoffMs, DEFAULT_BACKOFF } from "./backoff.ts";
-import { Reloader } from "./reloader.ts";
 import { type SchedulerClock, systemClock } from "./scheduler.ts";
 
 export interface ConsumerOptions {

@@ -4,9 +4,9 @@ import { v7 as uuidv7 } from "uuid";
 import { type Manifest, normaliseSchedule, type ScheduleTimes, scheduleTimes } from "../deploy/index.ts";
 import type { Invoker } from "../gateway/index.ts";
 import type { Logger } from "../logger.ts";
+import { Reloader } from "../reloader.ts";
 import type { ScheduleSpec, Store } from "../store/index.ts";
 import { type Metrics, newSpanId } from "../telemetry/index.ts";
-import { Reloader } from "./reloader.ts";
 
 /** Time as the scheduler sees it; injected so tests move it on without sleeping. */
 export interface SchedulerClock {

@@ -3,6 +3,7 @@
 import { type Kysely, sql } from "kysely";
 import pg from "pg";
 import type { Logger } from "../../logger.ts";
+import { Reloader } from "../../reloader.ts";
 import { ChangeCursor, type ChangeRow } from "../change-cursor.ts";
 import type { Change, ChangeFeed, ClusterOptions } from "../change-types.ts";
 import type { Database } from "../schema.ts";
@@ -33,8 +34,16 @@ export class PgChangeFeed implements ChangeFeed {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #reconnectMs = FIRST_RECONNECT_MS;
   #connecting: Promise<void> | undefined;
-  #reading: Promise<void> | undefined;
-  #readAgain = false;
+  /** Reads of the log: calls while one runs share it and one follow-up read (a burst of notifications, one read). */
+  readonly #reader = new Reloader(
+    () => this.#readNew(),
+    (err) => {
+      if (!this.#failing) this.#logger.warn({ err }, "reading the change log failed; retrying");
+      this.#failing = true;
+      // Polling retries by itself; a listener hears nothing more about what this read missed, so retry here.
+      if (this.#listening) setTimeout(() => void this.#read(), this.#pollIntervalMs).unref();
+    },
+  );
   /** Set while reads fail, so an outage is logged once, not every poll. */
   #failing = false;
 
@@ -89,7 +98,7 @@ export class PgChangeFeed implements ChangeFeed {
     this.#client = undefined;
     this.#listening = false;
     await client?.end().catch(() => {});
-    await this.#reading;
+    await this.#reader.stop();
   }
 
   /** Opens the listening session; on failure, polls and tries again later. */
@@ -158,36 +167,17 @@ export class PgChangeFeed implements ChangeFeed {
     this.#reconnectMs = Math.min(this.#reconnectMs * 2, MAX_RECONNECT_MS);
   }
 
-  /** Reads the log and applies what is new; calls during a read share one follow-up read. Never rejects. */
+  /** Reads the log and applies what is new. Never rejects. */
   #read(): Promise<void> {
-    if (this.#closed || !this.#cursor) return Promise.resolve();
-    if (this.#reading) {
-      this.#readAgain = true;
-      return this.#reading;
-    }
-    const cursor = this.#cursor;
-    const run = async () => {
-      do {
-        this.#readAgain = false;
-        let rows: ChangeRow[];
-        try {
-          rows = cursor.take(await this.#rows(cursor.since()));
-        } catch (err) {
-          if (!this.#failing) this.#logger.warn({ err }, "reading the change log failed; retrying");
-          this.#failing = true;
-          // Polling retries by itself; a listener hears nothing more about what this read missed, so retry here.
-          if (this.#listening) setTimeout(() => void this.#read(), this.#pollIntervalMs).unref();
-          return;
-        }
-        if (this.#failing) this.#logger.info("reading the change log works again");
-        this.#failing = false;
-        for (const row of rows) if (row.node !== this.#node) await this.#apply(row);
-      } while (this.#readAgain && !this.#closed);
-    };
-    this.#reading = run().finally(() => {
-      this.#reading = undefined;
-    });
-    return this.#reading;
+    return this.#cursor ? this.#reader.reload() : Promise.resolve();
+  }
+
+  async #readNew(): Promise<void> {
+    const cursor = this.#cursor as ChangeCursor;
+    const rows = cursor.take(await this.#rows(cursor.since()));
+    if (this.#failing) this.#logger.info("reading the change log works again");
+    this.#failing = false;
+    for (const row of rows) if (row.node !== this.#node) await this.#apply(row);
   }
 
   async #apply(row: ChangeRow): Promise<void> {

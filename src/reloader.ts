@@ -1,5 +1,6 @@
-// Re-reading what the live manifests ask for (schedules, subscriptions) after a deploy or removal: calls while a
-// read is running share it and one follow-up read, so a burst of deploys costs two reads, not one per deploy.
+// Re-reading something after it changed — the live manifests (schedules, subscriptions) after a deploy, the change
+// log after a notification: calls while a read is running share it and one follow-up read, so a burst of changes
+// costs two reads, not one per change.
 
 export class Reloader {
   readonly #load: () => Promise<void>;
