@@ -50,7 +50,16 @@ export function fetch(input: unknown, init?: RequestInit): Promise<Response> {
         }
         const r = reply.response;
         try {
-          resolve(responseFromNetwork({ ...r, url: r.url ?? request.url, redirected: r.redirected ?? false }));
+          resolve(
+            responseFromNetwork({
+              status: r.status,
+              statusText: r.statusText,
+              headers: r.headers,
+              body: r.body,
+              url: r.url ?? request.url,
+              redirected: r.redirected ?? false,
+            }),
+          );
         } catch (err) {
           // A response the Fetch standard cannot represent (a bad header, say) is a network error.
           reject(new TypeError(`fetch failed: ${err instanceof Error ? err.message : String(err)}`));
