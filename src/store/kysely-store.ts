@@ -791,7 +791,7 @@ export function fromActivation(a: Activation, text = plainText): Database["activ
     logs_dropped: a.logsDropped,
     cpu_ms: a.cpuMs,
     gb_seconds: a.gbSeconds,
-    egress: JSON.stringify(a.egress),
+    egress: a.egress.length === 0 ? "[]" : JSON.stringify(a.egress),
     shadow_of: a.shadowOf ?? null,
     shadow_match: a.shadowMatch === undefined || a.shadowMatch === null ? null : a.shadowMatch ? 1 : 0,
   };

@@ -87,6 +87,13 @@ describe("metrics", { skip }, () => {
     // Deploy loads one instance of each; the first request finds it warm.
     assert.equal(sample(m.text, 'pave_cold_starts_total{env="prod",function="ok"}'), undefined);
     assert.equal(sample(m.text, 'pave_invocation_duration_seconds_count{env="prod",function="ok",trigger="http"}'), 3);
+    // Buckets are cumulative: the slow success (≥ 300 ms) is above 0.25 s, the throttled one (0 s) in every bucket.
+    const bucket = (le: string) =>
+      sample(m.text, `pave_invocation_duration_seconds_bucket{env="prod",function="narrow",trigger="http",le="${le}"}`);
+    assert.deepEqual([bucket("0.001"), bucket("0.25"), bucket("0.5"), bucket("+Inf")], [1, 1, 2, 2]);
+    assert.ok(
+      (sample(m.text, 'pave_invocation_duration_seconds_sum{env="prod",function="narrow",trigger="http"}') ?? 0) >= 0.3,
+    );
     assert.ok(
       (sample(m.text, 'pave_billed_gigabyte_seconds_total{env="prod",function="narrow"}') ?? 0) >= (128 / 1024) * 0.3,
     );

@@ -8,7 +8,9 @@ import { Worker } from "node:worker_threads";
 import SQLite from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { openStore } from "../../src/store/index.ts";
+import { fromActivation, fromLogLine, fromSpan } from "../../src/store/kysely-store.ts";
 import { migrationProvider } from "../../src/store/migrations/index.ts";
+import { ACTIVATION_COLUMNS, LOG_COLUMNS, SPAN_COLUMNS } from "../../src/store/sqlite/index.ts";
 import { storeContract } from "./contract.ts";
 
 storeContract("sqlite in memory", () => openStore(":memory:"));
@@ -18,6 +20,64 @@ const files = await mkdtemp(join(tmpdir(), "pave-contract-"));
 let opened = 0;
 storeContract("sqlite file", () => openStore(join(files, `${++opened}.db`)));
 after(() => rm(files, { recursive: true, force: true }));
+
+describe("sqlite rows", () => {
+  it("list their values in the insert statements' column order", () => {
+    // The writer sends each row as Object.values of a from* literal: the literal's field order is the column order.
+    const activation = fromActivation({
+      id: "a",
+      env: "prod",
+      function: "f",
+      version: "v",
+      trigger: "http",
+      startedAt: 1,
+      durationMs: 1,
+      billedMs: 1,
+      memoryMb: 128,
+      status: "success",
+      errorCode: null,
+      errorMessage: null,
+      httpStatus: 200,
+      cold: false,
+      traceId: "t",
+      correlationId: "c",
+      logsDropped: 0,
+      cpuMs: null,
+      gbSeconds: 0,
+      egress: [],
+    });
+    assert.deepEqual(Object.keys(activation), [...ACTIVATION_COLUMNS]);
+    const log = fromLogLine({
+      activationId: "a",
+      env: "prod",
+      function: "f",
+      version: "v",
+      ts: 1,
+      level: "info",
+      message: "m",
+      fields: null,
+      traceId: "t",
+      correlationId: "c",
+    });
+    assert.deepEqual(Object.keys(log), [...LOG_COLUMNS]);
+    const span = fromSpan({
+      traceId: "t",
+      spanId: "s",
+      parentSpanId: null,
+      name: "n",
+      kind: "server",
+      startedAt: 1,
+      durationMs: 1,
+      status: "ok",
+      statusMessage: null,
+      attributes: {},
+      activationId: "a",
+      env: "prod",
+      function: "f",
+    });
+    assert.deepEqual(Object.keys(span), [...SPAN_COLUMNS]);
+  });
+});
 
 describe("sqlite file store", () => {
   it("a transaction that reads before it writes survives another connection committing meanwhile", async () => {
