@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --json] [-- --cpu-prof DIR] [-- --only queries|cluster]`: the hot-path benchmarks, the
+// `npm run bench [-- --quick] [-- --json] [-- --cpu-prof DIR] [-- --only queries|cluster|http]`: the hot-path benchmarks, the
 // store's query figures, and their targets.
 // Throughput is a ratio to baselines (raw node:http, workerd) from the same run; targets are reported, never enforced.
 import { rmSync } from "node:fs";
@@ -81,8 +81,51 @@ async function main(): Promise<void> {
       process.stdout.write(args.json ? `${JSON.stringify(c, null, 2)}\n` : clusterTable(c));
       return;
     }
+    /** Rounds of raw node:http, pave, workerd and pave recording on/off, measured side by side. */
+    const http = async () => {
+      const cpuProf = args["cpu-prof"] === undefined ? undefined : resolve(args["cpu-prof"]);
+      const rawTarget = await startRaw();
+      targets.push(rawTarget);
+      const paveTarget = await startPave(tmp, fnDir, { cpuProfDir: cpuProf });
+      targets.push(paveTarget);
+      const workerdTarget = await startWorkerd(tmp, fnDir);
+      targets.push(workerdTarget);
+      const logDir = join(tmp, "hello-log");
+      await mkdir(logDir);
+      await writeLoggingHello(logDir);
+      const recordedTarget = await startPave(tmp, logDir, { fn: "hello-log" });
+      targets.push(recordedTarget);
+      const unrecordedTarget = await startPave(tmp, logDir, { fn: "hello-log", record: false });
+      targets.push(unrecordedTarget);
+      progress(`http: warm-up (${settings.warmupS} s each)`);
+      for (const t of targets) await load(t.url, settings, settings.warmupS);
+      const rounds: Round[] = [];
+      for (let i = 1; i <= settings.rounds; i++) {
+        progress(
+          `http: round ${i}/${settings.rounds}, raw node:http, pave, workerd, pave recording on/off (${settings.durationS} s each)`,
+        );
+        const raw = await load(rawTarget.url, settings, settings.durationS);
+        const pave = await load(paveTarget.url, settings, settings.durationS);
+        const workerd = await load(workerdTarget.url, settings, settings.durationS);
+        const recorded = await load(recordedTarget.url, settings, settings.durationS);
+        const unrecorded = await load(unrecordedTarget.url, settings, settings.durationS);
+        rounds.push({ raw, pave, workerd, recorded, unrecorded });
+      }
+      for (const t of targets) await t.stop();
+      targets.length = 0;
+      return { rounds, workerdVersion: workerdTarget.version };
+    };
+    if (args.only === "http") {
+      const { rounds } = await http();
+      const lines = rounds.map(
+        (r, i) =>
+          `round ${i + 1}: raw ${r.raw.requestsPerSec} req/s, pave ${r.pave.requestsPerSec} (${ratio(r.pave, r.raw)} of raw, ${ratio(r.pave, r.workerd)} of workerd), recording costs ${costOf(r)}`,
+      );
+      process.stdout.write(args.json ? `${JSON.stringify(rounds, null, 2)}\n` : `${lines.join("\n")}\n`);
+      return;
+    }
     if (args.only !== undefined) {
-      throw new Error(`--only takes "queries" or "cluster", not ${JSON.stringify(args.only)}`);
+      throw new Error(`--only takes "queries", "cluster" or "http", not ${JSON.stringify(args.only)}`);
     }
     progress("runtime: cold starts and warm invokes");
     const runtime = await measureRuntime(fnDir, quick ? { cold: 50, warm: 300 } : { cold: 300, warm: 2000 });
@@ -93,34 +136,7 @@ async function main(): Promise<void> {
     progress("topics: durable publish and publish → handler latency");
     const events = await measureEvents(tmp, quick);
 
-    const cpuProf = args["cpu-prof"] === undefined ? undefined : resolve(args["cpu-prof"]);
-    const rawTarget = await startRaw();
-    targets.push(rawTarget);
-    const paveTarget = await startPave(tmp, fnDir, { cpuProfDir: cpuProf });
-    targets.push(paveTarget);
-    const workerdTarget = await startWorkerd(tmp, fnDir);
-    targets.push(workerdTarget);
-    const logDir = join(tmp, "hello-log");
-    await mkdir(logDir);
-    await writeLoggingHello(logDir);
-    const recordedTarget = await startPave(tmp, logDir, { fn: "hello-log" });
-    targets.push(recordedTarget);
-    const unrecordedTarget = await startPave(tmp, logDir, { fn: "hello-log", record: false });
-    targets.push(unrecordedTarget);
-    progress(`http: warm-up (${settings.warmupS} s each)`);
-    for (const t of targets) await load(t.url, settings, settings.warmupS);
-    const rounds: Round[] = [];
-    for (let i = 1; i <= settings.rounds; i++) {
-      progress(
-        `http: round ${i}/${settings.rounds}, raw node:http, pave, workerd, pave recording on/off (${settings.durationS} s each)`,
-      );
-      const raw = await load(rawTarget.url, settings, settings.durationS);
-      const pave = await load(paveTarget.url, settings, settings.durationS);
-      const workerd = await load(workerdTarget.url, settings, settings.durationS);
-      const recorded = await load(recordedTarget.url, settings, settings.durationS);
-      const unrecorded = await load(unrecordedTarget.url, settings, settings.durationS);
-      rounds.push({ raw, pave, workerd, recorded, unrecorded });
-    }
+    const { rounds, workerdVersion } = await http();
     // A median round stands for the run: the figures it divides were measured side by side.
     const toRaw = (r: Round) => ratio(r.pave, r.raw);
     const toWorkerd = (r: Round) => ratio(r.pave, r.workerd);
@@ -128,14 +144,9 @@ async function main(): Promise<void> {
     const paveToRaw = ratio(pave, raw);
     const overWorkerd = medianBy(rounds, toWorkerd);
     const flagged = rounds.some((r) => failures(r.raw) + failures(r.pave) > 0);
-    // What recording costs: the share of throughput lost with it on, from the median round.
-    const costOf = (r: Round) =>
-      Math.round((1 - r.recorded.requestsPerSec / r.unrecorded.requestsPerSec) * 1000) / 1000;
     const recording = medianBy(rounds, costOf);
     const recordingFlagged = rounds.some((r) => failures(r.recorded) + failures(r.unrecorded) > 0);
     // After the HTTP rounds, so seeding a million rows does not warm or load the machine under them.
-    for (const t of targets) await t.stop();
-    targets.length = 0;
     const queryFigures = await queries();
     const clusterFigures = await cluster();
     const coldP99 = runtime.coldStartCodeCache.p99Ms;
@@ -154,7 +165,7 @@ async function main(): Promise<void> {
         rounds: rounds.map(toRaw),
         flagged,
         workerd: {
-          version: workerdTarget.version,
+          version: workerdVersion,
           figures: overWorkerd.workerd,
           ratio: toWorkerd(overWorkerd),
           rounds: rounds.map(toWorkerd),
@@ -214,6 +225,11 @@ async function main(): Promise<void> {
     killChildren();
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** What recording costs: the share of throughput lost with it on. */
+function costOf(r: Round): number {
+  return Math.round((1 - r.recorded.requestsPerSec / r.unrecorded.requestsPerSec) * 1000) / 1000;
 }
 
 function ratio(a: LoadFigures, b: LoadFigures): number {
