@@ -18,7 +18,7 @@ import type {
 } from "../runtime/index.ts";
 import { spanClock } from "../runtime/index.ts";
 import type { Activation, LogLine, Span, Store, Trigger } from "../store/index.ts";
-import { type ActivationRecorder, invocationSpan, type Metrics, newSpanId } from "../telemetry/index.ts";
+import { type ActivationRecorder, type Metrics, newSpanId } from "../telemetry/index.ts";
 
 import { ShadowBudget, sameAnswer } from "./shadow.ts";
 
@@ -302,6 +302,11 @@ export class Invoker {
       memoryMb: code.memoryMb,
       traceId: ids.traceId,
       correlationId: ids.correlationId,
+      spanId: ids.spanId,
+      parentSpanId: ids.parentSpanId,
+      spanStartedAt: spanStart,
+      httpMethod: http?.method,
+      httpPath: http?.path,
       shadowOf: mirror?.of,
     };
     let call: RuntimeCall;
@@ -326,9 +331,6 @@ export class Invoker {
             shadowMatch: null,
           }),
           [],
-          ids,
-          spanStart,
-          http,
           [],
         );
       }
@@ -364,7 +366,7 @@ export class Invoker {
         traceId: ids.traceId,
         correlationId: ids.correlationId,
       }));
-      this.#record(activation, logs, ids, spanStart, http, report.spans);
+      this.#record(activation, logs, report.spans);
     });
     const tracked = recorded
       .catch((err: unknown) => this.#logger.error({ err, activation: id }, "recording an activation failed"))
@@ -373,18 +375,11 @@ export class Invoker {
     return { activationId: id, version: code.id, result, finished: tracked };
   }
 
-  /** Hands the activation to metrics and the recorder, with its span first and then its binding calls' spans. */
-  #record(
-    activation: Activation,
-    logs: LogLine[],
-    ids: InvokeIds,
-    spanStart: number,
-    http: { method: string; path: string } | null,
-    children: Span[],
-  ): void {
+  /** Hands the activation (which holds its own span) to metrics and the recorder, with its binding calls' spans. */
+  #record(activation: Activation, logs: LogLine[], children: Span[]): void {
     if (!this.#recording) return;
     this.#metrics?.observe(activation);
-    this.#recorder.record(activation, logs, invocationSpan(activation, ids, spanStart, http), children);
+    this.#recorder.record(activation, logs, children);
   }
 
   /** Resolves once every invocation started so far has handed its activation to the recorder (for a clean shutdown). */
@@ -396,7 +391,20 @@ export class Invoker {
 /** What every record of an invocation says, however it ends. */
 type Identity = Pick<
   Activation,
-  "id" | "env" | "function" | "version" | "trigger" | "startedAt" | "memoryMb" | "traceId" | "correlationId"
+  | "id"
+  | "env"
+  | "function"
+  | "version"
+  | "trigger"
+  | "startedAt"
+  | "memoryMb"
+  | "traceId"
+  | "correlationId"
+  | "spanId"
+  | "parentSpanId"
+  | "spanStartedAt"
+  | "httpMethod"
+  | "httpPath"
 > & {
   shadowOf: string | undefined;
 };
@@ -434,6 +442,11 @@ function toActivation(i: Identity, e: Ending): Activation {
     // Billed like Lambda: memory granted times billed duration.
     gbSeconds: (i.memoryMb / 1024) * (e.billedMs / 1000),
     egress: e.egress,
+    spanId: i.spanId,
+    parentSpanId: i.parentSpanId,
+    spanStartedAt: i.spanStartedAt,
+    httpMethod: i.httpMethod,
+    httpPath: i.httpPath,
   };
   if (i.shadowOf !== undefined) {
     a.shadowOf = i.shadowOf;

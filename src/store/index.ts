@@ -19,6 +19,7 @@ export type * from "./canary-types.ts";
 export type * from "./change-types.ts";
 export type * from "./environment-types.ts";
 export { matchesFilter } from "./event-filter.ts";
+export { FAAS_TRIGGER, invocationSpan } from "./invocation-span.ts";
 export { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, kvKeyProblem } from "./kv-limits.ts";
 export { AUDIT_GENESIS_HASH } from "./kysely-audit.ts";
 export type * from "./policy-types.ts";

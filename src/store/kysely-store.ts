@@ -6,6 +6,7 @@ import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditR
 import type { CanaryChange, CanaryRecord, CanaryStatus, NewCanary } from "./canary-types.ts";
 import type { Cluster, ClusterOptions } from "./change-types.ts";
 import type { EnvironmentContents, EnvironmentCopy, EnvironmentRecord, FunctionActivity } from "./environment-types.ts";
+import { invocationSpan } from "./invocation-span.ts";
 import * as aliases from "./kysely-aliases.ts";
 import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
@@ -338,15 +339,23 @@ export class KyselyStore implements Store {
     });
   }
 
+  /** A trace's spans in start order: its invocations' (made from their activations) and their binding calls'. */
   async listSpans(traceId: string): Promise<Span[]> {
-    const rows = await this.db
-      .selectFrom("spans")
-      .selectAll()
-      .where("trace_id", "=", traceId)
-      .orderBy("started_at")
-      .orderBy("span_id")
-      .execute();
-    return rows.map((r) => toSpan(r, this.text));
+    const [rows, activations] = await Promise.all([
+      this.db.selectFrom("spans").selectAll().where("trace_id", "=", traceId).execute(),
+      this.db
+        .selectFrom("activations")
+        .selectAll()
+        .where("trace_id", "=", traceId)
+        .where("span_id", "is not", null)
+        .execute(),
+    ]);
+    const spans = rows.map((r) => toSpan(r, this.text));
+    for (const a of activations) {
+      const span = invocationSpan(toActivation(a, this.text));
+      if (span) spans.push(span);
+    }
+    return spans.sort((a, b) => a.startedAt - b.startedAt || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
   }
 
   async getActivation(id: string): Promise<Activation | undefined> {
@@ -794,6 +803,11 @@ export function fromActivation(a: Activation, text = plainText): Database["activ
     egress: a.egress.length === 0 ? "[]" : JSON.stringify(a.egress),
     shadow_of: a.shadowOf ?? null,
     shadow_match: a.shadowMatch === undefined || a.shadowMatch === null ? null : a.shadowMatch ? 1 : 0,
+    span_id: a.spanId ?? null,
+    parent_span_id: a.parentSpanId ?? null,
+    span_started_at: a.spanStartedAt ?? null,
+    http_method: a.httpMethod ?? null,
+    http_path: a.httpPath === undefined ? null : text.store(a.httpPath),
   };
 }
 
@@ -859,6 +873,12 @@ function toActivation(r: Selectable<Database["activations"]>, text: TextCodec): 
       shadowOf: r.shadow_of,
       shadowMatch: r.shadow_match === null ? null : Number(r.shadow_match) === 1,
     }),
+    ...(r.span_id !== null && {
+      spanId: r.span_id,
+      parentSpanId: r.parent_span_id,
+      spanStartedAt: Number(r.span_started_at),
+    }),
+    ...(r.http_method !== null && { httpMethod: r.http_method, httpPath: text.load(r.http_path ?? "") }),
   };
 }
 

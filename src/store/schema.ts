@@ -73,6 +73,12 @@ export interface Database {
     egress: string;
     shadow_of: string | null;
     shadow_match: number | null;
+    /** The invocation's span (see 016-activation-spans.ts); null on activations recorded before it. */
+    span_id: string | null;
+    parent_span_id: string | null;
+    span_started_at: number | null;
+    http_method: string | null;
+    http_path: string | null;
   };
   logs: {
     id: Generated<number>;

@@ -80,6 +80,18 @@ export interface Activation {
   shadowOf?: string;
   /** On a shadow activation only: whether its response had the primary's status and body (null: not compared). */
   shadowMatch?: boolean | null;
+  /**
+   * The invocation's own span in its trace, whose `server` span is made from this activation (see invocationSpan);
+   * absent on activations recorded before Pave kept it here.
+   */
+  spanId?: string;
+  /** The caller's span: from the request's `traceparent`, or the calling function's service span. */
+  parentSpanId?: string | null;
+  /** When the span started: fractional epoch ms, the clock its child spans are timed on. */
+  spanStartedAt?: number;
+  /** The method and path of the request an http or service invocation answered. */
+  httpMethod?: string;
+  httpPath?: string;
 }
 
 /** One outbound HTTP call from a function: what egress looked like, kept on the activation. */

@@ -13,7 +13,6 @@ export {
   stepSpan,
 } from "./function-metrics.ts";
 export { addHistogram, estimatePercentile } from "./histogram.ts";
-export { FAAS_TRIGGER, invocationSpan } from "./invocation-span.ts";
 export { Metrics, type RuntimeGauges } from "./metrics.ts";
 export { OtlpExport, type OtlpOptions } from "./otlp.ts";
 export { ActivationRecorder, type RecorderOptions, type SpanExport } from "./recorder.ts";

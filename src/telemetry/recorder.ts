@@ -2,7 +2,7 @@
 // record over synchronously and moves on; a timer (or a full batch) commits them in one transaction.
 
 import type { Logger } from "../logger.ts";
-import type { Activation, LogLine, Span, Store } from "../store/index.ts";
+import { type Activation, invocationSpan, type LogLine, type Span, type Store } from "../store/index.ts";
 
 /** Where finished spans go besides the store (the OTLP export); handed a batch per flush, it must not block. */
 export interface SpanExport {
@@ -48,13 +48,16 @@ export class ActivationRecorder {
     this.#exporter = options.exporter;
   }
 
-  /** Takes an activation with its log lines, its invocation's span and the spans of its binding calls. */
-  record(activation: Activation, logs: LogLine[], span?: Span, children: Span[] = NO_SPANS): void {
+  /**
+   * Takes an activation with its log lines and the spans of its binding calls. The invocation's own span is not
+   * stored: the activation holds it (see invocationSpan); it is made only for the export.
+   */
+  record(activation: Activation, logs: LogLine[], children: Span[] = NO_SPANS): void {
     this.#activations.push(activation);
     for (const l of logs) this.#logs.push(l);
-    if (span) this.#spans.push(span);
     for (const s of children) this.#spans.push(s);
     if (this.#exporter) {
+      const span = invocationSpan(activation);
       if (span) this.#unexported.push(span);
       for (const s of children) this.#unexported.push(s);
     }

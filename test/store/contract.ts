@@ -494,6 +494,52 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.deepEqual(await store.listSpans("b".repeat(32)), [late]);
       });
 
+      test("an activation holding its span lists it in its trace, between its children, and loses it when pruned", async (store) => {
+        const traceId = "c".repeat(32);
+        const [base] = activations(1, fnOf);
+        const a: Activation = {
+          ...(base as Activation),
+          traceId,
+          trigger: "http",
+          httpStatus: 201,
+          spanId: "1111111111111111",
+          parentSpanId: "00f067aa0ba902b7",
+          spanStartedAt: (base as Activation).startedAt + 0.25,
+          httpMethod: "POST",
+          httpPath: "/carts/ü",
+        };
+        const child: Span = {
+          traceId,
+          spanId: "2222222222222222",
+          parentSpanId: a.spanId as string,
+          name: "kv.get carts",
+          kind: "client",
+          startedAt: (a.spanStartedAt as number) + 0.5,
+          durationMs: 0.25,
+          status: "ok",
+          statusMessage: null,
+          attributes: { "db.system.name": "pave.kv" },
+          activationId: a.id,
+          env: a.env,
+          function: a.function,
+        };
+        await store.insertActivations([a], [], [child]);
+        assert.deepEqual(await store.getActivation(a.id), a);
+        const spans = await store.listSpans(traceId);
+        assert.deepEqual(
+          spans.map((s) => [s.spanId, s.kind, s.name, s.parentSpanId, s.startedAt]),
+          [
+            ["1111111111111111", "server", `POST /fn/${a.function}`, "00f067aa0ba902b7", a.spanStartedAt],
+            ["2222222222222222", "client", "kv.get carts", "1111111111111111", child.startedAt],
+          ],
+        );
+        assert.equal(spans[0]?.attributes["url.path"], "/carts/ü");
+        assert.equal(spans[0]?.attributes["http.response.status_code"], 201);
+        assert.equal(spans[0]?.activationId, a.id);
+        await store.pruneActivations({ keep: 0 });
+        assert.deepEqual(await store.listSpans(traceId), []);
+      });
+
       test("usage sums invocations, errors and GB-seconds per group over a time span", async (store) => {
         const acts = activations(30, fnOf);
         await store.insertActivations(acts, []);

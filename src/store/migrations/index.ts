@@ -16,6 +16,7 @@ import { environments } from "./012-environments.ts";
 import { canaries } from "./013-canaries.ts";
 import { policies } from "./014-policies.ts";
 import { changes } from "./015-changes.ts";
+import { activationSpans } from "./016-activation-spans.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   "014-policies": policies,
   "013-canaries": canaries,
   "015-changes": changes,
+  "016-activation-spans": activationSpans,
 };
 
 export const migrationProvider: MigrationProvider = {

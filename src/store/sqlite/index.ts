@@ -33,6 +33,11 @@ export const ACTIVATION_COLUMNS = [
   "egress",
   "shadow_of",
   "shadow_match",
+  "span_id",
+  "parent_span_id",
+  "span_started_at",
+  "http_method",
+  "http_path",
 ] as const;
 
 export const SPAN_COLUMNS = [

@@ -1,6 +1,6 @@
-// The span of one invocation, made from its activation once it is over: a `server` span whose attributes follow
-// OpenTelemetry's FaaS and HTTP semantic conventions (docs/traces.md lists them).
-import type { Activation, Span, Trigger } from "../store/index.ts";
+// The span of one invocation, made from its activation: a `server` span whose attributes follow OpenTelemetry's FaaS
+// and HTTP semantic conventions (docs/traces.md lists them). It is not stored: the activation holds all it says.
+import type { Activation, Span, Trigger } from "./types.ts";
 
 /**
  * Pave's triggers as `faas.trigger` values: a service call is an HTTP request from another function, a schedule's
@@ -15,16 +15,9 @@ export const FAAS_TRIGGER: Record<Trigger, string> = {
   topic: "pubsub",
 };
 
-/**
- * The invocation's span. `startedAt` is on the span clock (fractional epoch ms, see runtime spanClock) so its
- * children line up with it; `http` is the request an http or service invocation answered.
- */
-export function invocationSpan(
-  a: Activation,
-  ids: { spanId: string; parentSpanId: string | null },
-  startedAt: number,
-  http: { method: string; path: string } | null,
-): Span {
+/** The invocation's span, or undefined for an activation recorded before activations kept their span's id. */
+export function invocationSpan(a: Activation): Span | undefined {
+  if (a.spanId === undefined || a.spanStartedAt === undefined) return undefined;
   const attributes: Span["attributes"] = {
     "faas.trigger": FAAS_TRIGGER[a.trigger],
     "faas.invocation_id": a.id,
@@ -37,20 +30,20 @@ export function invocationSpan(
     "pave.correlation_id": a.correlationId,
     "pave.billed_ms": a.billedMs,
   };
-  if (http) {
-    attributes["http.request.method"] = http.method;
-    attributes["url.path"] = http.path;
+  if (a.httpMethod !== undefined && a.httpPath !== undefined) {
+    attributes["http.request.method"] = a.httpMethod;
+    attributes["url.path"] = a.httpPath;
   }
   if (a.httpStatus !== null) attributes["http.response.status_code"] = a.httpStatus;
   if (a.errorCode !== null) attributes["error.type"] = a.errorCode;
   return {
     traceId: a.traceId,
-    spanId: ids.spanId,
-    parentSpanId: ids.parentSpanId,
+    spanId: a.spanId,
+    parentSpanId: a.parentSpanId ?? null,
     // OpenTelemetry names HTTP server spans `METHOD route`; the gateway's route for a function is /fn/<name>.
-    name: http && a.trigger === "http" ? `${http.method} /fn/${a.function}` : a.function,
+    name: a.httpMethod !== undefined && a.trigger === "http" ? `${a.httpMethod} /fn/${a.function}` : a.function,
     kind: "server",
-    startedAt,
+    startedAt: a.spanStartedAt,
     durationMs: a.durationMs,
     status: a.status === "error" ? "error" : "ok",
     statusMessage: a.status === "error" ? (a.errorMessage ?? a.errorCode) : null,
