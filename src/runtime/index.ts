@@ -57,9 +57,10 @@ export interface RuntimeOptions {
   queueWindowMs?: number;
   /**
    * Whether handlers may run on the event loop's thread (see Instance.#runInline): `auto` while the loop has spare
-   * time, `always`, or `never` (always on isolated-vm's threads). Inline cuts a quick handler's latency by ~4×
-   * in-process, but under HTTP load on a 2-core machine `never` measured ~20% more throughput (a threaded handler
-   * runs beside HTTP instead of on its thread), so threads are the default. @default "never"
+   * time, `always`, or `never` (on isolated-vm's threads, except a new instance's first invocation while the loop has
+   * spare time: a cold start is then ~1 ms instead of ~2). Inline cuts a quick handler's latency by ~4× in-process,
+   * but under HTTP load on a 2-core machine `never` measured ~20% more throughput (a threaded handler runs beside
+   * HTTP instead of on its thread), so threads are the default. @default "never"
    */
   inline?: InlineMode;
   /** How long a request over `softInstanceLimit` waits for a busy instance before cold-starting anyway. @default 20 */

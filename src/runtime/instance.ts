@@ -214,6 +214,12 @@ export class Instance {
   #asyncCalls = 0;
   /** Invocations not yet sent into the isolate; sent together at the end of this turn of the event loop. */
   #outbox: Invocation[] = [];
+  /**
+   * No invocation has been sent here yet. A cold start's invocation runs inline even when the mode is `never` (while
+   * the loop has spare time): two thread hand-offs were half of what a cold start took, and a fresh isolate holds no
+   * state another call could be using.
+   */
+  #fresh = true;
   /** When the running invocation started (host clock), so the pool queues only behind fresh ones. */
   headSince = 0;
   #gone = false;
@@ -358,7 +364,9 @@ export class Instance {
   }
 
   #send(inv: Invocation, entry: Queued): void {
-    if (this.#canInline()) {
+    const inline = this.#canInline();
+    this.#fresh = false;
+    if (inline) {
       this.#runInline(inv, entry);
       return;
     }
@@ -378,8 +386,7 @@ export class Instance {
       this.#asyncCalls === 0 &&
       !this.#sink.asyncUsed &&
       !this.version.inlineOff &&
-      this.#inlineMode !== "never" &&
-      (this.#inlineMode === "always" || !loopIsBusy()) &&
+      (this.#inlineMode === "always" || ((this.#inlineMode === "auto" || this.#fresh) && !loopIsBusy())) &&
       !this.#isolate.isDisposed
     );
   }

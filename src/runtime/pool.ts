@@ -67,6 +67,8 @@ export class InstancePool {
   readonly #capacity: Capacity;
   /** Instances counted in #capacity, so that dropping one is counted once however many paths see it go. */
   readonly #counted = new Set<Instance>();
+  /** Instances that took a spare isolate which is not replaced yet: done at their first release (see #create). */
+  readonly #refillOwed = new WeakSet<Instance>();
   /** Versions replaced by a newer one or removed: their instances are disposed when released. */
   readonly #retired = new Set<string>();
   /** Requests waiting for a busy instance of a version. */
@@ -124,6 +126,7 @@ export class InstancePool {
 
   /** Takes back an instance after one of its invocations; when it holds none, to a waiting request or the idle list. */
   release(instance: Instance): void {
+    if (this.#refillOwed.delete(instance)) this.#spares.refill(instance.version.memoryMb);
     this.#done(`${instance.version.env}/${instance.version.function}`);
     const key = versionKey(instance.version);
     // A disposed isolate's memory is free now, even while stranded neighbours are still coming back through here.
@@ -230,13 +233,15 @@ export class InstancePool {
       instance = await Instance.create(code, await this.#spares.take(version.memoryMb), bindings, this.#options.inline);
     } catch (err) {
       this.#capacity.remove(versionKey(version));
+      this.#spares.refill(version.memoryMb);
       throw err;
     }
     this.#counted.add(instance);
     // Not used yet, but new: it must not look idle since the epoch to the sweeper.
     instance.lastUsed = Date.now();
-    // Replace the spare only now: booting competes for the same few isolate threads as this cold start.
-    this.#spares.refill(version.memoryMb);
+    // The spare it took is replaced once its first invocation is over (see release): booting one takes the event
+    // loop and isolate threads for a few ms, which the cold start would otherwise wait behind.
+    this.#refillOwed.add(instance);
     return instance;
   }
 

@@ -28,6 +28,12 @@ export class Spares {
    * before: booting competes for the same few isolate threads as the cold start itself.
    */
   refill(memoryMb: number): void {
+    // Creating an isolate takes a few ms on this thread: let the cold start that called this send its invocation
+    // first (it is sent at the end of this turn of the event loop; a timer runs on the next).
+    setTimeout(() => this.#boot(memoryMb), 0);
+  }
+
+  #boot(memoryMb: number): void {
     const spares = this.#of(memoryMb);
     while (!this.#closed && spares.ready.length + spares.booting < this.#count) {
       spares.booting++;
