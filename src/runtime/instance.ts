@@ -169,7 +169,9 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
     const bridges = (await setup.apply(
       undefined,
       [
-        new ivm.Callback(log),
+        // Asynchronous: a threaded invocation goes on instead of waiting for this thread to take its line. (Lines
+        // and `done` reports travel in the order they were made, so a line is in before its invocation's end.)
+        new ivm.Callback(log, { ignored: true }),
         new ivm.Reference((ms: number) => {
           sink.asyncUsed = true;
           return new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -187,6 +189,8 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
           },
         ),
         new ivm.Reference(hostCall),
+        // Synchronous, for lines of inline runs: this thread is running the isolate and takes them at once.
+        new ivm.Callback(log),
       ],
       { result: { reference: true } },
     )) as unknown as ivm.Reference<unknown[]>;
@@ -470,9 +474,13 @@ export class Instance {
       // Already gone: V8 threw it out for its heap, in code no call of ours was waiting on (see #runInline).
       head.timedOut = !this.#isolate.isDisposed;
       this.dispose();
-      // A threaded call fails by itself when its isolate goes; code that started inline has no call to fail.
+      // A threaded call fails by itself when its isolate goes; code that started inline has no call to fail. Failed
+      // after this turn's poll: log lines the isolate sent before it stopped are queued to this thread, and land then.
       const gone = new Error("Isolate was disposed");
-      for (const q of this.#queue) this.#sink.byId.get(q.id)?.onFail?.(gone);
+      const queued = this.#queue.slice();
+      setImmediate(() => {
+        for (const q of queued) this.#sink.byId.get(q.id)?.onFail?.(gone);
+      });
     }, this.version.timeoutMs);
   }
 

@@ -34,6 +34,16 @@ type HostCallReply = { ok: true; value: unknown } | { ok: false; message: string
 
 type Done = (id: string, result: SandboxResult | null) => void;
 
+type Log = (id: string, level: SandboxLogLevel, message: string, fields: string | undefined) => void;
+
+/**
+ * Whether the host is inside a synchronous (inline) call: results and log lines are then handed over at once, on its
+ * thread; otherwise they are queued to it, and the isolate goes on without waiting.
+ */
+interface HostMode {
+  inline: boolean;
+}
+
 const promiseAll = Promise.all.bind(Promise);
 
 /**
@@ -47,12 +57,11 @@ function batched(
   onEnd: (id: string) => void,
   done: Done,
   doneNow: Done,
+  host: HostMode,
 ) {
-  // Whether the host is inside a synchronous (inline) call: a result is then handed over at once, on its thread.
-  let inline = false;
   let chain: Promise<unknown> = Promise.resolve();
   const report = (id: string, result: SandboxResult | null) => {
-    const deliver = inline ? doneNow : done;
+    const deliver = host.inline ? doneNow : done;
     try {
       deliver(id, result);
     } catch (err) {
@@ -85,7 +94,7 @@ function batched(
     );
   };
   const threaded = async (invs: Invocation[]): Promise<null> => {
-    inline = false;
+    host.inline = false;
     // A plain loop and a Promise.all captured at load: function code may have replaced Array.prototype.map.
     const runs: Promise<void>[] = [];
     for (let i = 0; i < invs.length; i++) runs[i] = one(invs[i] as Invocation);
@@ -99,7 +108,7 @@ function batched(
    */
   const inlineRun = (inv: Invocation | null): void => {
     // null: the host's call is over with the invocation still waiting on the host; it ends through `done`.
-    inline = inv !== null;
+    host.inline = inv !== null;
     if (inv !== null) void one(inv);
   };
   return [threaded, inlineRun] as const;
@@ -112,7 +121,7 @@ function batched(
  * `init` after it; `init` returns the handler style and the dispatch function.
  */
 global.__pave_setup = (
-  log: (id: string, level: SandboxLogLevel, message: string, fields: string | undefined) => void,
+  log: Log,
   sleep: HostReference<[number], unknown>,
   respond: Respond,
   parseUrl: (input: string, base?: string) => string[] | null,
@@ -123,6 +132,7 @@ global.__pave_setup = (
   hostFetch: HostReference<[HostFetchRequest, string], HostFetchReply>,
   ivm: { ExternalCopy: ExternalCopyClass },
   hostCall: HostReference<[string, string, unknown[]], HostCallReply>,
+  logNow: Log,
 ) => {
   delete global.__pave_setup;
   setUrlParser(parseUrl);
@@ -140,7 +150,10 @@ global.__pave_setup = (
     reportError,
     () => current,
   );
-  const console = makeConsole((level, message, fields) => log(current, level, message, fields));
+  const host: HostMode = { inline: false };
+  const console = makeConsole((level, message, fields) =>
+    (host.inline ? logNow : log)(current, level, message, fields),
+  );
   for (const [name, value] of Object.entries({ console, ...timers.globals })) {
     Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
   }
@@ -172,6 +185,7 @@ global.__pave_setup = (
           timers.cancelOwnedBy,
           done,
           doneNow,
+          host,
         ),
       ];
     }
@@ -179,7 +193,7 @@ global.__pave_setup = (
       const handler = mod.handler as Function;
       return [
         "lambda",
-        ...batched((inv) => dispatchLambda(handler, env, inv), onStart, timers.cancelOwnedBy, done, doneNow),
+        ...batched((inv) => dispatchLambda(handler, env, inv), onStart, timers.cancelOwnedBy, done, doneNow, host),
       ];
     }
     const found = mod ? Object.keys(mod).join(", ") || "nothing" : "nothing";
