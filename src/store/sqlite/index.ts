@@ -8,7 +8,7 @@ import { migrate } from "../migrate.ts";
 import { rollupBatch } from "../rollup-buckets.ts";
 import type { Database } from "../schema.ts";
 import type { Activation, LogLine, Span } from "../types.ts";
-import { WAL_AUTOCHECKPOINT_PAGES, WriterThread } from "./writer.ts";
+import { WriterThread } from "./writer.ts";
 
 export const ACTIVATION_COLUMNS = [
   "id",
@@ -108,7 +108,6 @@ class SqliteStore extends KyselyStore {
         logSql: LOG_SQL,
         spanSql: SPAN_SQL,
         rollupSql: ROLLUP_UPSERT_SQL,
-        walAutocheckpoint: WAL_AUTOCHECKPOINT_PAGES,
       });
       this.#insert = (activations, logs, spans, rollups) => thread.write(activations, logs, spans, rollups);
       this.#thread = thread;
@@ -170,9 +169,6 @@ export async function openSqliteStore(path: string, opts: { eagerWriter?: boolea
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
-  // The activation writer's threshold (see writer-thread.ts): with a lower one here, every commit of this connection
-  // (a publish, a deploy) would find the WAL over it and run the checkpoint itself.
-  sqlite.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   await migrate(db);
   return new SqliteStore(db, sqlite, path, opts.eagerWriter ?? false);

@@ -4,14 +4,13 @@ import { parentPort, workerData } from "node:worker_threads";
 import SQLite from "better-sqlite3";
 import type { WriterRequest, WriterResponse, WriterSetup } from "./writer.ts";
 
-const { path, activationSql, logSql, spanSql, rollupSql, walAutocheckpoint } = workerData as WriterSetup;
+const { path, activationSql, logSql, spanSql, rollupSql } = workerData as WriterSetup;
 const db = new SQLite(path);
 db.pragma("synchronous = NORMAL");
 db.pragma("busy_timeout = 5000");
 // Each batch updates several indexes at scattered keys (correlation and trace ids); SQLite's default 2 MiB page cache
 // sent most of those updates to the file. 32 MiB keeps the hot index pages in memory.
 db.pragma("cache_size = -32768");
-db.pragma(`wal_autocheckpoint = ${walAutocheckpoint}`);
 const activation = db.prepare(activationSql);
 const log = db.prepare(logSql);
 const span = db.prepare(spanSql);

@@ -11,16 +11,7 @@ export interface WriterSetup {
   spanSql: string;
   /** The additive upsert of one rollup row. */
   rollupSql: string;
-  /** See WAL_AUTOCHECKPOINT_PAGES. */
-  walAutocheckpoint: number;
 }
-
-/**
- * WAL pages after which a commit checkpoints (~40 MiB; SQLite's default is 1000). A checkpoint copies every page the
- * WAL holds into the database, and the same index pages change in batch after batch: checkpointing less often copies
- * each far fewer times, ~10% less CPU per activation written. Both connections to the file use it.
- */
-export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 export type WriterRequest =
   /** `batch`: JSON of [activations, logs, spans, rollups], each a list of rows of column values. */
