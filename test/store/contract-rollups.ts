@@ -13,7 +13,8 @@ const MIN = 60_000;
 type StoreTest = (title: string, body: (store: Store) => Promise<void>) => void;
 
 let seq = 0;
-function act(startedAt: number, over: Partial<Activation> = {}): Activation {
+/** A successful http activation of `fn` started at `startedAt`, with `over` on top. */
+export function activationAt(startedAt: number, over: Partial<Activation> = {}): Activation {
   return {
     id: v7({ msecs: startedAt, seq: seq++ }),
     env: ENV,
@@ -49,14 +50,26 @@ export function rollupsContract(test: StoreTest): void {
   describe("rollups", () => {
     test("two batches into the same minute add up, field by field", async (store) => {
       const first = [
-        act(M0 + 1, { durationMs: 0.05, cold: true }),
-        act(M0 + 2, { durationMs: 4, status: "error", errorCode: "FunctionError" }),
-        act(M0 + 3, { durationMs: 4 }),
+        activationAt(M0 + 1, { durationMs: 0.05, cold: true }),
+        activationAt(M0 + 2, { durationMs: 4, status: "error", errorCode: "FunctionError" }),
+        activationAt(M0 + 3, { durationMs: 4 }),
       ];
       const second = [
-        act(M0 + 59_999, { durationMs: 120_000, billedMs: 120_000, gbSeconds: 15 }),
-        act(M0 + 30_000, { durationMs: 0, status: "error", errorCode: "Throttled", billedMs: 0, gbSeconds: 0 }),
-        act(M0 + 30_001, { durationMs: 0, status: "error", errorCode: "CapacityExceeded", billedMs: 0, gbSeconds: 0 }),
+        activationAt(M0 + 59_999, { durationMs: 120_000, billedMs: 120_000, gbSeconds: 15 }),
+        activationAt(M0 + 30_000, {
+          durationMs: 0,
+          status: "error",
+          errorCode: "Throttled",
+          billedMs: 0,
+          gbSeconds: 0,
+        }),
+        activationAt(M0 + 30_001, {
+          durationMs: 0,
+          status: "error",
+          errorCode: "CapacityExceeded",
+          billedMs: 0,
+          gbSeconds: 0,
+        }),
       ];
       await store.insertActivations(first, []);
       await store.insertActivations(second, []);
@@ -85,12 +98,12 @@ export function rollupsContract(test: StoreTest): void {
     test("versions and minutes are kept apart; a query merges versions unless it names one", async (store) => {
       await store.insertActivations(
         [
-          act(M0, { version: "v1" }),
-          act(M0 + 10, { version: "v2" }),
-          act(M0 + 20, { version: "v2" }),
-          act(M0 + MIN, { version: "v1" }),
-          act(M0 + 3 * MIN + 5, { version: "v1", function: "other" }),
-          act(M0 + 5, { env: "staging" }),
+          activationAt(M0, { version: "v1" }),
+          activationAt(M0 + 10, { version: "v2" }),
+          activationAt(M0 + 20, { version: "v2" }),
+          activationAt(M0 + MIN, { version: "v1" }),
+          activationAt(M0 + 3 * MIN + 5, { version: "v1", function: "other" }),
+          activationAt(M0 + 5, { env: "staging" }),
         ],
         [],
       );
@@ -122,7 +135,7 @@ export function rollupsContract(test: StoreTest): void {
       const five = 5 * MIN;
       const aligned = M0 - (M0 % five);
       await store.insertActivations(
-        Array.from({ length: 12 }, (_, i) => act(M0 + i * MIN)),
+        Array.from({ length: 12 }, (_, i) => activationAt(M0 + i * MIN)),
         [],
       );
       const rows = await store.rollups({ env: ENV, since: aligned, until: aligned + 15 * MIN, step: five });
@@ -142,10 +155,10 @@ export function rollupsContract(test: StoreTest): void {
     });
 
     test("a batch that fails leaves no rollups behind: rollups never disagree with activations", async (store) => {
-      const a = act(M0);
+      const a = activationAt(M0);
       await store.insertActivations([a], []);
       // The same id again violates the activations' primary key: the whole batch, rollups included, rolls back.
-      await assert.rejects(store.insertActivations([act(M0 + 1), a], []));
+      await assert.rejects(store.insertActivations([activationAt(M0 + 1), a], []));
       const rows = await store.rollups({ env: ENV, since: M0, until: M0 + MIN, step: MIN });
       assert.deepEqual(
         rows.map((r) => r.count),
@@ -155,7 +168,7 @@ export function rollupsContract(test: StoreTest): void {
 
     test("pruneRollups deletes the minutes before a time and keeps the rest", async (store) => {
       await store.insertActivations(
-        Array.from({ length: 5 }, (_, i) => act(M0 + i * MIN + 7)),
+        Array.from({ length: 5 }, (_, i) => activationAt(M0 + i * MIN + 7)),
         [],
       );
       assert.equal(await store.pruneRollups(M0), 0);

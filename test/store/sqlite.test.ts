@@ -12,6 +12,7 @@ import { fromActivation, fromLogLine, fromSpan } from "../../src/store/kysely-st
 import { migrationProvider } from "../../src/store/migrations/index.ts";
 import { ACTIVATION_COLUMNS, LOG_COLUMNS, SPAN_COLUMNS } from "../../src/store/sqlite/index.ts";
 import { storeContract } from "./contract.ts";
+import { activationAt } from "./contract-rollups.ts";
 
 storeContract("sqlite in memory", () => openStore(":memory:"));
 
@@ -24,28 +25,7 @@ after(() => rm(files, { recursive: true, force: true }));
 describe("sqlite rows", () => {
   it("list their values in the insert statements' column order", () => {
     // The writer sends each row as Object.values of a from* literal: the literal's field order is the column order.
-    const activation = fromActivation({
-      id: "a",
-      env: "prod",
-      function: "f",
-      version: "v",
-      trigger: "http",
-      startedAt: 1,
-      durationMs: 1,
-      billedMs: 1,
-      memoryMb: 128,
-      status: "success",
-      errorCode: null,
-      errorMessage: null,
-      httpStatus: 200,
-      cold: false,
-      traceId: "t",
-      correlationId: "c",
-      logsDropped: 0,
-      cpuMs: null,
-      gbSeconds: 0,
-      egress: [],
-    });
+    const activation = fromActivation(activationAt(1));
     assert.deepEqual(Object.keys(activation), [...ACTIVATION_COLUMNS]);
     const log = fromLogLine({
       activationId: "a",
