@@ -60,19 +60,24 @@ export function responseTraceparent(ids: InvokeIds): string {
 
 export function createGatewayHandler(invoker: Invoker, logger: Logger, options: GatewayOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    handle(invoker, options, req, res).catch((err: unknown) => {
+    // Response headers gather here and go out in one writeHead: setHeader validated and stored each in an object
+    // first, ~10% of the gateway's own time per request.
+    const out: string[] = [];
+    handle(invoker, options, req, res, out).catch((err: unknown) => {
       if (!(err instanceof PaveError)) logger.error({ err, url: req.url }, "gateway request failed");
       // A route not cached on this node needs the database; while it is away that is NotReady (503), not Internal.
-      sendError(res, notReadyIfUnreachable(err));
+      sendError(res, notReadyIfUnreachable(err), out);
     });
   };
 }
 
+/** Serves one request; `out` collects the response headers known so far (the error path sends them too). */
 async function handle(
   invoker: Invoker,
   options: GatewayOptions,
   req: IncomingMessage,
   res: ServerResponse,
+  out: string[],
 ): Promise<void> {
   const rawUrl = req.url ?? "/";
   const q = rawUrl.indexOf("?");
@@ -84,8 +89,7 @@ async function handle(
   const path = slash === -1 ? "/" : rest.slice(slash);
 
   const ids = invokeIds(header(req, "traceparent"), header(req, "tracestate"), header(req, "x-correlation-id"));
-  res.setHeader("x-correlation-id", ids.correlationId);
-  res.setHeader("traceparent", responseTraceparent(ids));
+  out.push("x-correlation-id", ids.correlationId, "traceparent", responseTraceparent(ids));
 
   let name: string;
   try {
@@ -122,14 +126,13 @@ async function handle(
     ids,
     { alias, clientKey: clientKey(req) },
   );
-  res.setHeader("x-pave-activation-id", outcome.activationId);
-  res.setHeader("x-pave-version", outcome.version);
+  out.push("x-pave-activation-id", outcome.activationId, "x-pave-version", outcome.version);
   const result = outcome.result;
   if (result.kind === "error") {
     throw new PaveError(result.code, result.message, { details: { activationId: outcome.activationId } });
   }
   if (result.kind !== "response") throw new PaveError("Internal", "an http invocation produced no response");
-  sendResponse(res, result);
+  sendResponse(res, result, out);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -177,23 +180,33 @@ function tooLarge(size: number, limit: number): PaveError {
   return new PaveError("PayloadTooLarge", `request body of ${size} bytes exceeds the limit of ${limit} bytes`);
 }
 
-function sendResponse(res: ServerResponse, r: HttpResponse): void {
+/** The function's response after Pave's headers (`out`); its hop-by-hop headers are dropped, its length is ours. */
+function sendResponse(res: ServerResponse, r: HttpResponse, out: string[]): void {
+  // A copy: were writeHead to refuse a header, the error response must not carry the function's.
+  const headers = out.slice();
   for (const [k, v] of r.headers) {
     const name = k.toLowerCase();
     if (HOP_BY_HOP.has(name)) continue;
-    res.appendHeader(name, v);
+    headers.push(name, v);
   }
-  res.statusCode = r.status;
-  res.end(r.body ?? undefined);
+  const body = r.body ?? undefined;
+  // Given here, since the headers are written before the body: without it Node would send the body chunked.
+  if (r.status !== 204 && r.status !== 304 && r.status >= 200) {
+    const length = body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+    headers.push("content-length", String(length));
+  }
+  res.writeHead(r.status, headers);
+  res.end(body);
 }
 
-function sendError(res: ServerResponse, err: unknown): void {
+function sendError(res: ServerResponse, err: unknown, out: string[]): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const { status, body } = toErrorBody(err);
   const json = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(json) });
+  out.push("content-type", "application/json", "content-length", String(Buffer.byteLength(json)));
+  res.writeHead(status, out);
   res.end(json);
 }

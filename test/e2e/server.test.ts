@@ -284,6 +284,37 @@ describe("functions over HTTP", () => {
     assert.equal(act.status, "success");
   });
 
+  it("frames responses itself: its own length, repeated headers kept, hop-by-hop dropped, none on a 204", async () => {
+    await deploySource(
+      t.client,
+      "framing",
+      `export default { fetch(request) {
+        const url = new URL(request.url);
+        if (url.pathname === "/empty") return new Response(null, { status: 204, headers: { "x-kind": "empty" } });
+        const headers = new Headers({ "content-length": "999", connection: "close", "x-kind": "bytes" });
+        headers.append("set-cookie", "a=1");
+        headers.append("set-cookie", "b=2");
+        return new Response(new Uint8Array([0, 1, 2, 255, 254]), { status: 201, headers });
+      } };\n`,
+    );
+    const bytes = await fetch(`${t.server.url}/fn/framing/bytes`);
+    assert.equal(bytes.status, 201);
+    assert.equal(bytes.headers.get("content-length"), "5");
+    assert.equal(bytes.headers.get("connection"), "keep-alive");
+    assert.deepEqual(bytes.headers.getSetCookie(), ["a=1", "b=2"]);
+    assert.deepEqual([...new Uint8Array(await bytes.arrayBuffer())], [0, 1, 2, 255, 254]);
+    assert.ok(bytes.headers.get("x-pave-activation-id"));
+    const head = await fetch(`${t.server.url}/fn/framing/bytes`, { method: "HEAD" });
+    assert.equal(head.status, 201);
+    assert.equal(head.headers.get("content-length"), "5");
+    assert.equal(await head.text(), "");
+    const empty = await fetch(`${t.server.url}/fn/framing/empty`);
+    assert.equal(empty.status, 204);
+    assert.equal(empty.headers.get("content-length"), null);
+    assert.equal(empty.headers.get("x-kind"), "empty");
+    assert.match(empty.headers.get("traceparent") ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
   it("tags responses with the activation id and correlation id, and records the W3C trace id", async () => {
     const plain = await fn("echo");
     const plainId = plain.headers.get("x-pave-activation-id") ?? "";
