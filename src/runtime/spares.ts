@@ -1,5 +1,6 @@
 // Spare isolates booted ahead, per memory size, so a cold start skips creating the isolate and loading the sandbox
-// (most of its cost). They hold no function code; the memory budget leaves them out (see ARCHITECTURE.md).
+// (most of its cost). They hold no function code, so the memory budget (capacity.ts) does not count them (by default
+// two per memory size in use: RuntimeOptions.spares).
 import { type Booted, boot, type LogLimits } from "./instance.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 
