@@ -48,7 +48,7 @@ export async function fetchBridge(perform: PerformFetch, request: unknown, id: u
 }
 
 /**
- * The bridges, in the order `__pave_setup` takes them after its first five parameters (`onAsync` hears of each
+ * The bridges, in the order `__pave_setup` takes them after its first six (log … doneNow) (`onAsync` hears of each
  * asynchronous call, which ends the isolate's inline runs: see Instance):
  * `randomBytes(n) → Uint8Array` (blocking), `hostCrypto(call) → Promise<CryptoReply>`,
  * `hostFetch(request) → Promise<FetchReply>` (References applied with copied arguments and results), and
