@@ -191,6 +191,15 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
         new ivm.Reference(hostCall),
         // Synchronous, for lines of inline runs: this thread is running the isolate and takes them at once.
         new ivm.Callback(log),
+        // Asynchronous, several threaded invocations' ends at once: id, result, id, result…
+        new ivm.Callback(
+          (results: unknown) => {
+            if (!Array.isArray(results)) return;
+            for (let i = 0; i < results.length; i += 2)
+              done(results[i] as string, results[i + 1] as SandboxResult | null);
+          },
+          { ignored: true },
+        ),
       ],
       { result: { reference: true } },
     )) as unknown as ivm.Reference<unknown[]>;

@@ -80,6 +80,7 @@ async function warmUp(context: ivm.Context): Promise<void> {
       ivm as unknown as ivm.Transferable,
       new ivm.Reference(() => Promise.resolve({ ok: false, message: "warm-up" })),
       new ivm.Callback(none),
+      new ivm.Callback(none),
     ],
     { result: { reference: true } },
   )) as unknown as ivm.Reference<unknown[]>;

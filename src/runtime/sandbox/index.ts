@@ -42,9 +42,38 @@ type Log = (id: string, level: SandboxLogLevel, message: string, fields: string 
  */
 interface HostMode {
   inline: boolean;
+  /**
+   * Results of threaded invocations not yet handed over, as id, result, id, result…: sent in one call when their batch
+   * ends, when an invocation starts waiting on the host, or once the oldest has waited a millisecond. One call per
+   * batch instead of one per invocation: each was a task on the host's event loop.
+   */
+  results: unknown[];
+  /** Date.now() when the oldest of `results` was added. */
+  since: number;
+  /** Threaded batches not over yet: each hands over what is left when it ends. */
+  open: number;
+  /** Hands `results` over (see __pave_setup). */
+  flush: () => void;
 }
 
 const promiseAll = Promise.all.bind(Promise);
+
+/** Hands results (id, result, …) over one by one; one that cannot be copied out becomes an InvalidResponse. */
+function deliverEach(done: Done, results: unknown[]): void {
+  for (let i = 0; i < results.length; i += 2) {
+    const id = results[i] as string;
+    try {
+      done(id, results[i + 1] as SandboxResult | null);
+    } catch (err) {
+      // The result could not be copied out (function code can put anything on a Response it tampers with).
+      done(id, {
+        kind: "error",
+        code: "InvalidResponse",
+        message: `the result cannot leave the isolate: ${String(err)}`,
+      });
+    }
+  }
+}
 
 /**
  * Takes invocations in batches (one host call for all that arrived together: each call into an isolate costs a
@@ -61,17 +90,14 @@ function batched(
 ) {
   let chain: Promise<unknown> = Promise.resolve();
   const report = (id: string, result: SandboxResult | null) => {
-    const deliver = host.inline ? doneNow : done;
-    try {
-      deliver(id, result);
-    } catch (err) {
-      // The result could not be copied out (function code can put anything on a Response it tampers with).
-      deliver(id, {
-        kind: "error",
-        code: "InvalidResponse",
-        message: `the result cannot leave the isolate: ${String(err)}`,
-      });
+    if (host.inline) {
+      deliverEach(doneNow, [id, result]);
+      return;
     }
+    if (host.results.length === 0) host.since = Date.now();
+    host.results.push(id, result);
+    // No batch will end to take it (an inline run that waited on the host ended late), or it has waited long enough.
+    if (host.open === 0 || Date.now() - host.since >= 1) host.flush();
   };
   const one = (inv: Invocation): Promise<void> => {
     const next = chain.then(() => {
@@ -97,8 +123,14 @@ function batched(
     host.inline = false;
     // A plain loop and a Promise.all captured at load: function code may have replaced Array.prototype.map.
     const runs: Promise<void>[] = [];
+    host.open++;
     for (let i = 0; i < invs.length; i++) runs[i] = one(invs[i] as Invocation);
-    await promiseAll(runs);
+    try {
+      await promiseAll(runs);
+    } finally {
+      host.open--;
+      host.flush();
+    }
     return null;
   };
   /**
@@ -133,6 +165,7 @@ global.__pave_setup = (
   ivm: { ExternalCopy: ExternalCopyClass },
   hostCall: HostReference<[string, string, unknown[]], HostCallReply>,
   logNow: Log,
+  doneMany: (results: unknown[]) => void,
 ) => {
   delete global.__pave_setup;
   setUrlParser(parseUrl);
@@ -141,16 +174,45 @@ global.__pave_setup = (
   const onStart = (id: string) => {
     current = id;
   };
-  const fetchFor: HostReference<[HostFetchRequest], HostFetchReply> = {
-    apply: (receiver, [request], options) => hostFetch.apply(receiver, [request, current], options),
+  const host: HostMode = {
+    inline: false,
+    results: [],
+    since: 0,
+    open: 0,
+    flush: () => {
+      if (host.results.length === 0) return;
+      const results = host.results;
+      host.results = [];
+      try {
+        doneMany(results);
+      } catch {
+        // One of them cannot be copied out: each on its own, so only that one fails.
+        deliverEach(done, results);
+      }
+    },
   };
-  connect(randomBytes, hostCrypto, fetchFor, ivm);
+  // Before waiting on the host, what is finished goes out: it must not wait on this call too.
+  const fetchFor: HostReference<[HostFetchRequest], HostFetchReply> = {
+    apply: (receiver, [request], options) => {
+      host.flush();
+      return hostFetch.apply(receiver, [request, current], options);
+    },
+  };
+  const cryptoCall: HostReference<[HostCryptoCall], HostCryptoReply> = {
+    apply: (receiver, args, options) => {
+      host.flush();
+      return hostCrypto.apply(receiver, args, options);
+    },
+  };
+  connect(randomBytes, cryptoCall, fetchFor, ivm);
   const timers = makeTimers(
-    (ms) => sleep.apply(undefined, [ms], COPY_BOTH_WAYS),
+    (ms) => {
+      host.flush();
+      return sleep.apply(undefined, [ms], COPY_BOTH_WAYS);
+    },
     reportError,
     () => current,
   );
-  const host: HostMode = { inline: false };
   const console = makeConsole((level, message, fields) =>
     (host.inline ? logNow : log)(current, level, message, fields),
   );
@@ -160,11 +222,12 @@ global.__pave_setup = (
 
   let env: object = Object.freeze({});
   const bind = (spec: BindingSpec) => {
-    env = makeEnv(spec, (op, args) =>
-      hostCall
+    env = makeEnv(spec, (op, args) => {
+      host.flush();
+      return hostCall
         .apply(undefined, [current, op, args], COPY_BOTH_WAYS)
-        .then((reply) => (reply.ok ? reply.value : Promise.reject(new Error(reply.message)))),
-    );
+        .then((reply) => (reply.ok ? reply.value : Promise.reject(new Error(reply.message))));
+    });
     global.process = Object.freeze({ env: Object.freeze({ ...spec.secrets }) });
   };
 
