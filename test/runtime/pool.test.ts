@@ -365,3 +365,18 @@ describe("busy isolates", () => {
     assert.ok(used.size <= 2, `${used.size} isolates ran 80 quick calls from 8 callers; 2 are enough`);
   });
 });
+
+describe("spare isolates", () => {
+  it("replace the one a cold start took once its invocation is over, and the one a failed load took", async (t) => {
+    const rt = await start(t, { spares: 1 });
+    // The first cold start of a size boots its isolate itself; the spare for that size is kept from then on.
+    await run(rt, await version("first"));
+    await until("the spare is booted", () => rt.stats().spares === 1);
+    const cold = await run(rt, await version("second"));
+    assert.equal(cold.report.cold, true);
+    await until("the spare is replaced after the cold start", () => rt.stats().spares === 1);
+    const broken: VersionCode = { ...(await version("broken")), bundle: `throw new Error("broken at load");` };
+    assert.equal((await run(rt, broken)).result.kind, "error");
+    await until("the spare is replaced after a failed load", () => rt.stats().spares === 1);
+  });
+});

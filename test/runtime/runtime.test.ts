@@ -522,6 +522,8 @@ describe("errors are values", () => {
     const cases = [
       `const r = new Response("x"); ${set("status", "99")} return r;`,
       `const r = new Response("x"); ${set("status", '"200"')} return r;`,
+      // Not even copyable out of the isolate.
+      `const r = new Response("x"); ${set("status", "() => 200")} return r;`,
       `const r = new Response("x"); ${set("headers", '[["x-a", "one\\r\\nInjected: 1"]]')} return r;`,
       `const r = new Response("x"); ${set("headers", '[["bad name", "v"]]')} return r;`,
       `const r = new Response("x"); ${set("headers", '"nope"')} return r;`,

@@ -44,11 +44,12 @@ interface HostMode {
   inline: boolean;
   /**
    * Results of threaded invocations not yet handed over, as id, result, id, result…: sent in one call when their batch
-   * ends, when an invocation starts waiting on the host, or once the oldest has waited a millisecond. One call per
-   * batch instead of one per invocation: each was a task on the host's event loop.
+   * ends, when an invocation starts waiting on the host, or once the oldest one's run started a millisecond ago (so
+   * a slow handler's result goes out as it ends). One call per batch of quick invocations instead of one each: each
+   * was a task on the host's event loop.
    */
   results: unknown[];
-  /** Date.now() when the oldest of `results` was added. */
+  /** Date.now() when the run of the oldest of `results` started. */
   since: number;
   /** Threaded batches not over yet: each hands over what is left when it ends. */
   open: number;
@@ -78,29 +79,31 @@ function deliverEach(done: Done, results: unknown[]): void {
 /**
  * Takes invocations in batches (one host call for all that arrived together: each call into an isolate costs a
  * thread hand-off) and runs them strictly one after another, each to its end (waitUntil included), so every log
- * line belongs to the invocation that wrote it. Each reports through `done` as it finishes, not at the batch's end.
+ * line belongs to the invocation that wrote it. Results go out as HostMode says: together per batch of quick ones, at
+ * once from an inline run.
  */
 function batched(
   run: (inv: Invocation) => Promise<SandboxResult | null>,
   onStart: (id: string) => void,
   onEnd: (id: string) => void,
-  done: Done,
   doneNow: Done,
   host: HostMode,
 ) {
   let chain: Promise<unknown> = Promise.resolve();
-  const report = (id: string, result: SandboxResult | null) => {
+  const report = (id: string, result: SandboxResult | null, startedAt: number) => {
     if (host.inline) {
       deliverEach(doneNow, [id, result]);
       return;
     }
-    if (host.results.length === 0) host.since = Date.now();
+    if (host.results.length === 0) host.since = startedAt;
     host.results.push(id, result);
     // No batch will end to take it (an inline run that waited on the host ended late), or it has waited long enough.
     if (host.open === 0 || Date.now() - host.since >= 1) host.flush();
   };
   const one = (inv: Invocation): Promise<void> => {
+    let startedAt = 0;
     const next = chain.then(() => {
+      startedAt = Date.now();
       onStart(inv.meta.id);
       return run(inv);
     });
@@ -111,11 +114,11 @@ function batched(
     return next.then(
       (r) => {
         onEnd(inv.meta.id);
-        report(inv.meta.id, r);
+        report(inv.meta.id, r, startedAt);
       },
       (err: unknown) => {
         onEnd(inv.meta.id);
-        report(inv.meta.id, { kind: "error", code: "FunctionError", message: String(err) });
+        report(inv.meta.id, { kind: "error", code: "FunctionError", message: String(err) }, startedAt);
       },
     );
   };
@@ -136,10 +139,10 @@ function batched(
   /**
    * One invocation on the host's own thread (see Instance.#runInline): it runs to its end or its first wait on the
    * host before the host's call returns, so its result is handed over then and there. A result that comes later (the
-   * code waited on the host) arrives the same way, from isolated-vm's thread, the next threaded call resetting it.
+   * code waited on the host) goes out asynchronously from isolated-vm's thread, as a threaded one does.
    */
   const inlineRun = (inv: Invocation | null): void => {
-    // null: the host's call is over with the invocation still waiting on the host; it ends through `done`.
+    // null: the host's call is over with the invocation still waiting on the host; its result goes out when it ends.
     host.inline = inv !== null;
     if (inv !== null) void one(inv);
   };
@@ -246,7 +249,6 @@ global.__pave_setup = (
           (inv) => dispatchWeb(web, env, inv, (r) => respond(inv.meta.id, r)),
           onStart,
           timers.cancelOwnedBy,
-          done,
           doneNow,
           host,
         ),
@@ -256,7 +258,7 @@ global.__pave_setup = (
       const handler = mod.handler as Function;
       return [
         "lambda",
-        ...batched((inv) => dispatchLambda(handler, env, inv), onStart, timers.cancelOwnedBy, done, doneNow, host),
+        ...batched((inv) => dispatchLambda(handler, env, inv), onStart, timers.cancelOwnedBy, doneNow, host),
       ];
     }
     const found = mod ? Object.keys(mod).join(", ") || "nothing" : "nothing";
