@@ -19,29 +19,43 @@ export interface CounterCell {
   value: number;
 }
 
+/** A family's series by key: each its labels and its cell, made on first use. */
+class Series<C> {
+  readonly entries = new Map<string, { labels: Labels; cell: C }>();
+  readonly #make: () => C;
+
+  constructor(make: () => C) {
+    this.#make = make;
+  }
+
+  /** The cell of these labels; `key` must identify them. */
+  cell(key: string, labels: Labels): C {
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { labels, cell: this.#make() };
+      this.entries.set(key, entry);
+    }
+    return entry.cell;
+  }
+}
+
 /** A prom-client Counter whose series are cells the caller adds to; it reads them when scraped. */
 export class CounterFamily {
-  readonly #cells = new Map<string, { labels: Labels; cell: CounterCell }>();
+  readonly #series = new Series<CounterCell>(() => ({ value: 0 }));
 
   constructor(options: { name: string; help: string; labelNames: string[]; registers: Registry[] }) {
-    const cells = this.#cells;
+    const series = this.#series;
     new Counter({
       ...options,
       collect() {
         this.reset();
-        for (const { labels, cell } of cells.values()) if (cell.value > 0) this.inc(labels, cell.value);
+        for (const { labels, cell } of series.entries.values()) if (cell.value > 0) this.inc(labels, cell.value);
       },
     });
   }
 
-  /** The cell of these labels (made on first use); `key` must identify them. */
   cell(key: string, labels: Labels): CounterCell {
-    let entry = this.#cells.get(key);
-    if (!entry) {
-      entry = { labels, cell: { value: 0 } };
-      this.#cells.set(key, entry);
-    }
-    return entry.cell;
+    return this.#series.cell(key, labels);
   }
 }
 
@@ -78,28 +92,25 @@ export class HistogramFamily {
   readonly type = "histogram";
   readonly aggregator = "sum";
   readonly #bounds: readonly number[];
-  readonly #cells = new Map<string, { labels: Labels; cell: HistogramCell }>();
+  readonly #series: Series<HistogramCell>;
 
   constructor(options: { name: string; help: string; buckets: number[]; registers: Registry[] }) {
     this.name = options.name;
     this.help = options.help;
-    this.#bounds = [...options.buckets].sort((a, b) => a - b);
+    const bounds = [...options.buckets].sort((a, b) => a - b);
+    this.#bounds = bounds;
+    this.#series = new Series(() => new HistogramCell(bounds));
     // The registry takes any metric with a name and get(); its type names only prom-client's own classes.
     for (const r of options.registers) r.registerMetric(this as unknown as Histogram);
   }
 
   cell(key: string, labels: Labels): HistogramCell {
-    let entry = this.#cells.get(key);
-    if (!entry) {
-      entry = { labels, cell: new HistogramCell(this.#bounds) };
-      this.#cells.set(key, entry);
-    }
-    return entry.cell;
+    return this.#series.cell(key, labels);
   }
 
   get(): MetricObjectWithValues<MetricValueWithName<string>> {
     const values: MetricValueWithName<string>[] = [];
-    for (const { labels, cell } of this.#cells.values()) {
+    for (const { labels, cell } of this.#series.entries.values()) {
       let cumulative = 0;
       for (let i = 0; i <= this.#bounds.length; i++) {
         cumulative += cell.counts[i] as number;
@@ -121,7 +132,7 @@ export class HistogramFamily {
 
   /** Zeroes every series (handles stay valid). */
   reset(): void {
-    for (const { cell } of this.#cells.values()) {
+    for (const { cell } of this.#series.entries.values()) {
       cell.counts.fill(0);
       cell.sum = 0;
       cell.count = 0;

@@ -119,7 +119,7 @@ class SqliteStore extends KyselyStore {
     if (activations.length === 0 && logs.length === 0 && spans.length === 0) return;
     await this.#insert(
       // Object.values, not a lookup per column: the from* literals list their fields in the columns' order
-      // (sqlite-rows.test.ts checks it), and this runs for every row of every batch.
+      // (test/store/sqlite.test.ts checks it), and this runs for every row of every batch.
       activations.map((a) => Object.values(fromActivation(a))),
       logs.map((l) => Object.values(fromLogLine(l))),
       spans.map((sp) => Object.values(fromSpan(sp))),
