@@ -178,13 +178,13 @@ async function measureGateway(
     const sqlite = await startPave(tmp, fnDir);
     targets.push(sqlite);
     progress(`cluster: gateway warm-up, one node on PostgreSQL and one on SQLite (${settings.warmupS} s each)`);
-    for (const t of targets) await load(t.url, settings, settings.warmupS);
+    for (const t of targets) await load(t, settings, settings.warmupS);
     const rounds: { postgres: LoadFigures; sqlite: LoadFigures }[] = [];
     for (let i = 1; i <= settings.rounds; i++) {
       progress(`cluster: gateway round ${i}/${settings.rounds}, PostgreSQL then SQLite (${settings.durationS} s each)`);
       rounds.push({
-        postgres: await load(postgres.url, settings, settings.durationS),
-        sqlite: await load(sqlite.url, settings, settings.durationS),
+        postgres: await load(postgres, settings, settings.durationS),
+        sqlite: await load(sqlite, settings, settings.durationS),
       });
     }
     const ratioOf = (r: (typeof rounds)[number]) => round(r.postgres.requestsPerSec / r.sqlite.requestsPerSec);

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { PaveClient } from "../src/client/index.ts";
 import { freePort, ROOT, start, stop, waitUntil } from "./children.ts";
+import { type CpuFigures, cpuPerRequest, cpuSnapshot } from "./cpu.ts";
 import { HELLO_BODY } from "./hello.ts";
 
 export interface LoadSettings {
@@ -28,6 +29,8 @@ export interface LoadFigures {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** Where the server's CPU went, per request; absent where /proc is not there to read. */
+  cpu?: CpuFigures;
 }
 
 const RAW_SERVER = `
@@ -43,6 +46,8 @@ require("node:http")
 /** A server under test: where to send load, and how to stop it. */
 export interface Target {
   url: string;
+  /** The server's process, whose threads' CPU time is read around each turn. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -55,7 +60,7 @@ export async function startRaw(): Promise<Target> {
     const [line] = (await Promise.race([once(child.stdout!, "data"), exited])) as [Buffer];
     const port = /port (\d+)/.exec(line.toString())?.[1];
     if (!port) throw new Error(`the raw server did not print its port: ${line.toString()}`);
-    return { url: `http://127.0.0.1:${port}/`, stop: () => stop(child) };
+    return { url: `http://127.0.0.1:${port}/`, pid: child.pid, stop: () => stop(child) };
   } catch (err) {
     await stop(child);
     throw err;
@@ -93,16 +98,23 @@ export async function startPave(
     const text = await probe.text();
     if (probe.status !== 200 || text !== HELLO_BODY)
       throw new Error(`GET /fn/${fn}/ answered ${probe.status}: ${text}`);
-    return { url: `${url}/fn/${fn}/`, stop: () => stop(child) };
+    return { url: `${url}/fn/${fn}/`, pid: child.pid, stop: () => stop(child) };
   } catch (err) {
     await stop(child);
     throw err;
   }
 }
 
-/** One run of autocannon against `url` for `durationS` seconds. */
-export async function load(url: string, s: LoadSettings, durationS: number): Promise<LoadFigures> {
-  const r = await autocannon({ url, connections: s.connections, pipelining: s.pipelining, duration: durationS });
+/** One run of autocannon against `target` for `durationS` seconds. */
+export async function load(target: Target, s: LoadSettings, durationS: number): Promise<LoadFigures> {
+  const before = cpuSnapshot(target.pid);
+  const r = await autocannon({
+    url: target.url,
+    connections: s.connections,
+    pipelining: s.pipelining,
+    duration: durationS,
+  });
+  const cpu = cpuPerRequest(before, cpuSnapshot(target.pid), r.requests.total);
   return {
     requestsPerSec: Math.round(r.requests.average),
     p50Ms: r.latency.p50,
@@ -111,5 +123,6 @@ export async function load(url: string, s: LoadSettings, durationS: number): Pro
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
+    ...(cpu && { cpu }),
   };
 }

@@ -178,6 +178,7 @@ export function table(r: Report): string {
     http("raw node:http", r.http.raw),
     http("pave GET /fn/hello/", r.http.pave),
     http(`workerd ${w.version}`, w.figures),
+    row("CPU µs per request", cpuLine(r.http.raw, r.http.pave, w.figures), "busiest thread (all threads)"),
     row("pave / raw", `${r.http.ratio}  (rounds: ${r.http.rounds.join(", ")})`, mark(r.targets.throughputRatio)),
     row(
       "pave / workerd",
@@ -195,6 +196,15 @@ export function table(r: Report): string {
     queriesTable(r.queries),
     clusterTable(r.cluster),
   ].join("\n");
+}
+
+/** The busiest thread's CPU per request of each server, and all threads' in parentheses: see bench/cpu.ts. */
+export function cpuLine(raw: LoadFigures, pave: LoadFigures, workerd?: LoadFigures): string {
+  const one = (name: string, f: LoadFigures | undefined) =>
+    f?.cpu ? [`${name} ${f.cpu.busiestThreadUs} (${f.cpu.allThreadsUs})`] : [];
+  return (
+    [...one("raw", raw), ...one("pave", pave), ...one("workerd", workerd)].join(" · ") || "not measured (no /proc)"
+  );
 }
 
 function row(name: string, figures: string, note = ""): string {

@@ -13,7 +13,7 @@ import { writeHello, writeLoggingHello } from "./hello.ts";
 import { type LoadFigures, type LoadSettings, load, startPave, startRaw, type Target } from "./http.ts";
 import { measureInstances } from "./instances.ts";
 import { measureQueries } from "./queries.ts";
-import { clusterTable, failures, queriesTable, queryReport, type Report, TARGETS, table } from "./report.ts";
+import { clusterTable, cpuLine, failures, queriesTable, queryReport, type Report, TARGETS, table } from "./report.ts";
 import { measureRuntime } from "./runtime.ts";
 import { startWorkerd } from "./workerd.ts";
 
@@ -98,17 +98,17 @@ async function main(): Promise<void> {
       const unrecordedTarget = await startPave(tmp, logDir, { fn: "hello-log", record: false });
       targets.push(unrecordedTarget);
       progress(`http: warm-up (${settings.warmupS} s each)`);
-      for (const t of targets) await load(t.url, settings, settings.warmupS);
+      for (const t of targets) await load(t, settings, settings.warmupS);
       const rounds: Round[] = [];
       for (let i = 1; i <= settings.rounds; i++) {
         progress(
           `http: round ${i}/${settings.rounds}, raw node:http, pave, workerd, pave recording on/off (${settings.durationS} s each)`,
         );
-        const raw = await load(rawTarget.url, settings, settings.durationS);
-        const pave = await load(paveTarget.url, settings, settings.durationS);
-        const workerd = await load(workerdTarget.url, settings, settings.durationS);
-        const recorded = await load(recordedTarget.url, settings, settings.durationS);
-        const unrecorded = await load(unrecordedTarget.url, settings, settings.durationS);
+        const raw = await load(rawTarget, settings, settings.durationS);
+        const pave = await load(paveTarget, settings, settings.durationS);
+        const workerd = await load(workerdTarget, settings, settings.durationS);
+        const recorded = await load(recordedTarget, settings, settings.durationS);
+        const unrecorded = await load(unrecordedTarget, settings, settings.durationS);
         rounds.push({ raw, pave, workerd, recorded, unrecorded });
       }
       for (const t of targets) await t.stop();
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
       const { rounds } = await http();
       const lines = rounds.map(
         (r, i) =>
-          `round ${i + 1}: raw ${r.raw.requestsPerSec} req/s, pave ${r.pave.requestsPerSec} (${ratio(r.pave, r.raw)} of raw, ${ratio(r.pave, r.workerd)} of workerd), recording costs ${costOf(r)}`,
+          `round ${i + 1}: raw ${r.raw.requestsPerSec} req/s, pave ${r.pave.requestsPerSec} (${ratio(r.pave, r.raw)} of raw, ${ratio(r.pave, r.workerd)} of workerd), recording costs ${costOf(r)}; CPU µs/request ${cpuLine(r.raw, r.pave, r.workerd)}`,
       );
       process.stdout.write(args.json ? `${JSON.stringify(rounds, null, 2)}\n` : `${lines.join("\n")}\n`);
       return;

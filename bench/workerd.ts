@@ -61,7 +61,7 @@ export async function startWorkerd(tmp: string, fnDir: string): Promise<Target &
       const res = await fetch(url);
       return res.status === 200 && (await res.text()) === HELLO_BODY;
     });
-    return { url, version, stop: () => stop(child) };
+    return { url, version, pid: child.pid, stop: () => stop(child) };
   } catch (err) {
     await stop(child);
     throw err;
