@@ -3,6 +3,7 @@
 
 import { cpus } from "node:os";
 import type { ClusterReport } from "./cluster.ts";
+import type { CpuFigures } from "./cpu.ts";
 import type { EventFigures } from "./events.ts";
 import type { LoadFigures, LoadSettings } from "./http.ts";
 import type { InstanceFigures } from "./instances.ts";
@@ -178,7 +179,8 @@ export function table(r: Report): string {
     http("raw node:http", r.http.raw),
     http("pave GET /fn/hello/", r.http.pave),
     http(`workerd ${w.version}`, w.figures),
-    row("CPU µs per request", cpuLine(r.http.raw, r.http.pave, w.figures), "busiest thread (all threads)"),
+    row("CPU µs/req, busiest thread", cpuLine("busiestThreadUs", r.http.raw, r.http.pave, w.figures)),
+    row("CPU µs/req, all threads", cpuLine("allThreadsUs", r.http.raw, r.http.pave, w.figures)),
     row("pave / raw", `${r.http.ratio}  (rounds: ${r.http.rounds.join(", ")})`, mark(r.targets.throughputRatio)),
     row(
       "pave / workerd",
@@ -198,17 +200,16 @@ export function table(r: Report): string {
   ].join("\n");
 }
 
-/** The busiest thread's CPU per request of each server, and all threads' in parentheses: see bench/cpu.ts. */
-export function cpuLine(raw: LoadFigures, pave: LoadFigures, workerd?: LoadFigures): string {
-  const one = (name: string, f: LoadFigures | undefined) =>
-    f?.cpu ? [`${name} ${f.cpu.busiestThreadUs} (${f.cpu.allThreadsUs})`] : [];
+/** One CPU figure per request (see bench/cpu.ts) of each server. */
+export function cpuLine(figure: keyof CpuFigures, raw: LoadFigures, pave: LoadFigures, workerd: LoadFigures): string {
+  const one = (name: string, f: LoadFigures) => (f.cpu ? [`${name} ${f.cpu[figure]}`] : []);
   return (
     [...one("raw", raw), ...one("pave", pave), ...one("workerd", workerd)].join(" · ") || "not measured (no /proc)"
   );
 }
 
 function row(name: string, figures: string, note = ""): string {
-  return `  ${name.padEnd(26)}${figures.padEnd(46)}${note}`.trimEnd();
+  return `  ${name.padEnd(26)}  ${figures.padEnd(46)}  ${note}`.trimEnd();
 }
 
 function ms(v: number): string {

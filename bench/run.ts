@@ -119,7 +119,7 @@ async function main(): Promise<void> {
       const { rounds } = await http();
       const lines = rounds.map(
         (r, i) =>
-          `round ${i + 1}: raw ${r.raw.requestsPerSec} req/s, pave ${r.pave.requestsPerSec} (${ratio(r.pave, r.raw)} of raw, ${ratio(r.pave, r.workerd)} of workerd), recording costs ${costOf(r)}; CPU µs/request ${cpuLine(r.raw, r.pave, r.workerd)}`,
+          `round ${i + 1}: raw ${r.raw.requestsPerSec} req/s, pave ${r.pave.requestsPerSec} (${ratio(r.pave, r.raw)} of raw, ${ratio(r.pave, r.workerd)} of workerd), recording costs ${costOf(r)}; CPU µs/request on the busiest thread ${cpuLine("busiestThreadUs", r.raw, r.pave, r.workerd)}, all threads ${cpuLine("allThreadsUs", r.raw, r.pave, r.workerd)}`,
       );
       process.stdout.write(args.json ? `${JSON.stringify(rounds, null, 2)}\n` : `${lines.join("\n")}\n`);
       return;
