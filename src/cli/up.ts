@@ -4,6 +4,7 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { configPath, PaveClient } from "../client/index.ts";
 import { dataOption, parseDuration, parseMemorySize, poolFrom, poolSize, storeFrom, storeOption } from "./options.ts";
@@ -73,6 +74,14 @@ export function registerUp(program: Command): void {
         record: boolean;
         otlpEndpoint?: string;
       }) => {
+        // V8 "pretenures" an allocation site once objects from it survive young collections often: it allocates them in
+        // the old generation from then on. A gateway's objects live for one request, yet the few in flight at each
+        // young collection were enough to tenure their sites; those old objects then kept young ones alive past their
+        // request, which were promoted in turn: 1.3–1.9 KB per request (raw node:http: none), young collections of
+        // ~3.5 ms, 5–7 µs per request. Without it: under 1 µs, and ~8% more gateway throughput under load (measured
+        // with --trace-gc-nvp and autocannon). Set before the server loads, so that no site is tenured first; it holds
+        // for the isolates too.
+        setFlagsFromString("--no-allocation-site-pretenuring");
         // Loaded here, not at the top: the server's module graph (runtime, fastify, esbuild) would otherwise slow
         // down the start of every other command by about a second.
         const { createLogger } = await import("../logger.ts");
