@@ -189,6 +189,7 @@ export function table(r: Report): string {
     ),
     http("recording on (logs 1 line)", r.recording.on),
     http("recording off", r.recording.off),
+    row("recording's CPU µs/req", recordingCpuLine(r.recording.on, r.recording.off)),
     row(
       "recording cost",
       `${(r.recording.cost * 100).toFixed(1)}%  (rounds: ${r.recording.rounds.map((c) => `${(c * 100).toFixed(1)}%`).join(", ")})`,
@@ -198,6 +199,13 @@ export function table(r: Report): string {
     queriesTable(r.queries),
     clusterTable(r.cluster),
   ].join("\n");
+}
+
+/** The CPU per request that recording adds, on the gateway's thread and on all threads (see bench/cpu.ts). */
+export function recordingCpuLine(on: LoadFigures, off: LoadFigures): string {
+  if (!on.cpu || !off.cpu) return "not measured (no /proc)";
+  const more = (a: number, b: number) => `${a - b >= 0 ? "+" : ""}${Math.round((a - b) * 10) / 10}`;
+  return `gateway thread ${more(on.cpu.busiestThreadUs, off.cpu.busiestThreadUs)} · all threads ${more(on.cpu.allThreadsUs, off.cpu.allThreadsUs)}`;
 }
 
 /** One CPU figure per request (see bench/cpu.ts) of each server. */

@@ -13,7 +13,17 @@ import { writeHello, writeLoggingHello } from "./hello.ts";
 import { type LoadFigures, type LoadSettings, load, startPave, startRaw, type Target } from "./http.ts";
 import { measureInstances } from "./instances.ts";
 import { measureQueries } from "./queries.ts";
-import { clusterTable, cpuLine, failures, queriesTable, queryReport, type Report, TARGETS, table } from "./report.ts";
+import {
+  clusterTable,
+  cpuLine,
+  failures,
+  queriesTable,
+  queryReport,
+  type Report,
+  recordingCpuLine,
+  TARGETS,
+  table,
+} from "./report.ts";
 import { measureRuntime } from "./runtime.ts";
 import { startWorkerd } from "./workerd.ts";
 
@@ -119,7 +129,7 @@ async function main(): Promise<void> {
       const { rounds } = await http();
       const lines = rounds.map(
         (r, i) =>
-          `round ${i + 1}: raw ${r.raw.requestsPerSec} req/s, pave ${r.pave.requestsPerSec} (${ratio(r.pave, r.raw)} of raw, ${ratio(r.pave, r.workerd)} of workerd), recording costs ${costOf(r)}; CPU µs/request on the busiest thread ${cpuLine("busiestThreadUs", r.raw, r.pave, r.workerd)}, all threads ${cpuLine("allThreadsUs", r.raw, r.pave, r.workerd)}`,
+          `round ${i + 1}: raw ${r.raw.requestsPerSec} req/s, pave ${r.pave.requestsPerSec} (${ratio(r.pave, r.raw)} of raw, ${ratio(r.pave, r.workerd)} of workerd), recording costs ${costOf(r)}; CPU µs/request on the busiest thread ${cpuLine("busiestThreadUs", r.raw, r.pave, r.workerd)}, all threads ${cpuLine("allThreadsUs", r.raw, r.pave, r.workerd)}; recording adds ${recordingCpuLine(r.recorded, r.unrecorded)}`,
       );
       process.stdout.write(args.json ? `${JSON.stringify(rounds, null, 2)}\n` : `${lines.join("\n")}\n`);
       return;

@@ -10,9 +10,15 @@ export interface SpanExport {
 }
 
 export interface RecorderOptions {
-  /** How long a record may wait before its batch is written. @default 50 */
+  /**
+   * How long a record may wait before its batch is written. @default 200 (against 50: ~6% more gateway throughput
+   * under load, with a logging function; the writer thread wakes, and disturbs the rest, a quarter as often)
+   */
   flushMs?: number;
-  /** A batch this large is written at once. @default 500 */
+  /**
+   * A batch this large is written at once. @default 2000 (one transaction of about 40 ms on the writer thread: the
+   * longest that other writes to the database wait behind it)
+   */
   maxBatch?: number;
   /** Records kept while the store is failing; beyond this the oldest are dropped and counted. @default 100000 */
   maxBuffered?: number;
@@ -42,8 +48,8 @@ export class ActivationRecorder {
   constructor(store: Store, logger: Logger, options: RecorderOptions = {}) {
     this.#store = store;
     this.#logger = logger;
-    this.#flushMs = options.flushMs ?? 50;
-    this.#maxBatch = options.maxBatch ?? 500;
+    this.#flushMs = options.flushMs ?? 200;
+    this.#maxBatch = options.maxBatch ?? 2000;
     this.#maxBuffered = options.maxBuffered ?? 100_000;
     this.#exporter = options.exporter;
   }
