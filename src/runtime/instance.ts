@@ -14,7 +14,7 @@ import {
 } from "./bindings/index.ts";
 import { webBridges } from "./host-bridges.ts";
 import { appendLog, type LogEntry, type LogLimits } from "./log-lines.ts";
-import type { HandlerStyle, Invocation, SandboxResult } from "./protocol.ts";
+import { type HandlerStyle, type Invocation, type SandboxResult, toWire, type WireInvocation } from "./protocol.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 
 /** Where handlers run: see RuntimeOptions.inline. */
@@ -217,8 +217,8 @@ export class Instance {
   readonly style: HandlerStyle;
   lastUsed = 0;
   readonly #isolate: ivm.Isolate;
-  readonly #dispatch: ivm.Reference<(invs: Invocation[]) => Promise<null>>;
-  readonly #inline: ivm.Reference<(inv: Invocation | null) => void>;
+  readonly #dispatch: ivm.Reference<(invs: WireInvocation[]) => Promise<null>>;
+  readonly #inline: ivm.Reference<(inv: WireInvocation | null) => void>;
   readonly #inlineMode: InlineMode;
   readonly #sink: Sink;
   /** Invocations handed over and not settled, in the order the sandbox runs them; the first is running. */
@@ -241,8 +241,8 @@ export class Instance {
     version: VersionCode,
     isolate: ivm.Isolate,
     style: HandlerStyle,
-    dispatch: ivm.Reference<(invs: Invocation[]) => Promise<null>>,
-    inline: ivm.Reference<(inv: Invocation | null) => void>,
+    dispatch: ivm.Reference<(invs: WireInvocation[]) => Promise<null>>,
+    inline: ivm.Reference<(inv: WireInvocation | null) => void>,
     inlineMode: InlineMode,
     sink: Sink,
   ) {
@@ -287,8 +287,10 @@ export class Instance {
       // `init` returns [style, dispatch, inline], or a string saying why the module has no handler.
       if (ready.typeof !== "object") throw new PaveError("InvalidHandler", String(ready.copySync()));
       const style = ready.getSync(0, { copy: true }) as HandlerStyle;
-      const dispatch = ready.getSync(1, { reference: true }) as ivm.Reference<(invs: Invocation[]) => Promise<null>>;
-      const inline = ready.getSync(2, { reference: true }) as ivm.Reference<(inv: Invocation | null) => void>;
+      const dispatch = ready.getSync(1, { reference: true }) as ivm.Reference<
+        (invs: WireInvocation[]) => Promise<null>
+      >;
+      const inline = ready.getSync(2, { reference: true }) as ivm.Reference<(inv: WireInvocation | null) => void>;
       return new Instance(version, isolate, style, dispatch, inline, inlineMode, sink);
     } catch (err) {
       const failure = classify(err, isolate, false);
@@ -417,7 +419,7 @@ export class Instance {
     const budget = Math.min(INLINE_BUDGET_MS, remaining);
     const cpuBefore = this.#isolate.cpuTime;
     try {
-      this.#inline.applySync(undefined, [inv], { arguments: { copy: true }, timeout: budget });
+      this.#inline.applySync(undefined, [toWire(inv)], { arguments: { copy: true }, timeout: budget });
     } catch (err) {
       const cutShort = /Script execution timed out/.test(err instanceof Error ? err.message : String(err));
       if (cutShort && budget < remaining) {
@@ -461,7 +463,7 @@ export class Instance {
         }
       });
     this.#asyncCalls++;
-    this.#dispatch.apply(undefined, [batch], { arguments: { copy: true }, result: { promise: true } }).then(
+    this.#dispatch.apply(undefined, [batch.map(toWire)], { arguments: { copy: true }, result: { promise: true } }).then(
       () => {
         this.#asyncCalls--;
         failRest(undefined);

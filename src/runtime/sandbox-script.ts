@@ -5,7 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import ivm from "isolated-vm";
-import type { FetchInvocation } from "./protocol.ts";
+import { type FetchInvocation, toWire, type WireInvocation } from "./protocol.ts";
 
 export interface SandboxScript {
   code: string;
@@ -90,7 +90,7 @@ async function warmUp(context: ivm.Context): Promise<void> {
   );
   const ready = (await init.apply(undefined, [], { result: { reference: true } })) as ivm.Reference<unknown[]>;
   const dispatch = (await ready.get(1, { reference: true })) as ivm.Reference<
-    (invs: FetchInvocation[]) => Promise<null>
+    (invs: WireInvocation[]) => Promise<null>
   >;
   const invocation: FetchInvocation = {
     kind: "fetch",
@@ -100,5 +100,5 @@ async function warmUp(context: ivm.Context): Promise<void> {
     headers: [["host", "localhost"]],
     body: null,
   };
-  await dispatch.apply(undefined, [[invocation]], { arguments: { copy: true }, result: { promise: true } });
+  await dispatch.apply(undefined, [[toWire(invocation)]], { arguments: { copy: true }, result: { promise: true } });
 }

@@ -1,6 +1,14 @@
 // The sandbox: evaluated in every new isolate. It installs the Web globals (globals.ts), then waits for the host
 // to call `__pave_setup` with its bridges, which it hides from function code.
-import type { BindingSpec, HandlerStyle, Invocation, SandboxLogLevel, SandboxResult } from "../protocol.ts";
+import {
+  type BindingSpec,
+  fromWire,
+  type HandlerStyle,
+  type Invocation,
+  type SandboxLogLevel,
+  type SandboxResult,
+  type WireInvocation,
+} from "../protocol.ts";
 import { makeEnv } from "./bindings.ts";
 import {
   COPY_BOTH_WAYS,
@@ -122,12 +130,12 @@ function batched(
       },
     );
   };
-  const threaded = async (invs: Invocation[]): Promise<null> => {
+  const threaded = async (invs: WireInvocation[]): Promise<null> => {
     host.inline = false;
     // A plain loop and a Promise.all captured at load: function code may have replaced Array.prototype.map.
     const runs: Promise<void>[] = [];
     host.open++;
-    for (let i = 0; i < invs.length; i++) runs[i] = one(invs[i] as Invocation);
+    for (let i = 0; i < invs.length; i++) runs[i] = one(fromWire(invs[i] as WireInvocation));
     try {
       await promiseAll(runs);
     } finally {
@@ -141,10 +149,10 @@ function batched(
    * host before the host's call returns, so its result is handed over then and there. A result that comes later (the
    * code waited on the host) goes out asynchronously from isolated-vm's thread, as a threaded one does.
    */
-  const inlineRun = (inv: Invocation | null): void => {
+  const inlineRun = (inv: WireInvocation | null): void => {
     // null: the host's call is over with the invocation still waiting on the host; its result goes out when it ends.
     host.inline = inv !== null;
-    if (inv !== null) void one(inv);
+    if (inv !== null) void one(fromWire(inv));
   };
   return [threaded, inlineRun] as const;
 }
@@ -234,7 +242,9 @@ global.__pave_setup = (
     global.process = Object.freeze({ env: Object.freeze({ ...spec.secrets }) });
   };
 
-  const init = (): [HandlerStyle, (invs: Invocation[]) => Promise<null>, (inv: Invocation | null) => void] | string => {
+  const init = ():
+    | [HandlerStyle, (invs: WireInvocation[]) => Promise<null>, (inv: WireInvocation | null) => void]
+    | string => {
     const mod = global[MODULE_GLOBAL] as Record<string, unknown> | undefined;
     global[MODULE_GLOBAL] = undefined;
     const web = mod?.default as WebHandlers | undefined;
