@@ -1,5 +1,5 @@
 // CPU time per request, from /proc: a server's busiest thread and all its threads over one load turn. Requests per
-// second on this kind of VM swing with the neighbours (raw node:http has measured anywhere from 14k to 37k req/s);
+// second on this kind of VM swing with the neighbours (raw node:http has measured anywhere from 14k to 40k req/s);
 // CPU time per request barely moves, and the busiest thread's share is what bounds a server's throughput.
 import { readdirSync, readFileSync } from "node:fs";
 
