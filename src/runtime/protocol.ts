@@ -131,9 +131,9 @@ export type SandboxLogLevel = "debug" | "info" | "warn" | "error";
 
 // An invocation crosses into the isolate as one flat array of strings and numbers, not nested objects. isolated-vm
 // copies by serializing, at a cost per object and per property: a hello request's invocation copies out of the host
-// and into the isolate in 2.2 µs of CPU flat, against 5.0 µs as objects (applySync on batches of three). Only what the
-// sandbox reads crosses: the trace and correlation ids stay with the host, whose bindings act on them. Both sides use
-// these two functions, so they use nothing but the language.
+// and into the isolate in 2.2 µs of CPU flat, against 5.0 µs as objects (applySync on batches of three). Only what
+// the sandbox reads crosses: the trace and correlation ids stay with the host, whose bindings act on them. Both sides
+// use these two functions, so they use nothing but the language.
 
 /** `[kind, id, functionName, functionVersion, memoryMb, deadline, …the kind's own fields]`. */
 export type WireInvocation = unknown[];
