@@ -2,12 +2,17 @@
 // node:http directly because it is the hot path; bodies are bounded while streaming in, errors are JSON with a code.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { v7 as uuidv7 } from "uuid";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { HttpResponse } from "../runtime/index.ts";
 import { notReadyIfUnreachable } from "../store/index.ts";
-import { formatTraceparent, newSpanId, parseTraceparent, parseTracestate } from "../telemetry/index.ts";
+import {
+  formatTraceparent,
+  newActivationIds,
+  newSpanId,
+  parseTraceparent,
+  parseTracestate,
+} from "../telemetry/index.ts";
 import type { InvokeIds, Invoker } from "./invoker.ts";
 
 export interface GatewayOptions {
@@ -31,20 +36,20 @@ export function isGatewayPath(url: string): boolean {
 /**
  * The ids an invocation is recorded under: a new activation id; the trace of a valid W3C `traceparent` (its span
  * becomes our span's parent, and a valid `tracestate` is kept), else a new trace whose id is the activation id's 32
- * hex digits (time-prefixed like X-Ray's, unique, never all zeros); a new span id from a pooled buffer; and the
- * caller's `x-correlation-id` when well-formed, else the activation id — the first activation of a chain names it.
- * One random draw per request instead of three: each cost ~1.5% of the gateway's CPU. Shared with the control API.
+ * hex digits (time-prefixed like X-Ray's, unique, never all zeros); a new span id; and the caller's
+ * `x-correlation-id` when well-formed, else the activation id — the first activation of a chain names it. The ids
+ * come from a pool of random bytes (see telemetry/ids.ts). Shared with the control API.
  */
 export function invokeIds(
   traceparent: string | undefined,
   tracestate: string | undefined,
   correlationId: string | undefined,
 ): InvokeIds {
-  const activationId = uuidv7();
+  const [activationId, ownTraceId] = newActivationIds();
   const parent = parseTraceparent(traceparent);
   return {
     activationId,
-    traceId: parent?.traceId ?? activationId.replaceAll("-", ""),
+    traceId: parent?.traceId ?? ownTraceId,
     spanId: newSpanId(),
     parentSpanId: parent?.parentSpanId ?? null,
     // The spec: a tracestate is only read alongside a valid traceparent.

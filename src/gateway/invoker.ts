@@ -1,7 +1,6 @@
 // Resolves a function's alias through the router to one version, runs it, records the activation, and mirrors
 // the request to the alias's shadow. Shared by the HTTP gateway and the control API's invoke: both leave one record.
 import { performance } from "node:perf_hooks";
-import { v7 as uuidv7 } from "uuid";
 import { AliasRouter, type Route } from "../deploy/index.ts";
 import { errorCodes, PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -18,7 +17,7 @@ import type {
 } from "../runtime/index.ts";
 import { spanClock } from "../runtime/index.ts";
 import type { Activation, LogLine, Span, Store, Trigger } from "../store/index.ts";
-import { type ActivationRecorder, type Metrics, newSpanId } from "../telemetry/index.ts";
+import { type ActivationRecorder, type Metrics, newActivationIds, newSpanId } from "../telemetry/index.ts";
 
 import { ShadowBudget, sameAnswer } from "./shadow.ts";
 
@@ -165,7 +164,7 @@ export class Invoker {
     const { request, caller } = call;
     const url = new URL(request.url);
     const ids: InvokeIds = {
-      activationId: uuidv7(),
+      activationId: newActivationIds()[0],
       traceId: caller.traceId ?? "",
       spanId: newSpanId(),
       parentSpanId: call.spanId ?? caller.spanId ?? null,
@@ -240,7 +239,7 @@ export class Invoker {
   ): void {
     if (!this.#shadows.take(`${env}/${name}`)) return;
     const ids: InvokeIds = {
-      activationId: uuidv7(),
+      activationId: newActivationIds()[0],
       traceId: primaryIds.traceId,
       // In the primary's trace, as its child: the waterfall shows the mirrored run beside the one that answered.
       spanId: newSpanId(),

@@ -13,12 +13,12 @@ export {
   stepSpan,
 } from "./function-metrics.ts";
 export { addHistogram, estimatePercentile } from "./histogram.ts";
+export { newActivationIds, newSpanId } from "./ids.ts";
 export { Metrics, type RuntimeGauges } from "./metrics.ts";
 export { OtlpExport, type OtlpOptions } from "./otlp.ts";
 export { ActivationRecorder, type RecorderOptions, type SpanExport } from "./recorder.ts";
 export {
   formatTraceparent,
-  newSpanId,
   parseTraceparent,
   parseTracestate,
   TRACESTATE_MAX_MEMBERS,

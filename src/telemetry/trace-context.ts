@@ -1,6 +1,5 @@
 // W3C Trace Context (https://www.w3.org/TR/trace-context/): reading `traceparent` and `tracestate` as a request
-// brings them, writing them for the calls a function makes, and minting span ids cheaply.
-import { randomFillSync } from "node:crypto";
+// brings them, and writing them for the calls a function makes.
 
 /** What a valid incoming `traceparent` says: the trace to continue and the caller's span, our span's parent. */
 export interface TraceParent {
@@ -62,20 +61,4 @@ export function parseTracestate(header: string | undefined): string | undefined 
 /** The `traceparent` naming `spanId` as the caller; always sampled, since Pave records every invocation. */
 export function formatTraceparent(traceId: string, spanId: string): string {
   return `00-${traceId}-${spanId}-01`;
-}
-
-/** Random bytes drawn 4 KiB at a time: one span id is then a slice of a buffer, not a call into the CSPRNG. */
-const POOL_BYTES = 4096;
-const pool = Buffer.allocUnsafe(POOL_BYTES);
-let offset = POOL_BYTES;
-
-/** A new span id: 16 lowercase hex digits, never all zeros. */
-export function newSpanId(): string {
-  if (offset === POOL_BYTES) {
-    randomFillSync(pool);
-    offset = 0;
-  }
-  const id = pool.toString("hex", offset, offset + 8);
-  offset += 8;
-  return id === ZERO_SPAN ? newSpanId() : id;
 }

@@ -14,7 +14,7 @@ import {
   type Store,
   type SubscriptionSpec,
 } from "../store/index.ts";
-import { type Metrics, newSpanId } from "../telemetry/index.ts";
+import { type Metrics, newActivationIds, newSpanId } from "../telemetry/index.ts";
 import { type BackoffPolicy, backoffMs, DEFAULT_BACKOFF } from "./backoff.ts";
 import { type SchedulerClock, systemClock } from "./scheduler.ts";
 
@@ -244,12 +244,12 @@ export class Consumers {
     const env = lane.env as string;
     const fn = lane.function as string;
     const first = (batch[0] as ClaimedDelivery).event;
-    const activationId = uuidv7();
+    const [activationId, ownTraceId] = newActivationIds();
     // A batch runs as one activation: it carries its first event's trace and correlation ids (each event keeps
     // its own, shown by `pave event ID`).
     const ids = {
       activationId,
-      traceId: first.traceId || activationId.replaceAll("-", ""),
+      traceId: first.traceId || ownTraceId,
       // The consumer's span is the child of the first event's publish span: the trace runs producer → consumer.
       spanId: newSpanId(),
       parentSpanId: first.spanId ?? null,

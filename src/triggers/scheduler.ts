@@ -1,12 +1,11 @@
 // Fires the `schedule:` of every live function: one timer for the next tick due across all of them. With several nodes
 // only the leader fires, and each tick is claimed in the store first (compare-and-set), so exactly one node fires it.
-import { v7 as uuidv7 } from "uuid";
 import { type Manifest, normaliseSchedule, type ScheduleTimes, scheduleTimes } from "../deploy/index.ts";
 import type { Invoker } from "../gateway/index.ts";
 import type { Logger } from "../logger.ts";
 import { Reloader } from "../reloader.ts";
 import type { ScheduleSpec, Store } from "../store/index.ts";
-import { type Metrics, newSpanId } from "../telemetry/index.ts";
+import { type Metrics, newActivationIds, newSpanId } from "../telemetry/index.ts";
 
 /** Time as the scheduler sees it; injected so tests move it on without sleeping. */
 export interface SchedulerClock {
@@ -211,7 +210,7 @@ export class Scheduler {
   async #fire(e: Entry, tick: number, next: number): Promise<void> {
     const { env, function: fn, cron } = e.spec;
     const now = this.#clock.now();
-    const activationId = uuidv7();
+    const [activationId, ownTraceId] = newActivationIds();
     let claim: "fire" | "skip" | "taken";
     try {
       claim = await this.#store.claimScheduleTick({
@@ -241,7 +240,7 @@ export class Scheduler {
       // Each tick starts its own trace, named by its activation like any request without a traceparent.
       const ids = {
         activationId,
-        traceId: activationId.replaceAll("-", ""),
+        traceId: ownTraceId,
         spanId: newSpanId(),
         parentSpanId: null,
         traceState: undefined,
