@@ -737,6 +737,22 @@ describe("instances", () => {
     assert.equal(rt.stats().coldStarts, before + 1);
   });
 
+  it("keeps an instance whose invocations leave garbage for the collector warm", async () => {
+    // The host learns that an isolate went away from a call that never returns (see Instance.#isolateLost): if a
+    // collection could end that call, every instance doing real work would be thrown away as out of memory.
+    const v = await deploy(
+      `export default { fetch() { let a = []; for (let i = 0; i < 200; i++) a.push(new Array(1e4).fill(i)); a = null; return new Response("ok"); } };`,
+      { memoryMb: 32 },
+    );
+    const runs = [];
+    for (let i = 0; i < 20; i++) runs.push(await run(rt, v));
+    for (const r of runs) assert.equal(bodyText(asResponse(r.result)), "ok");
+    assert.deepEqual(
+      runs.map((r) => r.report.cold),
+      [true, ...Array(19).fill(false)],
+    );
+  });
+
   it("throttles invocations over the concurrency limit", async () => {
     const v = await deploy(
       `export default { fetch: () => new Promise((r) => setTimeout(() => r(new Response("slow")), 60)) };`,

@@ -135,7 +135,16 @@ function batched(
     // A plain loop and a Promise.all captured at load: function code may have replaced Array.prototype.map.
     const runs: Promise<void>[] = [];
     host.open++;
-    for (let i = 0; i < invs.length; i++) runs[i] = one(fromWire(invs[i] as WireInvocation));
+    for (let i = 0; i < invs.length; i++) {
+      const wire = invs[i] as WireInvocation;
+      try {
+        runs[i] = one(fromWire(wire));
+      } catch (err) {
+        // The host hears of each invocation only through a report (its call into here has no answer): never none.
+        report(wire[1] as string, { kind: "error", code: "FunctionError", message: String(err) }, Date.now());
+        runs[i] = Promise.resolve();
+      }
+    }
     try {
       await promiseAll(runs);
     } finally {
@@ -154,7 +163,13 @@ function batched(
     host.inline = inv !== null;
     if (inv !== null) void one(fromWire(inv));
   };
-  return [threaded, inlineRun] as const;
+  /**
+   * Never settles: isolated-vm abandons the host's call waiting on it when the isolate goes, which is how the host
+   * learns of it. Held here, since a promise nothing holds is collected, and that abandons the call too.
+   */
+  const never: Promise<never> = new Promise(() => {});
+  const watch = (): Promise<never> => never;
+  return [threaded, inlineRun, watch] as const;
 }
 
 /**
@@ -243,7 +258,12 @@ global.__pave_setup = (
   };
 
   const init = ():
-    | [HandlerStyle, (invs: WireInvocation[]) => Promise<null>, (inv: WireInvocation | null) => void]
+    | [
+        HandlerStyle,
+        (invs: WireInvocation[]) => Promise<null>,
+        (inv: WireInvocation | null) => void,
+        () => Promise<never>,
+      ]
     | string => {
     const mod = global[MODULE_GLOBAL] as Record<string, unknown> | undefined;
     global[MODULE_GLOBAL] = undefined;
