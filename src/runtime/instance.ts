@@ -14,7 +14,14 @@ import {
 } from "./bindings/index.ts";
 import { webBridges } from "./host-bridges.ts";
 import { appendLog, type LogEntry, type LogLimits } from "./log-lines.ts";
-import { type HandlerStyle, type Invocation, type SandboxResult, toWire, type WireInvocation } from "./protocol.ts";
+import {
+  type HandlerStyle,
+  type Invocation,
+  resultFromWire,
+  type SandboxResult,
+  toWire,
+  type WireInvocation,
+} from "./protocol.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
 
 /** Where handlers run: see RuntimeOptions.inline. */
@@ -142,18 +149,19 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
       (err: unknown) => ({ ok: false, message: err instanceof Error ? err.message : String(err) }),
     );
   };
-  const done = (id: string, result: SandboxResult | null) => {
+  // Results come out flat (see resultToWire); null: the invocation responded early and is now over.
+  const done = (id: string, result: unknown) => {
     const running = sink.byId.get(id);
     if (!running) return;
     running.reported = true;
-    running.onDone?.(result);
+    running.onDone?.(result === null ? null : resultFromWire(result));
   };
-  const respond = (id: string, result: SandboxResult) => {
+  const respond = (id: string, result: unknown) => {
     const running = sink.byId.get(id);
     const cb = running?.onResult;
     if (running && cb) {
       running.onResult = null;
-      cb(result);
+      cb(resultFromWire(result));
     }
   };
   try {
@@ -195,8 +203,7 @@ export async function boot(sandbox: SandboxScript, memoryMb: number, limits: Log
         new ivm.Callback(
           (results: unknown) => {
             if (!Array.isArray(results)) return;
-            for (let i = 0; i < results.length; i += 2)
-              done(results[i] as string, results[i + 1] as SandboxResult | null);
+            for (let i = 0; i < results.length; i += 2) done(results[i] as string, results[i + 1]);
           },
           { ignored: true },
         ),

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fromWire, type Invocation, type InvocationMeta, toWire } from "../../src/runtime/protocol.ts";
+import {
+  fromWire,
+  type Invocation,
+  type InvocationMeta,
+  resultFromWire,
+  resultToWire,
+  type SandboxResult,
+  toWire,
+} from "../../src/runtime/protocol.ts";
 
 const meta: InvocationMeta = {
   id: "01a2b3c4-0000-7000-8000-000000000001",
@@ -58,4 +66,45 @@ describe("the invocation wire format", () => {
       assert.deepEqual(fromWire(structuredClone(wire)), { ...inv, meta: sandboxMeta });
     });
   }
+});
+
+describe("results on the wire", () => {
+  const cases: SandboxResult[] = [
+    {
+      kind: "response",
+      status: 201,
+      headers: [
+        ["set-cookie", "a=1"],
+        ["set-cookie", "b=2"],
+        ["content-type", "text/plain"],
+      ],
+      body: "created",
+    },
+    { kind: "response", status: 200, headers: [], body: new Uint8Array([0, 255, 7]) },
+    { kind: "response", status: 204, headers: [], body: null },
+    { kind: "value", json: '{"ok":true}' },
+    { kind: "error", code: "InvalidResponse", message: "fetch() must return a Response, got null" },
+  ];
+  for (const r of cases) {
+    it(`carries a ${r.kind} whole (headers in order, duplicates kept) as a flat array`, () => {
+      const wire = resultToWire(r);
+      assert.ok(wire.every((v) => v === null || typeof v !== "object" || v instanceof Uint8Array));
+      assert.deepEqual(resultFromWire(structuredClone(wire)), r);
+    });
+  }
+
+  it("takes what is not a result, or an error code the sandbox does not give, as the function's failure", () => {
+    for (const junk of [undefined, 42, "response", { kind: "response" }, ["teapot", 418]]) {
+      assert.deepEqual(resultFromWire(junk), {
+        kind: "error",
+        code: "InvalidResponse",
+        message: "the function sent no result",
+      });
+    }
+    assert.deepEqual(resultFromWire(["error", "Internal", { toString: () => "x" }]), {
+      kind: "error",
+      code: "FunctionError",
+      message: "x",
+    });
+  });
 });

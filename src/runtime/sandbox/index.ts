@@ -5,9 +5,11 @@ import {
   fromWire,
   type HandlerStyle,
   type Invocation,
+  resultToWire,
   type SandboxLogLevel,
   type SandboxResult,
   type WireInvocation,
+  type WireResult,
 } from "../protocol.ts";
 import { makeEnv } from "./bindings.ts";
 import {
@@ -35,12 +37,13 @@ installGlobals(global, reportError);
 // probing process.env.NODE_ENV do). Filled by `bind` before the function's module runs.
 global.process = Object.freeze({ env: Object.freeze({}) });
 
-type Respond = (id: string, result: SandboxResult) => void;
+type Respond = (id: string, result: WireResult) => void;
 
 /** A binding call's answer: the host never rejects (see host-bridges.ts), it says why it refused. */
 type HostCallReply = { ok: true; value: unknown } | { ok: false; message: string };
 
-type Done = (id: string, result: SandboxResult | null) => void;
+/** Results go out flat (see resultToWire); null says an invocation that responded early is now over. */
+type Done = (id: string, result: WireResult | null) => void;
 
 type Log = (id: string, level: SandboxLogLevel, message: string, fields: string | undefined) => void;
 
@@ -72,14 +75,10 @@ function deliverEach(done: Done, results: unknown[]): void {
   for (let i = 0; i < results.length; i += 2) {
     const id = results[i] as string;
     try {
-      done(id, results[i + 1] as SandboxResult | null);
+      done(id, results[i + 1] as WireResult | null);
     } catch (err) {
       // The result could not be copied out (function code can put anything on a Response it tampers with).
-      done(id, {
-        kind: "error",
-        code: "InvalidResponse",
-        message: `the result cannot leave the isolate: ${String(err)}`,
-      });
+      done(id, ["error", "InvalidResponse", `the result cannot leave the isolate: ${String(err)}`]);
     }
   }
 }
@@ -99,12 +98,13 @@ function batched(
 ) {
   let chain: Promise<unknown> = Promise.resolve();
   const report = (id: string, result: SandboxResult | null, startedAt: number) => {
+    const wire = result === null ? null : resultToWire(result);
     if (host.inline) {
-      deliverEach(doneNow, [id, result]);
+      deliverEach(doneNow, [id, wire]);
       return;
     }
     if (host.results.length === 0) host.since = startedAt;
-    host.results.push(id, result);
+    host.results.push(id, wire);
     // No batch will end to take it (an inline run that waited on the host ended late), or it has waited long enough.
     if (host.open === 0 || Date.now() - host.since >= 1) host.flush();
   };
@@ -276,7 +276,7 @@ global.__pave_setup = (
       return [
         "web",
         ...batched(
-          (inv) => dispatchWeb(web, env, inv, (r) => respond(inv.meta.id, r)),
+          (inv) => dispatchWeb(web, env, inv, (r) => respond(inv.meta.id, resultToWire(r))),
           onStart,
           timers.cancelOwnedBy,
           doneNow,
