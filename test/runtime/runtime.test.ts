@@ -722,6 +722,46 @@ describe("limits", () => {
   });
 });
 
+describe("an isolate that goes while invocations wait behind the one running", () => {
+  // One busy instance at most, so the four calls queue on it: the first blows its heap or spins; the three behind it
+  // never started, and run again on a fresh instance. None of them may wait for its own timeout to learn the isolate
+  // is gone (the host hears of it from the watch: see Instance.#isolateLost).
+  let one: Runtime;
+  before(async () => {
+    one = await Runtime.start({ softInstanceLimit: 1 });
+  });
+  after(() => one.close());
+
+  const source = `export default {
+    async fetch(request) {
+      const what = await request.text();
+      if (what === "bomb") { const a = []; for (;;) a.push(new Array(1e6).fill(1)); }
+      if (what === "spin") for (;;) {}
+      return new Response("fine");
+    },
+  };`;
+
+  for (const [what, code, timeoutMs] of [
+    ["bomb", "OutOfMemory", 10_000],
+    ["spin", "Timeout", 400],
+  ] as const) {
+    it(`${what}: it fails as ${code}, those behind it succeed on a fresh instance`, async () => {
+      const v = await deploy(source, { memoryMb: 32, timeoutMs, concurrency: 8 });
+      assert.equal(bodyText(asResponse((await run(one, v)).result)), "fine", "warm, threaded");
+      const started = Date.now();
+      const body = (text: string) => httpInput({ method: "POST", body: Buffer.from(text) });
+      const runs = await Promise.all([run(one, v, body(what)), ...[1, 2, 3].map(() => run(one, v, body("ok")))]);
+      assertError((runs[0] as { result: RuntimeResult }).result, code);
+      for (const r of runs.slice(1)) assert.equal(bodyText(asResponse(r.result)), "fine");
+      // A heap blown is known at once, not at the 10 s timeout; a spin at its timeout.
+      const bound = what === "bomb" ? 2000 : timeoutMs + 1000;
+      assert.ok(Date.now() - started < bound, `over in ${Date.now() - started} ms`);
+      const next = await run(one, v);
+      assert.equal(bodyText(asResponse(next.result)), "fine");
+    });
+  }
+});
+
 describe("instances", () => {
   it("reuses a warm instance and counts cold starts", async () => {
     const v = await deploy(`
