@@ -153,6 +153,49 @@ describe("web-standard handler", () => {
     assert.equal(report.cold, true);
   });
 
+  it("sees the request's headers as Headers: names in any case, repeats combined, set-cookie apart, sorted", async () => {
+    const v = await deploy(`
+      export default {
+        fetch(request) {
+          const h = request.headers;
+          return Response.json({
+            dup: h.get("X-Dup"),
+            cookies: h.getSetCookie(),
+            names: [...h.keys()],
+            isHeaders: h instanceof Headers,
+          });
+        },
+      };
+    `);
+    const headers: [string, string][] = [
+      ["X-Dup", "1"],
+      ["Set-Cookie", "a=1"],
+      ["x-dup", "2"],
+      ["Accept", "*/*"],
+      ["set-cookie", "b=2"],
+    ];
+    assert.deepEqual(bodyJson((await run(rt, v, httpInput({ headers }))).result), {
+      dup: "1, 2",
+      cookies: ["a=1", "b=2"],
+      names: ["accept", "set-cookie", "set-cookie", "x-dup"],
+      isHeaders: true,
+    });
+  });
+
+  it("sends a response whose headers function code replaced with a plain list of pairs", async () => {
+    const v = await deploy(`
+      export default {
+        fetch() {
+          const r = new Response("ok");
+          Object.defineProperty(r, "headers", { value: [["x-plain", "1"]] });
+          return r;
+        },
+      };
+    `);
+    const response = asResponse((await run(rt, v)).result);
+    assert.equal(header(response, "x-plain"), "1");
+  });
+
   it("keeps several Set-Cookie headers apart", async () => {
     const v = await deploy(`
       export default {

@@ -3,7 +3,8 @@
 // and the promise settles (with null) only after that work, which keeps the instance busy until then.
 import type { EventInvocation, FetchInvocation, Invocation, SandboxResult, ScheduledInvocation } from "../protocol.ts";
 import { drainBody } from "./body.ts";
-import { HOST_URL, Request, Response } from "./fetch-api.ts";
+import { hostRequest, Response } from "./fetch-api.ts";
+import { headerPairs } from "./headers.ts";
 import { runQueue } from "./queue.ts";
 
 type Respond = (result: SandboxResult) => void;
@@ -56,7 +57,7 @@ async function runFetch(mod: WebHandlers, env: object, ctx: object, req: FetchIn
   if (typeof mod.fetch !== "function") {
     return { kind: "error", code: "InvalidHandler", message: missing("fetch(request, env, ctx)", "an HTTP request") };
   }
-  const request = new Request({ [HOST_URL]: req.url }, { method: req.method, headers: req.headers, body: req.body });
+  const request = hostRequest(req.url, req.method, req.headers, req.body);
   const response: unknown = await mod.fetch(request, env, ctx);
   if (!(response instanceof Response)) {
     const got =
@@ -99,7 +100,8 @@ async function responseResult(response: Response): Promise<SandboxResult> {
     const message = `the Response body cannot be sent: ${err instanceof Error ? err.message : String(err)}`;
     return { kind: "error", code: "InvalidResponse", message };
   }
-  return { kind: "response", status: response.status, headers: [...response.headers], body };
+  const headers = response.headers;
+  return { kind: "response", status: response.status, headers: headerPairs(headers) ?? [...headers], body };
 }
 
 export async function dispatchLambda(handler: Function, env: object, inv: Invocation): Promise<SandboxResult> {

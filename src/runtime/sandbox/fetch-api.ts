@@ -1,7 +1,7 @@
 // Request and Response as the Fetch standard shapes them, over the Body in body.ts.
 import type { FetchResponse } from "../protocol.ts";
 import { Body, cloneBody, type Extracted, extractBody, takeBody } from "./body.ts";
-import { freezeHeaders, Headers, type HeadersInit } from "./headers.ts";
+import { freezeHeaders, Headers, type HeadersInit, trustedHeaders } from "./headers.ts";
 import { events } from "./lazy.ts";
 
 declare const URL: new (url: string, base?: string) => { href: string; username: string; password: string };
@@ -29,6 +29,8 @@ export const HOST_URL: unique symbol = Symbol("pave.hostUrl");
 const INTERNAL: unique symbol = Symbol("pave.internal");
 interface Internal {
   body?: Extracted;
+  /** Taken as they are, not copied (the incoming request's: see hostRequest). */
+  headers?: Headers;
   status?: number;
   type?: string;
   url?: string;
@@ -80,13 +82,15 @@ export class Request extends Body {
       url = parsed.href;
     }
     const method = init.method !== undefined ? normaliseMethod(init.method) : source ? source.#method : "GET";
-    const headers = new Headers(init.headers !== undefined ? init.headers : source ? source.#headers : undefined);
+    const internal = init[INTERNAL];
+    const headers =
+      internal?.headers ??
+      new Headers(init.headers !== undefined ? init.headers : source ? source.#headers : undefined);
     const redirect = String(init.redirect ?? (source ? source.#redirect : "follow"));
     if (!REDIRECT_MODES.has(redirect)) throw new TypeError(`'${redirect}' is not a valid redirect mode`);
     const signal = init.signal !== undefined ? init.signal : source ? source.#given : null;
     if (signal !== null && !isAbortSignal(signal)) throw new TypeError("signal is not an AbortSignal");
 
-    const internal = init[INTERNAL];
     const hasInitBody = init.body !== undefined && init.body !== null;
     let body: Extracted = { source: null, stream: null, contentType: null };
     if (internal?.body) body = internal.body;
@@ -299,6 +303,19 @@ export class Response extends Body {
 }
 
 /** A Response for what a fetch brought back: any status the network gives, headers immutable. */
+/**
+ * The Request a handler receives: its URL and headers as the host's HTTP parser gave them (checked there already, so
+ * not checked again here), its method and body as any Request's.
+ */
+export function hostRequest(
+  url: string,
+  method: string,
+  headers: readonly (readonly [string, string])[],
+  body: unknown,
+): Request {
+  return new Request({ [HOST_URL]: url }, { method, body, [INTERNAL]: { headers: trustedHeaders(headers) } });
+}
+
 export function responseFromNetwork(r: FetchResponse): Response {
   const nullBody = NULL_BODY_STATUS.has(r.status);
   const internal: Internal = {

@@ -20,6 +20,16 @@ function normaliseValue(value: string): string {
 
 /** Makes headers immutable (a fetch response's, a redirect's); set in Headers' static block. */
 export let freezeHeaders: (headers: Headers) => void;
+/**
+ * Headers from pairs the host's HTTP parser has already checked (an incoming request's): names are only lowercased,
+ * values taken as they are. Checking each again with the regular expressions was most of building the request.
+ */
+export let trustedHeaders: (pairs: readonly (readonly [string, string])[]) => Headers;
+/**
+ * The pairs iteration gives (sorted by name, each set-cookie apart), as one array, without iteration's generator; or
+ * undefined when `headers` is not a Headers (function code may hand anything over as a response's headers).
+ */
+export let headerPairs: (headers: unknown) => [string, string][] | undefined;
 
 export class Headers {
   #map = new Map<string, string>();
@@ -29,6 +39,33 @@ export class Headers {
   static {
     freezeHeaders = (h) => {
       h.#immutable = true;
+    };
+    trustedHeaders = (pairs) => {
+      const h = new Headers();
+      for (let i = 0; i < pairs.length; i++) {
+        const pair = pairs[i] as readonly [string, string];
+        const name = pair[0].toLowerCase();
+        const value = pair[1];
+        if (name === "set-cookie") {
+          h.#cookies.push(value);
+          continue;
+        }
+        const prev = h.#map.get(name);
+        h.#map.set(name, prev === undefined ? value : `${prev}, ${value}`);
+      }
+      return h;
+    };
+    headerPairs = (h) => {
+      if (typeof h !== "object" || h === null || !(#map in h)) return undefined;
+      const names = [...h.#map.keys()];
+      if (h.#cookies.length) names.push("set-cookie");
+      names.sort();
+      const pairs: [string, string][] = [];
+      for (const name of names) {
+        if (name === "set-cookie") for (const c of h.#cookies) pairs.push([name, c]);
+        else pairs.push([name, h.#map.get(name) as string]);
+      }
+      return pairs;
     };
   }
 
@@ -102,12 +139,7 @@ export class Headers {
   }
 
   *entries(): IterableIterator<[string, string]> {
-    const names = [...this.#map.keys()];
-    if (this.#cookies.length) names.push("set-cookie");
-    for (const name of names.sort()) {
-      if (name === "set-cookie") for (const c of this.#cookies) yield [name, c];
-      else yield [name, this.#map.get(name) as string];
-    }
+    yield* headerPairs(this) as [string, string][];
   }
 
   *keys(): IterableIterator<string> {
