@@ -51,6 +51,18 @@ describe("appendLog", () => {
     });
   });
 
+  it("repairs lone surrogates in fields without secrets too, escaped or raw, and keeps paired ones", () => {
+    const s = sink();
+    // JSON.stringify escapes a lone surrogate; code that replaced it in the isolate can hand one over raw.
+    appendLog(s, limits, undefined, "info", "m", JSON.stringify({ escaped: "a\ud800", "\udc00": 1 }));
+    appendLog(s, limits, undefined, "info", "m", '{"raw":"b\udbff"}');
+    appendLog(s, limits, undefined, "info", "m", JSON.stringify({ pair: "😀", text: "plain" }));
+    assert.deepEqual(
+      s.logs.map((l) => l.fields),
+      [{ escaped: "a\ufffd", "\ufffd": 1 }, { raw: "b\ufffd" }, { pair: "😀", text: "plain" }],
+    );
+  });
+
   it("drops and counts lines past the line or byte budget", () => {
     const s = sink();
     for (let i = 0; i < 5; i++) appendLog(s, { maxLines: 3, maxBytes: 1e6 }, undefined, "info", "l", undefined);
