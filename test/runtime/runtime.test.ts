@@ -805,6 +805,51 @@ describe("an isolate that goes while invocations wait behind the one running", (
   }
 });
 
+describe("lines of threaded invocations", () => {
+  const source = `export default {
+    async fetch(request) {
+      const what = await request.text();
+      console.log("before", { what });
+      if (what === "bomb") { const a = []; for (;;) a.push(new Array(1e6).fill(1)); }
+      if (what === "spin") for (;;) {}
+      if (what === "many") for (let i = 0; i < 400; i++) console.warn(\`line \${i} é€😀\`, { i });
+      return new Response("fine");
+    },
+  };`;
+  const body = (text: string) => httpInput({ method: "POST", body: Buffer.from(text) });
+
+  for (const [what, code] of [
+    ["bomb", "OutOfMemory"],
+    ["spin", "Timeout"],
+  ] as const) {
+    it(`keeps what a warm invocation logged before ${code}`, async () => {
+      const v = await deploy(source, { memoryMb: 32, timeoutMs: 400 });
+      await run(rt, v);
+      const { result, report } = await run(rt, v, body(what));
+      assertError(result, code);
+      assert.equal(report.cold, false, "warm: threaded, not inline");
+      assert.deepEqual(
+        report.logs.map((l) => [l.message, l.fields]),
+        [["before", { what }]],
+      );
+    });
+  }
+
+  it("keeps many lines whole and in order", async () => {
+    const v = await deploy(source);
+    await run(rt, v);
+    const { report } = await run(rt, v, body("many"));
+    assert.equal(report.cold, false);
+    assert.equal(report.logs.length, 401);
+    assert.deepEqual(report.logs[0]?.fields, { what: "many" });
+    report.logs.slice(1).forEach((l, i) => {
+      assert.equal(l.message, `line ${i} é€😀`);
+      assert.equal(l.level, "warn");
+      assert.deepEqual(l.fields, { i });
+    });
+  });
+});
+
 describe("instances", () => {
   it("reuses a warm instance and counts cold starts", async () => {
     const v = await deploy(`
