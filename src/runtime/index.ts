@@ -4,6 +4,7 @@ import { availableParallelism, totalmem } from "node:os";
 import { PaveError } from "../errors.ts";
 import type { EgressCall, Span } from "../store/index.ts";
 import { type BindingHost, type EgressLimits, instanceBindings } from "./bindings/index.ts";
+import { headersProblem } from "./http-headers.ts";
 import type { Failure, InlineMode, Instance, LogEntry, LogLimits, Outcome, VersionCode } from "./instance.ts";
 import { apiGatewayEvent, type HttpInput, lambdaResultToHttp } from "./lambda-http.ts";
 import { eventBridgeScheduledEvent } from "./lambda-scheduled.ts";
@@ -296,10 +297,6 @@ function defaultMemoryBudgetMb(): number {
   return Math.floor(totalmem() / 1024 / 1024 / 2);
 }
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** What Node's http refuses in a header value. */
-const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-
 /**
  * The sandbox's Response checks its fields, but function code can overwrite them after construction, so the host
  * checks what it is about to send: a bad status or header would otherwise throw in the gateway.
@@ -308,18 +305,8 @@ function responseProblem(r: HttpResponse): string | undefined {
   if (typeof r.status !== "number" || !Number.isInteger(r.status) || r.status < 100 || r.status > 599) {
     return `the status must be an integer from 100 to 599, got ${String(r.status)}`;
   }
-  if (!Array.isArray(r.headers)) return "the headers must be a list of [name, value] pairs";
-  for (const pair of r.headers as unknown[]) {
-    const [name, value] = Array.isArray(pair) ? (pair as unknown[]) : [];
-    if (
-      typeof name !== "string" ||
-      typeof value !== "string" ||
-      !HEADER_NAME.test(name) ||
-      BAD_HEADER_VALUE.test(value)
-    ) {
-      return `invalid header ${JSON.stringify(pair)}`;
-    }
-  }
+  const headers = headersProblem(r.headers);
+  if (headers) return headers;
   if (r.body !== null && typeof r.body !== "string" && !(r.body instanceof Uint8Array)) {
     return "the body must be text or bytes";
   }

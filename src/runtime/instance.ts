@@ -230,8 +230,6 @@ export class Instance {
   readonly #sink: Sink;
   /** Invocations handed over and not settled, in the order the sandbox runs them; the first is running. */
   readonly #queue: Queued[] = [];
-  /** Why the isolate went away, once it has: every invocation sent to it since fails with this. */
-  #lost: Error | undefined;
   /** Invocations not yet sent into the isolate; sent together at the end of this turn of the event loop. */
   #outbox: Invocation[] = [];
   /**
@@ -477,18 +475,17 @@ export class Instance {
     }
     this.#fail(
       batch.map((inv) => inv.meta.id),
-      failure ?? this.#lost ?? new Error("Isolate was disposed"),
+      failure ?? isolateGone(),
     );
   }
 
   /** The isolate is gone: every invocation sent to it and not reported fails (the head as Timeout or OutOfMemory). */
   #isolateLost(): void {
-    this.#lost = new Error("Isolate was disposed");
     // V8 may have thrown it out without isolated-vm marking it disposed yet; either way it is unusable now.
     this.dispose();
     this.#fail(
       this.#queue.map((q) => q.id),
-      this.#lost,
+      isolateGone(),
     );
   }
 
@@ -515,7 +512,7 @@ export class Instance {
       // The watch fails them too, but only once isolated-vm has abandoned its call: this does not wait for that.
       this.#fail(
         this.#queue.map((q) => q.id),
-        new Error("Isolate was disposed"),
+        isolateGone(),
       );
     }, this.version.timeoutMs);
   }
@@ -535,6 +532,11 @@ export class Instance {
     }
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
   }
+}
+
+/** How an invocation fails when its isolate went away; classify() reads it as Timeout or OutOfMemory. */
+function isolateGone(): Error {
+  return new Error("Isolate was disposed");
 }
 
 /** Shared by every invocation that made no binding call (most of them): never written to. */

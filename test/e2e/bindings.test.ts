@@ -75,6 +75,19 @@ describe("service bindings", () => {
     );
     await deploySource(
       t.client,
+      "forger",
+      // Replacing Headers' iterator gets past the sandbox's own checks: the host's must refuse the header.
+      `export default {
+        async fetch(request, env) {
+          Headers.prototype[Symbol.iterator] = function* () { yield ["bad name", "x"]; };
+          try { await env.INVENTORY.fetch("/"); return new Response("sent"); }
+          catch (e) { return new Response(e.message, { status: 400 }); }
+        },
+      };`,
+      { bindings: bindings("services:\n  INVENTORY: inventory") },
+    );
+    await deploySource(
+      t.client,
       "dangling",
       `export default { async fetch(request, env) { const r = await env.GONE.fetch("/"); return new Response(await r.text(), { status: r.status }); } };`,
       { bindings: bindings("services:\n  GONE: no-such-function") },
@@ -143,6 +156,12 @@ describe("service bindings", () => {
       await res.text(),
       "stopped at 16: RecursionLimit: calling looper would nest service calls 17 deep; the limit is 16",
     );
+  });
+
+  it("refuses a service call whose headers the caller forged past its sandbox's checks, with BadRequest", async () => {
+    const res = await get("forger/");
+    assert.equal(res.status, 400);
+    assert.equal(await res.text(), 'BadRequest: the request to inventory: invalid header ["bad name","x"]');
   });
 
   it("answers a call to a function that does not exist like the gateway would", async () => {

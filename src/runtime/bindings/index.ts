@@ -2,6 +2,7 @@
 // The sandbox's objects only forward here; a call naming anything the manifest did not grant is refused.
 import { v7 as uuidv7 } from "uuid";
 import type { EgressCall, KvEntry, KvListPage, KvListQuery, NewEvent, Span, SpanKind } from "../../store/index.ts";
+import { headersProblem } from "../http-headers.ts";
 import type { BindingSpec, HttpResponse, InvocationMeta } from "../protocol.ts";
 import { type EgressLimits, type EgressRequest, egressFetch, parseEgressGrants } from "./egress.ts";
 import { checkKvKey, checkKvValue, expiryOf, KV_LIST_MAX } from "./kv.ts";
@@ -199,6 +200,9 @@ export async function instanceBindings(
         if (target) span.attributes["pave.service.target"] = target;
       }
       if (!target) throw refuse("BindingDenied", `no service binding named ${String(binding)}`);
+      // The callee's sandbox takes an incoming request's headers as checked (sandbox/headers.ts trustedHeaders).
+      const problem = headersProblem(req.headers);
+      if (problem) throw refuse("BadRequest", `the request to ${target}: ${problem}`);
       const depth = (ctx.meta.depth ?? 0) + 1;
       if (depth > MAX_CALL_DEPTH) {
         throw refuse(

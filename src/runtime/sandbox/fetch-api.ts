@@ -302,10 +302,9 @@ export class Response extends Body {
   }
 }
 
-/** A Response for what a fetch brought back: any status the network gives, headers immutable. */
 /**
- * The Request a handler receives: its URL and headers as the host's HTTP parser gave them (checked there already, so
- * not checked again here), its method and body as any Request's.
+ * The Request a handler receives: its URL and headers as the host gave them (checked there already, by Node's HTTP
+ * parser or, for a service call, http-headers.ts), its method and body as any Request's.
  */
 export function hostRequest(
   url: string,
@@ -316,6 +315,7 @@ export function hostRequest(
   return new Request({ [HOST_URL]: url }, { method, body, [INTERNAL]: { headers: trustedHeaders(headers) } });
 }
 
+/** A Response for what a fetch brought back: any status the network gives, headers immutable. */
 export function responseFromNetwork(r: FetchResponse): Response {
   const nullBody = NULL_BODY_STATUS.has(r.status);
   const internal: Internal = {

@@ -21,7 +21,7 @@ function normaliseValue(value: string): string {
 /** Makes headers immutable (a fetch response's, a redirect's); set in Headers' static block. */
 export let freezeHeaders: (headers: Headers) => void;
 /**
- * Headers from pairs the host's HTTP parser has already checked (an incoming request's): names are only lowercased,
+ * Headers from pairs the host has already checked (an incoming request's, see hostRequest): names are only lowercased,
  * values taken as they are. Checking each again with the regular expressions was most of building the request.
  */
 export let trustedHeaders: (pairs: readonly (readonly [string, string])[]) => Headers;

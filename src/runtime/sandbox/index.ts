@@ -135,16 +135,7 @@ function batched(
     // A plain loop and a Promise.all captured at load: function code may have replaced Array.prototype.map.
     const runs: Promise<void>[] = [];
     host.open++;
-    for (let i = 0; i < invs.length; i++) {
-      const wire = invs[i] as WireInvocation;
-      try {
-        runs[i] = one(fromWire(wire));
-      } catch (err) {
-        // The host hears of each invocation only through a report (its call into here has no answer): never none.
-        report(wire[1] as string, { kind: "error", code: "FunctionError", message: String(err) }, Date.now());
-        runs[i] = Promise.resolve();
-      }
-    }
+    for (let i = 0; i < invs.length; i++) runs[i] = one(fromWire(invs[i] as WireInvocation));
     try {
       await promiseAll(runs);
     } finally {
