@@ -2,11 +2,13 @@
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
 import { type Insertable, type Kysely, type Selectable, sql } from "kysely";
 import { PaveError } from "../errors.ts";
+import { packActivations } from "./activation-chunks.ts";
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
 import type { CanaryChange, CanaryRecord, CanaryStatus, NewCanary } from "./canary-types.ts";
 import type { Cluster, ClusterOptions } from "./change-types.ts";
 import type { EnvironmentContents, EnvironmentCopy, EnvironmentRecord, FunctionActivity } from "./environment-types.ts";
 import { invocationSpan } from "./invocation-span.ts";
+import * as chunks from "./kysely-activations.ts";
 import * as aliases from "./kysely-aliases.ts";
 import * as audit from "./kysely-audit.ts";
 import * as bindings from "./kysely-bindings.ts";
@@ -31,7 +33,6 @@ import { plainText, type TextCodec } from "./text-codec.ts";
 import type {
   Activation,
   ActivationQuery,
-  ActivationStatus,
   AliasChange,
   AliasMove,
   AliasRecord,
@@ -44,7 +45,6 @@ import type {
   DeliveryOutcome,
   DeliveryQuery,
   DeployResult,
-  EgressCall,
   EventLifecycle,
   EventQuery,
   EventRecord,
@@ -71,7 +71,6 @@ import type {
   SubscriptionSpec,
   TokenRecord,
   TopicRecord,
-  Trigger,
   UsageQuery,
   UsageRow,
   VersionRecord,
@@ -314,16 +313,12 @@ export class KyselyStore implements Store {
 
   async insertActivations(activations: Activation[], logs: LogLine[], spans: Span[] = []): Promise<void> {
     if (activations.length === 0 && logs.length === 0 && spans.length === 0) return;
-    // Summed before the transaction opens: it then holds its locks only for the writes.
+    // Summed and packed before the transaction opens: it then holds its locks only for the writes.
     const sums = rollupBatch(activations);
+    const packed = packActivations(activations);
     await this.db.transaction().execute(async (tx) => {
       await rollups.upsertRollups(tx, sums);
-      for (let i = 0; i < activations.length; i += ROWS_PER_INSERT) {
-        await tx
-          .insertInto("activations")
-          .values(activations.slice(i, i + ROWS_PER_INSERT).map((a) => fromActivation(a, this.text)))
-          .execute();
-      }
+      await chunks.insertActivationChunks(tx, packed);
       for (let i = 0; i < logs.length; i += ROWS_PER_INSERT) {
         await tx
           .insertInto("logs")
@@ -343,40 +338,22 @@ export class KyselyStore implements Store {
   async listSpans(traceId: string): Promise<Span[]> {
     const [rows, activations] = await Promise.all([
       this.db.selectFrom("spans").selectAll().where("trace_id", "=", traceId).execute(),
-      this.db
-        .selectFrom("activations")
-        .selectAll()
-        .where("trace_id", "=", traceId)
-        .where("span_id", "is not", null)
-        .execute(),
+      chunks.traceActivations(this.db, traceId),
     ]);
     const spans = rows.map((r) => toSpan(r, this.text));
     for (const a of activations) {
-      const span = invocationSpan(toActivation(a, this.text));
+      const span = invocationSpan(a);
       if (span) spans.push(span);
     }
     return spans.sort((a, b) => a.startedAt - b.startedAt || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
   }
 
-  async getActivation(id: string): Promise<Activation | undefined> {
-    const row = await this.db.selectFrom("activations").selectAll().where("id", "=", id).executeTakeFirst();
-    return row && toActivation(row, this.text);
+  getActivation(id: string): Promise<Activation | undefined> {
+    return chunks.getActivation(this.db, id);
   }
 
-  async listActivations(q: ActivationQuery): Promise<Activation[]> {
-    let query = this.db.selectFrom("activations").selectAll().where("env", "=", q.env);
-    if (q.function !== undefined) query = query.where("function", "=", q.function);
-    if (q.status !== undefined) query = query.where("status", "=", q.status);
-    if (q.version !== undefined) query = query.where("version", "=", q.version);
-    if (q.trigger !== undefined) query = query.where("trigger", "=", q.trigger);
-    if (q.traceId !== undefined) query = query.where("trace_id", "=", q.traceId);
-    if (q.correlationId !== undefined) query = query.where("correlation_id", "=", q.correlationId);
-    // Ids are UUIDv7, time-ordered: a time range is an id range, which the (env, function, id) index serves.
-    if (q.since !== undefined) query = query.where("id", ">=", uuidv7Floor(q.since));
-    if (q.until !== undefined) query = query.where("id", "<", uuidv7Floor(q.until));
-    if (q.before !== undefined) query = query.where("id", "<", q.before);
-    const rows = await query.orderBy("id", "desc").limit(q.limit).execute();
-    return rows.map((r) => toActivation(r, this.text));
+  listActivations(q: ActivationQuery): Promise<Activation[]> {
+    return chunks.listActivations(this.db, q);
   }
 
   async listLogs(q: LogQuery): Promise<LogLine[]> {
@@ -425,32 +402,12 @@ export class KyselyStore implements Store {
     before?: number;
     keep?: number;
   }): Promise<{ activations: number; logs: number; spans: number }> {
-    // Ids are UUIDv7, so "older than" is "id below": both rules become one id bound.
-    let bound = policy.before === undefined ? undefined : uuidv7Floor(policy.before);
-    let inclusive = false;
-    if (policy.keep !== undefined) {
-      const oldestKept = await this.db
-        .selectFrom("activations")
-        .select("id")
-        .orderBy("id", "desc")
-        .offset(policy.keep)
-        .limit(1)
-        .executeTakeFirst();
-      if (oldestKept && (bound === undefined || oldestKept.id >= bound)) {
-        bound = oldestKept.id;
-        inclusive = true;
-      }
-    }
-    if (bound === undefined) return { activations: 0, logs: 0, spans: 0 };
-    const op = inclusive ? "<=" : "<";
-    let activations = 0;
+    const cut = await chunks.pruneBound(this.db, policy);
+    if (cut === undefined) return { activations: 0, logs: 0, spans: 0 };
+    const { bound } = cut;
+    const op = cut.inclusive ? "<=" : "<";
+    const activations = await chunks.pruneChunks(this.db, cut);
     let logs = 0;
-    for (;;) {
-      const batch = this.db.selectFrom("activations").select("id").where("id", op, bound).limit(PRUNE_BATCH);
-      const r = await this.db.deleteFrom("activations").where("id", "in", batch).executeTakeFirst();
-      activations += Number(r.numDeletedRows);
-      if (Number(r.numDeletedRows) < PRUNE_BATCH) break;
-    }
     for (;;) {
       const batch = this.db.selectFrom("logs").select("id").where("activation_id", op, bound).limit(PRUNE_BATCH);
       const r = await this.db.deleteFrom("logs").where("id", "in", batch).executeTakeFirst();
@@ -479,45 +436,8 @@ export class KyselyStore implements Store {
     return { activations, logs, spans };
   }
 
-  async usage(q: UsageQuery): Promise<UsageRow[]> {
-    const columns = {
-      function: ["env", "function"],
-      version: ["env", "function", "version"],
-      env: ["env"],
-      trigger: ["env", "trigger"],
-    }[q.by] as ("env" | "function" | "version" | "trigger")[];
-    let query = this.db
-      .selectFrom("activations")
-      .select(columns)
-      .select((eb) => [
-        eb.fn.countAll<number>().as("invocations"),
-        eb.fn.sum<number>(sql`case when status = 'error' then 1 else 0 end`).as("errors"),
-        eb.fn.sum<number>("gb_seconds").as("gb_seconds"),
-      ])
-      .where("id", ">=", uuidv7Floor(q.since))
-      .where("id", "<", uuidv7Floor(q.until))
-      .groupBy(columns);
-    if (q.env !== undefined) query = query.where("env", "=", q.env);
-    const rows = (await query.execute()) as unknown as (Record<string, string> & {
-      invocations: number | string;
-      errors: number | string | null;
-      gb_seconds: number | string | null;
-    })[];
-    return rows.map((r) => ({
-      key:
-        q.by === "function"
-          ? `${r.env}/${r.function}`
-          : q.by === "version"
-            ? `${r.function}@${r.version}`
-            : q.by === "trigger"
-              ? (r.trigger as string)
-              : (r.env as string),
-      env: r.env as string,
-      function: r.function ?? null,
-      invocations: Number(r.invocations),
-      errors: Number(r.errors ?? 0),
-      gbSeconds: Number(r.gb_seconds ?? 0),
-    }));
+  usage(q: UsageQuery): Promise<UsageRow[]> {
+    return chunks.usage(this.db, q);
   }
 
   rollups(query: RollupQuery): Promise<RollupSum[]> {
@@ -779,38 +699,6 @@ function toFunction(r: {
   };
 }
 
-export function fromActivation(a: Activation, text = plainText): Database["activations"] {
-  return {
-    id: a.id,
-    env: a.env,
-    function: a.function,
-    version: a.version,
-    trigger: a.trigger,
-    started_at: a.startedAt,
-    duration_ms: a.durationMs,
-    billed_ms: a.billedMs,
-    memory_mb: a.memoryMb,
-    status: a.status,
-    error_code: a.errorCode,
-    error_message: a.errorMessage === null ? null : text.store(a.errorMessage),
-    http_status: a.httpStatus,
-    cold: a.cold ? 1 : 0,
-    trace_id: a.traceId,
-    correlation_id: a.correlationId,
-    logs_dropped: a.logsDropped,
-    cpu_ms: a.cpuMs,
-    gb_seconds: a.gbSeconds,
-    egress: a.egress.length === 0 ? "[]" : JSON.stringify(a.egress),
-    shadow_of: a.shadowOf ?? null,
-    shadow_match: a.shadowMatch === undefined || a.shadowMatch === null ? null : a.shadowMatch ? 1 : 0,
-    span_id: a.spanId ?? null,
-    parent_span_id: a.parentSpanId ?? null,
-    span_started_at: a.spanStartedAt ?? null,
-    http_method: a.httpMethod ?? null,
-    http_path: a.httpPath === undefined ? null : text.store(a.httpPath),
-  };
-}
-
 export function fromSpan(s: Span, text = plainText): Database["spans"] {
   return {
     trace_id: s.traceId,
@@ -844,41 +732,6 @@ function toSpan(r: Selectable<Database["spans"]>, text: TextCodec): Span {
     activationId: r.activation_id,
     env: r.env,
     function: r.function,
-  };
-}
-
-function toActivation(r: Selectable<Database["activations"]>, text: TextCodec): Activation {
-  return {
-    id: r.id,
-    env: r.env,
-    function: r.function,
-    version: r.version,
-    trigger: r.trigger as Trigger,
-    startedAt: Number(r.started_at),
-    durationMs: Number(r.duration_ms),
-    billedMs: Number(r.billed_ms),
-    memoryMb: Number(r.memory_mb),
-    status: r.status as ActivationStatus,
-    errorCode: r.error_code,
-    errorMessage: r.error_message === null ? null : text.load(r.error_message),
-    httpStatus: r.http_status === null ? null : Number(r.http_status),
-    cold: Number(r.cold) === 1,
-    traceId: r.trace_id,
-    correlationId: r.correlation_id,
-    logsDropped: Number(r.logs_dropped),
-    cpuMs: r.cpu_ms === null ? null : Number(r.cpu_ms),
-    gbSeconds: Number(r.gb_seconds),
-    egress: JSON.parse(r.egress) as EgressCall[],
-    ...(r.shadow_of !== null && {
-      shadowOf: r.shadow_of,
-      shadowMatch: r.shadow_match === null ? null : Number(r.shadow_match) === 1,
-    }),
-    ...(r.span_id !== null && {
-      spanId: r.span_id,
-      parentSpanId: r.parent_span_id,
-      spanStartedAt: Number(r.span_started_at),
-    }),
-    ...(r.http_method !== null && { httpMethod: r.http_method, httpPath: text.load(r.http_path ?? "") }),
   };
 }
 
@@ -920,9 +773,3 @@ function likePattern(text: string): string {
 
 /** Rows deleted per statement while pruning: small enough that the activation writer never waits long. */
 const PRUNE_BATCH = 5000;
-
-/** The smallest UUIDv7 of millisecond `ms`: every id minted at `ms` or later sorts at or after it. */
-export function uuidv7Floor(ms: number): string {
-  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0").slice(-12);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
-}

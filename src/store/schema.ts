@@ -49,36 +49,27 @@ export interface Database {
     changed_by: string;
     changed_at: number;
   };
-  activations: {
-    id: string;
+  /** Activations, a chunk per batch and key (see activation-chunks.ts). */
+  activation_chunks: {
+    id: Generated<number>;
     env: string;
     function: string;
     version: string;
     trigger: string;
-    started_at: number;
-    duration_ms: number;
-    billed_ms: number;
-    memory_mb: number;
-    status: string;
-    error_code: string | null;
-    error_message: string | null;
-    http_status: number | null;
-    cold: number;
-    trace_id: string;
-    correlation_id: string;
-    logs_dropped: number;
-    cpu_ms: number | null;
+    first_id: string;
+    last_id: string;
+    count: number;
+    errors: number;
     gb_seconds: number;
-    /** JSON text of `EgressCall[]`. */
-    egress: string;
-    shadow_of: string | null;
-    shadow_match: number | null;
-    /** The invocation's span (see 016-activation-spans.ts); null on activations recorded before it. */
-    span_id: string | null;
-    parent_span_id: string | null;
-    span_started_at: number | null;
-    http_method: string | null;
-    http_path: string | null;
+    /** JSON: the chunk's activations, each an array of fields (activation-chunks.ts). */
+    body: string;
+  };
+  /** The trace and correlation ids activations do not derive from their own id, with the chunk that holds each. */
+  activation_links: {
+    kind: string;
+    key: string;
+    activation_id: string;
+    chunk_id: number;
   };
   logs: {
     id: Generated<number>;

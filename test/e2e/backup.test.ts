@@ -69,12 +69,13 @@ describe("pave backup / restore on SQLite", () => {
       // Activations and their log lines commit together: a consistent copy has no activation without its line.
       const orphans = db
         .prepare(
-          "select count(*) as n from activations a where a.function = 'counter' and not exists (select 1 from logs l where l.activation_id = a.id)",
+          // A chunk's body is a JSON array of activations, each an array whose first field is its id.
+          "select count(*) as n from activation_chunks c, json_each(c.body) a where c.function = 'counter' and not exists (select 1 from logs l where l.activation_id = a.value ->> 0)",
         )
         .get() as { n: number };
       assert.equal(orphans.n, 0);
       assert.equal(
-        (db.prepare("select count(*) as n from activations").get() as { n: number }).n,
+        (db.prepare("select sum(count) as n from activation_chunks").get() as { n: number }).n,
         backup.contents.activations,
       );
     } finally {

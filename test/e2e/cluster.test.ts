@@ -271,7 +271,9 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
       const recorded = await eventually(
         async () => {
           const { rows } = await db.query<{ n: string }>(
-            "SELECT count(*) AS n FROM activations WHERE function = 'hello' AND started_at BETWEEN $1 AND $2",
+            // A chunk's body is a JSON array of activations, each an array whose second field is its start.
+            "SELECT count(*) AS n FROM activation_chunks c, jsonb_array_elements(c.body::jsonb) a " +
+              "WHERE c.function = 'hello' AND (a ->> 1)::bigint BETWEEN $1 AND $2",
             outage,
           );
           const n = Number(rows[0]?.n);

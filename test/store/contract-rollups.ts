@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
 import { v7 } from "uuid";
-import { type Activation, DURATION_BOUNDS_MS, type Store } from "../../src/store/index.ts";
+import { type Activation, DURATION_BOUNDS_MS, type LogLine, type Store } from "../../src/store/index.ts";
 
 const ENV = "prod";
 /** A minute boundary (1_700_000_040_000 = 28333334 minutes), so offsets below are easy to read. */
@@ -157,8 +157,20 @@ export function rollupsContract(test: StoreTest): void {
     test("a batch that fails leaves no rollups behind: rollups never disagree with activations", async (store) => {
       const a = activationAt(M0);
       await store.insertActivations([a], []);
-      // The same id again violates the activations' primary key: the whole batch, rollups included, rolls back.
-      await assert.rejects(store.insertActivations([activationAt(M0 + 1), a], []));
+      // A log line without a message violates its NOT NULL: the whole batch, rollups included, rolls back.
+      const broken = {
+        activationId: a.id,
+        env: ENV,
+        function: "fn",
+        version: "v1",
+        ts: M0,
+        level: "info",
+        message: null,
+        fields: null,
+        traceId: a.traceId,
+        correlationId: a.correlationId,
+      } as unknown as LogLine;
+      await assert.rejects(store.insertActivations([activationAt(M0 + 1)], [broken]));
       const rows = await store.rollups({ env: ENV, since: M0, until: M0 + MIN, step: MIN });
       assert.deepEqual(
         rows.map((r) => r.count),

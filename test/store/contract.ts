@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { v7 } from "uuid";
 import type { Activation, EgressCall, LogLine, Span, Store, VersionRecord } from "../../src/store/index.ts";
+import { activationsContract } from "./contract-activations.ts";
 import { aliasesContract } from "./contract-aliases.ts";
 import { auditContract } from "./contract-audit.ts";
 import { bindingsContract } from "./contract-bindings.ts";
@@ -702,6 +703,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
     bindingsContract(test);
     rollupsContract(test);
+    activationsContract(test);
     auditContract(test);
     schedulesContract(test);
     aliasesContract(test);

@@ -7,10 +7,11 @@ import { after, describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
 import SQLite from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
+import { packActivations } from "../../src/store/activation-chunks.ts";
 import { openStore } from "../../src/store/index.ts";
-import { fromActivation, fromLogLine, fromSpan } from "../../src/store/kysely-store.ts";
+import { fromLogLine, fromSpan } from "../../src/store/kysely-store.ts";
 import { migrationProvider } from "../../src/store/migrations/index.ts";
-import { ACTIVATION_COLUMNS, LOG_COLUMNS, SPAN_COLUMNS } from "../../src/store/sqlite/index.ts";
+import { CHUNK_COLUMNS, LOG_COLUMNS, SPAN_COLUMNS } from "../../src/store/sqlite/index.ts";
 import { storeContract } from "./contract.ts";
 import { activationAt } from "./contract-rollups.ts";
 
@@ -25,8 +26,8 @@ after(() => rm(files, { recursive: true, force: true }));
 describe("sqlite rows", () => {
   it("list their values in the insert statements' column order", () => {
     // The writer sends each row as Object.values of a from* literal: the literal's field order is the column order.
-    const activation = fromActivation(activationAt(1));
-    assert.deepEqual(Object.keys(activation), [...ACTIVATION_COLUMNS]);
+    const [chunk] = packActivations([activationAt(1)]).chunks;
+    assert.deepEqual(Object.keys(chunk ?? {}), [...CHUNK_COLUMNS]);
     const log = fromLogLine({
       activationId: "a",
       env: "prod",

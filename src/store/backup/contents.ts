@@ -23,7 +23,6 @@ const COUNTED = {
   aliases: "aliases",
   kvEntries: "kv",
   secrets: "secrets",
-  activations: "activations",
   auditRecords: "audit",
 } as const satisfies Record<string, keyof Database>;
 
@@ -37,6 +36,12 @@ export async function countContents(db: Kysely<Database>): Promise<BackupContent
       .executeTakeFirst();
     counts[key] = Number(row?.n ?? 0);
   }
+  // Activations are stored in chunks (activation-chunks.ts): each knows how many it holds.
+  const activations = await db
+    .selectFrom("activation_chunks")
+    .select((eb) => eb.fn.sum<number>("count").as("n"))
+    .executeTakeFirst();
+  counts.activations = Number(activations?.n ?? 0);
   const keys = await db.selectFrom("secrets").select("key_id").distinct().orderBy("key_id").execute();
   const schema = await latestMigration(db);
   return {

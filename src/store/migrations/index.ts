@@ -17,6 +17,7 @@ import { canaries } from "./013-canaries.ts";
 import { policies } from "./014-policies.ts";
 import { changes } from "./015-changes.ts";
 import { activationSpans } from "./016-activation-spans.ts";
+import { activationChunks } from "./017-activation-chunks.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   "013-canaries": canaries,
   "015-changes": changes,
   "016-activation-spans": activationSpans,
+  "017-activation-chunks": activationChunks,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,42 +2,28 @@
 // WAL lets the dashboard and API read while the activation writer commits batches.
 import SQLite from "better-sqlite3";
 import { CompiledQuery, type Driver, Kysely, SqliteDialect, sql } from "kysely";
+import { packActivations } from "../activation-chunks.ts";
 import { ROLLUP_UPSERT_SQL, rollupValues } from "../kysely-rollups.ts";
-import { fromActivation, fromLogLine, fromSpan, KyselyStore } from "../kysely-store.ts";
+import { fromLogLine, fromSpan, KyselyStore } from "../kysely-store.ts";
 import { migrate } from "../migrate.ts";
 import { rollupBatch } from "../rollup-buckets.ts";
 import type { Database } from "../schema.ts";
 import type { Activation, LogLine, Span } from "../types.ts";
+import { type Batch, type BatchSql, batchWriter } from "./batch-writer.ts";
 import { WriterThread } from "./writer.ts";
 
-export const ACTIVATION_COLUMNS = [
-  "id",
+/** A chunk of activations' columns, in the order the writer binds them (ChunkRow's fields). */
+export const CHUNK_COLUMNS = [
   "env",
   "function",
   "version",
   "trigger",
-  "started_at",
-  "duration_ms",
-  "billed_ms",
-  "memory_mb",
-  "status",
-  "error_code",
-  "error_message",
-  "http_status",
-  "cold",
-  "trace_id",
-  "correlation_id",
-  "logs_dropped",
-  "cpu_ms",
+  "first_id",
+  "last_id",
+  "count",
+  "errors",
   "gb_seconds",
-  "egress",
-  "shadow_of",
-  "shadow_match",
-  "span_id",
-  "parent_span_id",
-  "span_started_at",
-  "http_method",
-  "http_path",
+  "body",
 ] as const;
 
 export const SPAN_COLUMNS = [
@@ -56,7 +42,6 @@ export const SPAN_COLUMNS = [
   "function",
 ] as const;
 
-const ACTIVATION_SQL = `INSERT INTO activations (${ACTIVATION_COLUMNS.join(", ")}) VALUES (${ACTIVATION_COLUMNS.map(() => "?").join(", ")})`;
 export const LOG_COLUMNS = [
   "activation_id",
   "env",
@@ -73,7 +58,13 @@ export const LOG_COLUMNS = [
 const LOG_SQL = `INSERT INTO logs (${LOG_COLUMNS.join(", ")}) VALUES (${LOG_COLUMNS.map(() => "?").join(", ")})`;
 const SPAN_SQL = `INSERT INTO spans (${SPAN_COLUMNS.join(", ")}) VALUES (${SPAN_COLUMNS.map(() => "?").join(", ")})`;
 
-type Rows = unknown[][];
+const BATCH_SQL: BatchSql = {
+  chunkSql: `INSERT INTO activation_chunks (${CHUNK_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${CHUNK_COLUMNS.map(() => "?").join(", ")})`,
+  linkSql: "INSERT INTO activation_links (kind, key, activation_id, chunk_id) VALUES (?, ?, ?, ?)",
+  logSql: LOG_SQL,
+  spanSql: SPAN_SQL,
+  rollupSql: ROLLUP_UPSERT_SQL,
+};
 
 /**
  * The activation writer is the one write on the hot path's heels (every invocation), so SQLite gets prepared
@@ -81,35 +72,19 @@ type Rows = unknown[][];
  * for a file store (see writer.ts). Everything else is shared.
  */
 class SqliteStore extends KyselyStore {
-  readonly #insert: (activations: Rows, logs: Rows, spans: Rows, rollups: Rows) => Promise<void>;
+  readonly #insert: (batch: Batch) => Promise<void>;
   readonly #thread: WriterThread | undefined;
 
   constructor(db: Kysely<Database>, sqlite: SQLite.Database, path: string, eagerWriter: boolean) {
     super("sqlite", db);
     if (path === ":memory:") {
       // A private in-memory database cannot be opened by a second connection: write through Kysely's one.
-      const activation = sqlite.prepare(ACTIVATION_SQL);
-      const log = sqlite.prepare(LOG_SQL);
-      const span = sqlite.prepare(SPAN_SQL);
-      const rollup = sqlite.prepare(ROLLUP_UPSERT_SQL);
-      const write = sqlite.transaction((activations: Rows, logs: Rows, spans: Rows, rollups: Rows) => {
-        for (const row of activations) activation.run(row);
-        for (const row of logs) log.run(row);
-        for (const row of spans) span.run(row);
-        for (const row of rollups) rollup.run(row);
-      });
+      const write = batchWriter(sqlite, BATCH_SQL);
       // Through Kysely's connection, so the batch never lands inside a transaction Kysely has open.
-      this.#insert = (activations, logs, spans, rollups) =>
-        db.connection().execute(async () => write(activations, logs, spans, rollups));
+      this.#insert = (batch) => db.connection().execute(async () => write(batch));
     } else {
-      const thread = new WriterThread({
-        path,
-        activationSql: ACTIVATION_SQL,
-        logSql: LOG_SQL,
-        spanSql: SPAN_SQL,
-        rollupSql: ROLLUP_UPSERT_SQL,
-      });
-      this.#insert = (activations, logs, spans, rollups) => thread.write(activations, logs, spans, rollups);
+      const thread = new WriterThread({ path, ...BATCH_SQL });
+      this.#insert = (batch) => thread.write(batch);
       this.#thread = thread;
       if (eagerWriter) thread.start();
     }
@@ -117,15 +92,17 @@ class SqliteStore extends KyselyStore {
 
   override async insertActivations(activations: Activation[], logs: LogLine[], spans: Span[] = []): Promise<void> {
     if (activations.length === 0 && logs.length === 0 && spans.length === 0) return;
-    await this.#insert(
-      // Object.values, not a lookup per column: the from* literals list their fields in the columns' order
+    const packed = packActivations(activations);
+    await this.#insert({
+      // Object.values, not a lookup per column: the literals list their fields in the columns' order
       // (test/store/sqlite.test.ts checks it), and this runs for every row of every batch.
-      activations.map((a) => Object.values(fromActivation(a))),
-      logs.map((l) => Object.values(fromLogLine(l))),
-      spans.map((sp) => Object.values(fromSpan(sp))),
+      chunks: packed.chunks.map((c) => Object.values(c)),
+      links: packed.links.map((l) => [l.kind, l.key, l.activation_id, l.chunk]),
+      logs: logs.map((l) => Object.values(fromLogLine(l))),
+      spans: spans.map((sp) => Object.values(fromSpan(sp))),
       // Summed here, in the same pass that flattens the batch; the thread adds them in the batch's transaction.
-      rollupBatch(activations).map(rollupValues),
-    );
+      rollups: rollupBatch(activations).map(rollupValues),
+    });
   }
 
   /**

@@ -2,20 +2,17 @@
 // on the event loop stalled every request in flight for the length of a batch (~10% of the gateway's time, and the
 // p99), so a file store commits them on a thread of its own. Rows cross as arrays of column values, in one JSON
 // string per batch: posting a string is a copy, where structured-cloning the arrays was ~5% of the event loop's time.
+// Chunks of activations cross as they are: a few rows, each with one long JSON string, which JSON would escape again.
 import { Worker } from "node:worker_threads";
+import type { Batch, BatchSql } from "./batch-writer.ts";
 
-export interface WriterSetup {
+export interface WriterSetup extends BatchSql {
   path: string;
-  activationSql: string;
-  logSql: string;
-  spanSql: string;
-  /** The additive upsert of one rollup row. */
-  rollupSql: string;
 }
 
 export type WriterRequest =
-  /** `batch`: JSON of [activations, logs, spans, rollups], each a list of rows of column values. */
-  { kind: "write"; seq: number; batch: string } | { kind: "close" };
+  /** `rows`: JSON of [links, logs, spans, rollups] (see Batch). */
+  { kind: "write"; seq: number; chunks: unknown[][]; rows: string } | { kind: "close" };
 
 export interface WriterResponse {
   seq: number;
@@ -43,15 +40,15 @@ export class WriterThread {
   }
 
   /** Resolves once the batch is committed; rejects with SQLite's error (the caller keeps the rows and retries). */
-  write(activations: unknown[][], logs: unknown[][], spans: unknown[][], rollups: unknown[][]): Promise<void> {
+  write(batch: Batch): Promise<void> {
     const seq = ++this.#seq;
     const { promise: done, resolve, reject } = withResolvers();
     this.#pending.set(seq, { done, resolve, reject });
     const worker = this.#start();
     // Alive while a batch is out, so an awaited write cannot be cut short; idle, it must not hold the process open.
     if (this.#pending.size === 1) worker.ref();
-    const batch = JSON.stringify([activations, logs, spans, rollups]);
-    worker.postMessage({ kind: "write", seq, batch } satisfies WriterRequest);
+    const rows = JSON.stringify([batch.links, batch.logs, batch.spans, batch.rollups]);
+    worker.postMessage({ kind: "write", seq, chunks: batch.chunks, rows } satisfies WriterRequest);
     return done;
   }
 

@@ -1,0 +1,369 @@
+// Activations over Kysely, stored in chunks (see activation-chunks.ts): written a chunk per key and batch, read by
+// decoding the few chunks a query can touch. Adapter-neutral SQL, like kysely-store.ts.
+import type { Kysely, Transaction } from "kysely";
+import {
+  activationOfTrace,
+  CHUNK_SPAN_MS,
+  type ChunkRow,
+  idTime,
+  type PackedActivations,
+  packActivations,
+  unpackChunk,
+  uuidv7Floor,
+} from "./activation-chunks.ts";
+import type { Database } from "./schema.ts";
+import type { Activation, ActivationQuery, UsageQuery, UsageRow } from "./types.ts";
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The columns a query reads to decide on a chunk without decoding it. */
+const HEAD = ["id", "env", "function", "version", "trigger", "first_id", "last_id", "count", "errors"] as const;
+const WHOLE = [...HEAD, "body"] as const;
+
+type Chunk = Pick<ChunkRow, (typeof WHOLE)[number] & keyof ChunkRow> & { id: number | string };
+
+/** SQLite allows at most 32766 bound parameters per statement: 4 a link, so 1000 links an insert. */
+const LINKS_PER_INSERT = 1000;
+
+/** Writes a batch's chunks, then its links with the ids the chunks were given. */
+export async function insertActivationChunks(db: Db, packed: PackedActivations): Promise<void> {
+  const ids: number[] = [];
+  for (const chunk of packed.chunks) {
+    const row = await db.insertInto("activation_chunks").values(chunk).returning("id").executeTakeFirstOrThrow();
+    ids.push(Number(row.id));
+  }
+  for (let i = 0; i < packed.links.length; i += LINKS_PER_INSERT) {
+    await db
+      .insertInto("activation_links")
+      .values(
+        packed.links.slice(i, i + LINKS_PER_INSERT).map((l) => ({
+          kind: l.kind,
+          key: l.key,
+          activation_id: l.activation_id,
+          chunk_id: ids[l.chunk] as number,
+        })),
+      )
+      .execute();
+  }
+}
+
+/** The activation with this id, from the few chunks whose span can hold it. */
+export async function getActivation(db: Db, id: string): Promise<Activation | undefined> {
+  const ms = idTime(id);
+  if (Number.isNaN(ms)) return undefined;
+  const chunks = await db
+    .selectFrom("activation_chunks")
+    .select(WHOLE)
+    .where("last_id", ">=", id)
+    .where("last_id", "<", uuidv7Floor(ms + CHUNK_SPAN_MS + 1))
+    .where("first_id", "<=", id)
+    .execute();
+  for (const c of chunks) {
+    const found = unpackChunk(c).find((a) => a.id === id);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Every activation in a trace (or with a correlation id): the one whose own id it is, and those linked to it. */
+async function linked(db: Db, kind: "trace" | "correlation", key: string): Promise<Activation[]> {
+  const own = kind === "trace" ? activationOfTrace(key) : idTime(key) >= 0 ? key : undefined;
+  const links = await db
+    .selectFrom("activation_links")
+    .select("activation_id")
+    .where("kind", "=", kind)
+    .where("key", "=", key)
+    .execute();
+  const ids = links.map((l) => l.activation_id);
+  if (own !== undefined) ids.push(own);
+  const found = await Promise.all(ids.map((id) => getActivation(db, id)));
+  return found.filter(
+    (a): a is Activation => a !== undefined && (kind === "trace" ? a.traceId : a.correlationId) === key,
+  );
+}
+
+/** Every activation of a trace, in no particular order. */
+export function traceActivations(db: Db, traceId: string): Promise<Activation[]> {
+  return linked(db, "trace", traceId);
+}
+
+/** What a query asks of each activation, once its chunk is decoded (the chunk's key already matched). */
+function matcher(q: ActivationQuery): (a: Activation) => boolean {
+  const since = q.since === undefined ? undefined : uuidv7Floor(q.since);
+  const until = q.until === undefined ? undefined : uuidv7Floor(q.until);
+  return (a) =>
+    a.env === q.env &&
+    (q.function === undefined || a.function === q.function) &&
+    (q.status === undefined || a.status === q.status) &&
+    (q.version === undefined || a.version === q.version) &&
+    (q.trigger === undefined || a.trigger === q.trigger) &&
+    (q.traceId === undefined || a.traceId === q.traceId) &&
+    (q.correlationId === undefined || a.correlationId === q.correlationId) &&
+    (since === undefined || a.id >= since) &&
+    (until === undefined || a.id < until) &&
+    (q.before === undefined || a.id < q.before);
+}
+
+const newestFirst = (x: Activation, y: Activation) => (x.id < y.id ? 1 : x.id > y.id ? -1 : 0);
+
+/** The first page of chunks a list decodes; each next page is twice as many, up to MAX_PAGE. */
+const FIRST_PAGE = 2;
+const MAX_PAGE = 32;
+
+/**
+ * Newest first. Chunks are read newest (by last id) first; since chunks overlap in time, the walk stops only once
+ * the next chunk's newest activation is older than the `limit`-th found so far.
+ */
+export async function listActivations(db: Db, q: ActivationQuery): Promise<Activation[]> {
+  const matches = matcher(q);
+  if (q.traceId !== undefined || q.correlationId !== undefined) {
+    const [kind, key] =
+      q.traceId !== undefined ? (["trace", q.traceId] as const) : (["correlation", q.correlationId as string] as const);
+    return (await linked(db, kind, key)).filter(matches).sort(newestFirst).slice(0, q.limit);
+  }
+  let query = db.selectFrom("activation_chunks").select(WHOLE).where("env", "=", q.env);
+  if (q.function !== undefined) query = query.where("function", "=", q.function);
+  if (q.version !== undefined) query = query.where("version", "=", q.version);
+  if (q.trigger !== undefined) query = query.where("trigger", "=", q.trigger);
+  if (q.status === "error") query = query.where("errors", ">", 0);
+  if (q.status === "success") query = query.whereRef("errors", "<", "count");
+  if (q.since !== undefined) query = query.where("last_id", ">=", uuidv7Floor(q.since));
+  if (q.until !== undefined) query = query.where("first_id", "<", uuidv7Floor(q.until));
+  if (q.before !== undefined) query = query.where("first_id", "<", q.before);
+  let found: Activation[] = [];
+  let page = FIRST_PAGE;
+  let after: Chunk | undefined;
+  for (;;) {
+    const from = after;
+    const chunks = await (from === undefined
+      ? query
+      : query.where((eb) =>
+          eb.or([
+            eb("last_id", "<", from.last_id),
+            eb.and([eb("last_id", "=", from.last_id), eb("id", "<", Number(from.id))]),
+          ]),
+        )
+    )
+      .orderBy("last_id", "desc")
+      .orderBy("id", "desc")
+      .limit(page)
+      .execute();
+    for (const c of chunks) {
+      if (found.length >= q.limit && c.last_id < (found[q.limit - 1] as Activation).id) return found;
+      for (const a of unpackChunk(c)) if (matches(a)) found.push(a);
+      found.sort(newestFirst);
+      if (found.length > q.limit) found = found.slice(0, q.limit);
+    }
+    if (chunks.length < page) return found;
+    after = chunks.at(-1);
+    page = Math.min(page * 2, MAX_PAGE);
+  }
+}
+
+const USAGE_COLUMNS = {
+  function: ["env", "function"],
+  version: ["env", "function", "version"],
+  env: ["env"],
+  trigger: ["env", "trigger"],
+} as const;
+
+/**
+ * Invocations, errors and GB-seconds per group over [since, until). The chunks wholly inside are summed by the
+ * database from their totals; the few that straddle an end are decoded and counted activation by activation.
+ */
+export async function usage(db: Db, q: UsageQuery): Promise<UsageRow[]> {
+  const lo = uuidv7Floor(q.since);
+  const hi = uuidv7Floor(q.until);
+  const columns = [...USAGE_COLUMNS[q.by]];
+  let inside = db
+    .selectFrom("activation_chunks")
+    .select(columns)
+    .select((eb) => [
+      eb.fn.sum<number>("count").as("invocations"),
+      eb.fn.sum<number>("errors").as("errors"),
+      eb.fn.sum<number>("gb_seconds").as("gb_seconds"),
+    ])
+    .where("first_id", ">=", lo)
+    .where("last_id", "<", hi)
+    .groupBy(columns);
+  let edges = db
+    .selectFrom("activation_chunks")
+    .select(WHOLE)
+    .where("last_id", ">=", lo)
+    .where("first_id", "<", hi)
+    .where((eb) => eb.or([eb("first_id", "<", lo), eb("last_id", ">=", hi)]));
+  if (q.env !== undefined) {
+    inside = inside.where("env", "=", q.env);
+    edges = edges.where("env", "=", q.env);
+  }
+  const groups = new Map<string, UsageRow>();
+  const add = (a: Pick<Activation, "env" | "function" | "version" | "trigger">, n: number, e: number, gb: number) => {
+    const key =
+      q.by === "function"
+        ? `${a.env}/${a.function}`
+        : q.by === "version"
+          ? `${a.function}@${a.version}`
+          : q.by === "trigger"
+            ? a.trigger
+            : a.env;
+    // One group per key within an environment; `env` groups (and trigger ones) span functions.
+    const id = `${a.env}\n${key}`;
+    let g = groups.get(id);
+    if (!g) {
+      g = {
+        key,
+        env: a.env,
+        function: q.by === "function" || q.by === "version" ? a.function : null,
+        invocations: 0,
+        errors: 0,
+        gbSeconds: 0,
+      };
+      groups.set(id, g);
+    }
+    g.invocations += n;
+    g.errors += e;
+    g.gbSeconds += gb;
+  };
+  for (const r of (await inside.execute()) as unknown as (Record<string, string> & {
+    invocations: number | string;
+    errors: number | string | null;
+    gb_seconds: number | string | null;
+  })[]) {
+    add(
+      {
+        env: r.env as string,
+        function: r.function as string,
+        version: r.version as string,
+        trigger: r.trigger as Activation["trigger"],
+      },
+      Number(r.invocations),
+      Number(r.errors ?? 0),
+      Number(r.gb_seconds ?? 0),
+    );
+  }
+  for (const c of await edges.execute()) {
+    for (const a of unpackChunk(c)) {
+      if (a.id >= lo && a.id < hi) add(a, 1, a.status === "error" ? 1 : 0, a.gbSeconds);
+    }
+  }
+  return [...groups.values()];
+}
+
+/** Where retention cuts: activations below `bound` (or at it, when inclusive) go. */
+export interface PruneBound {
+  bound: string;
+  inclusive: boolean;
+}
+
+/** The bound for a retention policy: older than `before`, and beyond the newest `keep`, whichever removes more. */
+export async function pruneBound(db: Db, policy: { before?: number; keep?: number }): Promise<PruneBound | undefined> {
+  let cut: PruneBound | undefined =
+    policy.before === undefined ? undefined : { bound: uuidv7Floor(policy.before), inclusive: false };
+  if (policy.keep !== undefined) {
+    const oldestKept = await keptFrom(db, policy.keep);
+    if (oldestKept !== undefined && (cut === undefined || oldestKept >= cut.bound)) {
+      cut = { bound: oldestKept, inclusive: true };
+    }
+  }
+  return cut;
+}
+
+/**
+ * The id of the (keep + 1)-th newest activation (undefined when there are no more than `keep`). Chunk totals are
+ * summed newest first until they pass `keep`; then only the chunks that overlap that boundary are decoded.
+ */
+async function keptFrom(db: Db, keep: number): Promise<string | undefined> {
+  let total = 0;
+  let low: string | undefined;
+  let boundary: { first_id: string; last_id: string } | undefined;
+  const walked: { first_id: string; last_id: string; count: number }[] = [];
+  let after: { last_id: string; id: number | string } | undefined;
+  while (boundary === undefined) {
+    const from = after;
+    const heads = await db
+      .selectFrom("activation_chunks")
+      .select(["id", "first_id", "last_id", "count"])
+      .$if(from !== undefined, (qb) =>
+        qb.where((eb) =>
+          eb.or([
+            eb("last_id", "<", (from as { last_id: string }).last_id),
+            eb.and([
+              eb("last_id", "=", (from as { last_id: string }).last_id),
+              eb("id", "<", Number((from as { id: number }).id)),
+            ]),
+          ]),
+        ),
+      )
+      .orderBy("last_id", "desc")
+      .orderBy("id", "desc")
+      .limit(1000)
+      .execute();
+    for (const h of heads) {
+      walked.push(h);
+      total += Number(h.count);
+      if (low === undefined || h.first_id < low) low = h.first_id;
+      if (total > keep) {
+        boundary = h;
+        break;
+      }
+    }
+    if (boundary === undefined && heads.length < 1000) return undefined;
+    after = heads.at(-1);
+  }
+  // Chunks that start after the boundary chunk ends hold only newer activations: counted by their totals.
+  const lastK = boundary.last_id;
+  const above = walked.filter((h) => h.first_id > lastK).reduce((n, h) => n + Number(h.count), 0);
+  const near = await db
+    .selectFrom("activation_chunks")
+    .select(WHOLE)
+    .where("last_id", ">=", low as string)
+    .where("first_id", "<=", lastK)
+    .execute();
+  const ids = near.flatMap((c) => unpackChunk(c).map((a) => a.id)).sort((x, y) => (x < y ? 1 : x > y ? -1 : 0));
+  return ids[keep - above];
+}
+
+/** Chunks deleted per statement while pruning (up to CHUNK_MAX_ROWS activations each). */
+const PRUNE_CHUNKS = 50;
+
+/** Deletes the activations beyond the bound: whole chunks, and the older rows of chunks that straddle it. */
+export async function pruneChunks(db: Db, cut: PruneBound): Promise<number> {
+  const op = cut.inclusive ? "<=" : "<";
+  const below = (id: string) => (cut.inclusive ? id <= cut.bound : id < cut.bound);
+  let removed = 0;
+  for (;;) {
+    const whole = await db
+      .selectFrom("activation_chunks")
+      .select(["id", "count"])
+      .where("last_id", op, cut.bound)
+      .limit(PRUNE_CHUNKS)
+      .execute();
+    if (whole.length === 0) break;
+    const ids = whole.map((c) => c.id);
+    await db.deleteFrom("activation_links").where("chunk_id", "in", ids).execute();
+    await db.deleteFrom("activation_chunks").where("id", "in", ids).execute();
+    removed += whole.reduce((n, c) => n + Number(c.count), 0);
+  }
+  const straddling = await db.selectFrom("activation_chunks").select(WHOLE).where("first_id", op, cut.bound).execute();
+  for (const c of straddling) {
+    const rows = unpackChunk(c);
+    const left = rows.filter((a) => !below(a.id));
+    removed += rows.length - left.length;
+    await db
+      .deleteFrom("activation_links")
+      .where("chunk_id", "=", c.id)
+      .where("activation_id", op, cut.bound)
+      .execute();
+    const [rest] = packActivations(left).chunks;
+    if (rest === undefined) await db.deleteFrom("activation_chunks").where("id", "=", c.id).execute();
+    else {
+      const { first_id, last_id, count, errors, gb_seconds, body } = rest;
+      await db
+        .updateTable("activation_chunks")
+        .set({ first_id, last_id, count, errors, gb_seconds, body })
+        .where("id", "=", c.id)
+        .execute();
+    }
+  }
+  return removed;
+}
