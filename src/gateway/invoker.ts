@@ -16,7 +16,7 @@ import type {
   VersionCode,
 } from "../runtime/index.ts";
 import { spanClock } from "../runtime/index.ts";
-import type { Activation, LogLine, Span, Store, Trigger } from "../store/index.ts";
+import { type Activation, billedGbSeconds, type LogLine, type Span, type Store, type Trigger } from "../store/index.ts";
 import { type ActivationRecorder, type Metrics, newActivationIds, newSpanId } from "../telemetry/index.ts";
 
 import { ShadowBudget, sameAnswer } from "./shadow.ts";
@@ -439,7 +439,7 @@ function toActivation(i: Identity, e: Ending): Activation {
     logsDropped: e.logsDropped,
     cpuMs: e.cpuMs,
     // Billed like Lambda: memory granted times billed duration.
-    gbSeconds: (i.memoryMb / 1024) * (e.billedMs / 1000),
+    gbSeconds: billedGbSeconds(i.memoryMb, e.billedMs),
     egress: e.egress,
     spanId: i.spanId,
     parentSpanId: i.parentSpanId,

@@ -51,7 +51,7 @@ export interface PackedActivations {
 interface OpenChunk {
   row: ChunkRow;
   index: number;
-  rows: string[];
+  rows: Fields[];
   minMs: number;
   maxMs: number;
 }
@@ -87,8 +87,11 @@ export function packActivations(activations: Activation[]): PackedActivations {
   const all: OpenChunk[] = [];
   const links: LinkRow[] = [];
   for (const a of activations) {
-    const ms = idTime(a.id);
-    if (Number.isNaN(ms)) throw new Error(`activation id ${JSON.stringify(a.id)} is not a UUIDv7`);
+    // This runs on the gateway's thread for every activation: a cheap check here, the strict one (idTime) on lookups.
+    const ms = Number.parseInt(a.id.slice(0, 8), 16) * 0x10000 + Number.parseInt(a.id.slice(9, 13), 16);
+    if (a.id.length !== 36 || a.id.charCodeAt(14) !== 0x37 || Number.isNaN(ms)) {
+      throw new Error(`activation id ${JSON.stringify(a.id)} is not a UUIDv7`);
+    }
     const key = `${a.env}\n${a.function}\n${a.version}\n${a.trigger}`;
     let c = open.get(key);
     if (!c || c.rows.length >= CHUNK_MAX_ROWS || ms - c.minMs > CHUNK_SPAN_MS || c.maxMs - ms > CHUNK_SPAN_MS) {
@@ -121,19 +124,35 @@ export function packActivations(activations: Activation[]): PackedActivations {
     row.count++;
     if (a.status === "error") row.errors++;
     row.gb_seconds += a.gbSeconds;
-    const ownTrace = a.traceId === ownTraceId(a.id);
+    const ownTrace = isOwnTraceId(a.traceId, a.id);
     const ownCorrelation = a.correlationId === a.id;
     if (!ownTrace) links.push({ kind: "trace", key: a.traceId, activation_id: a.id, chunk: c.index });
     if (!ownCorrelation) links.push({ kind: "correlation", key: a.correlationId, activation_id: a.id, chunk: c.index });
-    c.rows.push(JSON.stringify(toFields(a, ownTrace, ownCorrelation)));
+    c.rows.push(toFields(a, ownTrace, ownCorrelation));
   }
   return {
     chunks: all.map((c) => {
-      c.row.body = `[${c.rows.join(",")}]`;
+      c.row.body = JSON.stringify(c.rows);
       return c.row;
     }),
     links,
   };
+}
+
+/** ownTraceId(id) === traceId, without building the string (this runs for every activation). */
+function isOwnTraceId(traceId: string, id: string): boolean {
+  if (traceId.length !== 32 || id.length !== 36) return false;
+  let j = 0;
+  for (let i = 0; i < 36; i++) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) continue;
+    if (id.charCodeAt(i) !== traceId.charCodeAt(j++)) return false;
+  }
+  return true;
+}
+
+/** What Lambda bills, and what the invoker records: memory in GB times billed seconds. */
+export function billedGbSeconds(memoryMb: number, billedMs: number): number {
+  return (memoryMb / 1024) * (billedMs / 1000);
 }
 
 /** One activation in a chunk: the fields its chunk's key does not say, in this order (null: derived or absent). */
@@ -152,7 +171,8 @@ type Fields = [
   correlationId: string | null,
   logsDropped: number,
   cpuMs: number | null,
-  gbSeconds: number,
+  /** Null when it is what billedGbSeconds makes of memory and billed time (nearly always). */
+  gbSeconds: number | null,
   egress: EgressCall[],
   shadowOf: string | null,
   shadowMatch: boolean | null,
@@ -179,7 +199,7 @@ function toFields(a: Activation, ownTrace: boolean, ownCorrelation: boolean): Fi
     ownCorrelation ? null : a.correlationId,
     a.logsDropped,
     a.cpuMs,
-    a.gbSeconds,
+    a.gbSeconds === billedGbSeconds(a.memoryMb, a.billedMs) ? null : a.gbSeconds,
     a.egress,
     a.shadowOf ?? null,
     a.shadowMatch ?? null,
@@ -217,7 +237,7 @@ export function unpackChunk(chunk: ChunkKey & { body: string }): Activation[] {
       correlationId: f[11] ?? f[0],
       logsDropped: f[12],
       cpuMs: f[13],
-      gbSeconds: f[14],
+      gbSeconds: f[14] ?? billedGbSeconds(f[4], f[3]),
       egress: f[15],
     };
     if (f[16] !== null) {
