@@ -140,7 +140,7 @@ export function packActivations(activations: Activation[]): PackedActivations {
 }
 
 /** ownTraceId(id) === traceId, without building the string (this runs for every activation). */
-function isOwnTraceId(traceId: string, id: string): boolean {
+export function isOwnTraceId(traceId: string, id: string): boolean {
   if (traceId.length !== 32 || id.length !== 36) return false;
   let j = 0;
   for (let i = 0; i < 36; i++) {

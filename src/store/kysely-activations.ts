@@ -65,8 +65,11 @@ export async function getActivation(db: Db, id: string): Promise<Activation | un
   return undefined;
 }
 
-/** Every activation in a trace (or with a correlation id): the one whose own id it is, and those linked to it. */
-async function linked(db: Db, kind: "trace" | "correlation", key: string): Promise<Activation[]> {
+/**
+ * The ids of the activations that may have this trace or correlation id: the one whose own id it is (if any such
+ * activation exists, and if it kept its own) and those linked to it.
+ */
+export async function activationIdsOf(db: Db, kind: "trace" | "correlation", key: string): Promise<string[]> {
   const own = kind === "trace" ? activationOfTrace(key) : idTime(key) >= 0 ? key : undefined;
   const links = await db
     .selectFrom("activation_links")
@@ -76,6 +79,12 @@ async function linked(db: Db, kind: "trace" | "correlation", key: string): Promi
     .execute();
   const ids = links.map((l) => l.activation_id);
   if (own !== undefined) ids.push(own);
+  return ids;
+}
+
+/** Every activation in a trace (or with a correlation id): the one whose own id it is, and those linked to it. */
+async function linked(db: Db, kind: "trace" | "correlation", key: string): Promise<Activation[]> {
+  const ids = await activationIdsOf(db, kind, key);
   const found = await Promise.all(ids.map((id) => getActivation(db, id)));
   return found.filter(
     (a): a is Activation => a !== undefined && (kind === "trace" ? a.traceId : a.correlationId) === key,

@@ -1,6 +1,6 @@
 // The Store over Kysely: one set of adapter-neutral queries that SQLite and PostgreSQL both run.
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
-import { type Insertable, type Kysely, type Selectable, sql } from "kysely";
+import { type Kysely, type Selectable, type SqlBool, sql } from "kysely";
 import { PaveError } from "../errors.ts";
 import { packActivations } from "./activation-chunks.ts";
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
@@ -15,11 +15,14 @@ import * as bindings from "./kysely-bindings.ts";
 import * as canaries from "./kysely-canaries.ts";
 import * as deliveries from "./kysely-deliveries.ts";
 import * as environments from "./kysely-environments.ts";
+import type { GrepSpelling } from "./kysely-logs.ts";
+import * as logChunks from "./kysely-logs.ts";
 import * as policies from "./kysely-policies.ts";
 import * as rollups from "./kysely-rollups.ts";
 import * as schedules from "./kysely-schedules.ts";
 import * as tokens from "./kysely-tokens.ts";
 import { localCluster } from "./local-cluster.ts";
+import { packLogLines } from "./log-chunks.ts";
 import type {
   BudgetThrottle,
   PendingDecision,
@@ -53,7 +56,6 @@ import type {
   KvEntry,
   KvListPage,
   KvListQuery,
-  LogLevel,
   LogLine,
   LogQuery,
   NewEvent,
@@ -75,8 +77,6 @@ import type {
   UsageRow,
   VersionRecord,
 } from "./types.ts";
-
-const LOG_LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
 
 /** SQLite allows at most 32766 bound parameters per statement; rows are split so no insert comes near it. */
 const ROWS_PER_INSERT = 500;
@@ -316,15 +316,11 @@ export class KyselyStore implements Store {
     // Summed and packed before the transaction opens: it then holds its locks only for the writes.
     const sums = rollupBatch(activations);
     const packed = packActivations(activations);
+    const lines = packLogLines(logs);
     await this.db.transaction().execute(async (tx) => {
       await rollups.upsertRollups(tx, sums);
       await chunks.insertActivationChunks(tx, packed);
-      for (let i = 0; i < logs.length; i += ROWS_PER_INSERT) {
-        await tx
-          .insertInto("logs")
-          .values(logs.slice(i, i + ROWS_PER_INSERT).map((l) => fromLogLine(l, this.text)))
-          .execute();
-      }
+      await logChunks.insertLogChunks(tx, lines);
       for (let i = 0; i < spans.length; i += ROWS_PER_INSERT) {
         await tx
           .insertInto("spans")
@@ -356,31 +352,18 @@ export class KyselyStore implements Store {
     return chunks.listActivations(this.db, q);
   }
 
-  async listLogs(q: LogQuery): Promise<LogLine[]> {
-    let query = this.db.selectFrom("logs").selectAll().where("env", "=", q.env);
-    if (q.function !== undefined) query = query.where("function", "=", q.function);
-    if (q.activationId !== undefined) query = query.where("activation_id", "=", q.activationId);
-    if (q.correlationId !== undefined) query = query.where("correlation_id", "=", q.correlationId);
-    if (q.after !== undefined) query = query.where("id", ">", q.after);
-    if (q.since !== undefined) query = query.where("ts", ">=", q.since);
-    if (q.until !== undefined) query = query.where("ts", "<", q.until);
-    if (q.level !== undefined) query = query.where("level", "in", LOG_LEVELS.slice(LOG_LEVELS.indexOf(q.level)));
-    if (q.grep !== undefined) query = query.where(this.grepCondition(likePattern(this.text.store(q.grep))));
-    // The newest `limit` lines when tailing from the start; the oldest after a cursor, so a follower never skips.
-    const rows =
-      q.after === undefined
-        ? (await query.orderBy("id", "desc").limit(q.limit).execute()).reverse()
-        : await query.orderBy("id", "asc").limit(q.limit).execute();
-    return rows.map((r) => toLogLine(r, this.text));
+  listLogs(q: LogQuery): Promise<LogLine[]> {
+    return logChunks.listLogs(this.db, q, this.grep);
   }
 
   /**
-   * Whether a line's message or fields contain the (lowercased, LIKE-escaped) pattern. lower() on both sides because
-   * SQLite's LIKE ignores ASCII case while PostgreSQL's does not; an adapter may spell it faster for its database.
+   * How `--grep` is matched: lower() on both sides, because SQLite's LIKE ignores ASCII case while PostgreSQL's does
+   * not; an adapter may spell it faster for its database.
    */
-  protected grepCondition(pattern: string) {
-    return sql<boolean>`(lower(message) like ${pattern} escape '\\' or lower(fields) like ${pattern} escape '\\')`;
-  }
+  protected readonly grep: GrepSpelling = {
+    condition: (column, pattern) => sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`,
+    fold: (text) => text.toLowerCase(),
+  };
 
   kvGet(env: string, namespace: string, key: string, now: number): Promise<KvEntry | undefined> {
     return bindings.kvGet(this.db, env, namespace, key, now);
@@ -407,13 +390,7 @@ export class KyselyStore implements Store {
     const { bound } = cut;
     const op = cut.inclusive ? "<=" : "<";
     const activations = await chunks.pruneChunks(this.db, cut);
-    let logs = 0;
-    for (;;) {
-      const batch = this.db.selectFrom("logs").select("id").where("activation_id", op, bound).limit(PRUNE_BATCH);
-      const r = await this.db.deleteFrom("logs").where("id", "in", batch).executeTakeFirst();
-      logs += Number(r.numDeletedRows);
-      if (Number(r.numDeletedRows) < PRUNE_BATCH) break;
-    }
+    const logs = await logChunks.pruneLogChunks(this.db, cut);
     // Spans have no single-column key: each batch is a range of activation ids, found through their index.
     let spans = 0;
     for (;;) {
@@ -733,42 +710,6 @@ function toSpan(r: Selectable<Database["spans"]>, text: TextCodec): Span {
     env: r.env,
     function: r.function,
   };
-}
-
-export function fromLogLine(l: LogLine, text = plainText): Insertable<Database["logs"]> {
-  return {
-    activation_id: l.activationId,
-    env: l.env,
-    function: l.function,
-    version: l.version,
-    ts: l.ts,
-    level: l.level,
-    message: text.store(l.message),
-    fields: l.fields === null ? null : JSON.stringify(l.fields),
-    trace_id: l.traceId,
-    correlation_id: l.correlationId,
-  };
-}
-
-function toLogLine(r: Selectable<Database["logs"]>, text: TextCodec): LogLine {
-  return {
-    id: Number(r.id),
-    activationId: r.activation_id,
-    env: r.env,
-    function: r.function,
-    version: r.version,
-    ts: Number(r.ts),
-    level: r.level as LogLevel,
-    message: text.load(r.message),
-    fields: r.fields === null ? null : (JSON.parse(r.fields) as Record<string, unknown>),
-    traceId: r.trace_id,
-    correlationId: r.correlation_id,
-  };
-}
-
-/** `%text%` for LIKE: a literal, lowercased substring, with LIKE's wildcards (and the escape itself) escaped. */
-function likePattern(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /** Rows deleted per statement while pruning: small enough that the activation writer never waits long. */

@@ -71,19 +71,21 @@ export interface Database {
     activation_id: string;
     chunk_id: number;
   };
-  logs: {
+  /** Log lines, a chunk per batch and function (see log-chunks.ts). */
+  log_chunks: {
     id: Generated<number>;
-    activation_id: string;
+    /** The id of its batch's first chunk: a line's id is batch × BATCH_LINES + its place in the batch. */
+    batch: number;
     env: string;
     function: string;
-    version: string;
-    ts: number;
-    level: string;
-    message: string;
-    /** JSON text of the line's structured fields; null when it has none. */
-    fields: string | null;
-    trace_id: string;
-    correlation_id: string;
+    first_ts: number;
+    last_ts: number;
+    first_activation: string;
+    last_activation: string;
+    count: number;
+    levels: number;
+    /** JSON: the chunk's lines, each an array of fields (log-chunks.ts). */
+    body: string;
   };
   /** Per-minute sums of activations; the histogram's `h0` … columns are listed in rollup-buckets.ts. */
   rollups: {

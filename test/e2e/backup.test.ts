@@ -69,8 +69,9 @@ describe("pave backup / restore on SQLite", () => {
       // Activations and their log lines commit together: a consistent copy has no activation without its line.
       const orphans = db
         .prepare(
-          // A chunk's body is a JSON array of activations, each an array whose first field is its id.
-          "select count(*) as n from activation_chunks c, json_each(c.body) a where c.function = 'counter' and not exists (select 1 from logs l where l.activation_id = a.value ->> 0)",
+          // Chunk bodies are JSON arrays: an activation's first field is its id, a line's second its activation's.
+          "select count(*) as n from activation_chunks c, json_each(c.body) a where c.function = 'counter' and " +
+            "not exists (select 1 from log_chunks lc, json_each(lc.body) l where l.value ->> 1 = a.value ->> 0)",
         )
         .get() as { n: number };
       assert.equal(orphans.n, 0);

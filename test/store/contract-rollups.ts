@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
 import { v7 } from "uuid";
-import { type Activation, DURATION_BOUNDS_MS, type LogLine, type Store } from "../../src/store/index.ts";
+import { type Activation, DURATION_BOUNDS_MS, type Span, type Store } from "../../src/store/index.ts";
 
 const ENV = "prod";
 /** A minute boundary (1_700_000_040_000 = 28333334 minutes), so offsets below are easy to read. */
@@ -157,20 +157,26 @@ export function rollupsContract(test: StoreTest): void {
     test("a batch that fails leaves no rollups behind: rollups never disagree with activations", async (store) => {
       const a = activationAt(M0);
       await store.insertActivations([a], []);
-      // A log line without a message violates its NOT NULL: the whole batch, rollups included, rolls back.
+      // A span without a name violates its NOT NULL, after the batch's activation is written: the whole batch,
+      // rollups included, rolls back.
+      const late = activationAt(M0 + 1);
       const broken = {
-        activationId: a.id,
+        traceId: late.traceId,
+        spanId: "0000000000000001",
+        parentSpanId: null,
+        name: null,
+        kind: "client",
+        startedAt: M0 + 1,
+        durationMs: 1,
+        status: "ok",
+        statusMessage: null,
+        attributes: {},
+        activationId: late.id,
         env: ENV,
         function: "fn",
-        version: "v1",
-        ts: M0,
-        level: "info",
-        message: null,
-        fields: null,
-        traceId: a.traceId,
-        correlationId: a.correlationId,
-      } as unknown as LogLine;
-      await assert.rejects(store.insertActivations([activationAt(M0 + 1)], [broken]));
+      } as unknown as Span;
+      await assert.rejects(store.insertActivations([late], [], [broken]));
+      assert.equal(await store.getActivation(late.id), undefined);
       const rows = await store.rollups({ env: ENV, since: M0, until: M0 + MIN, step: MIN });
       assert.deepEqual(
         rows.map((r) => r.count),

@@ -11,6 +11,7 @@ import { bindingsContract } from "./contract-bindings.ts";
 import { canariesContract } from "./contract-canaries.ts";
 import { deliveriesContract } from "./contract-deliveries.ts";
 import { environmentsContract } from "./contract-environments.ts";
+import { logsContract } from "./contract-logs.ts";
 import { policiesContract } from "./contract-policies.ts";
 import { rollupsContract } from "./contract-rollups.ts";
 import { schedulesContract } from "./contract-schedules.ts";
@@ -704,6 +705,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     bindingsContract(test);
     rollupsContract(test);
     activationsContract(test);
+    logsContract(test);
     auditContract(test);
     schedulesContract(test);
     aliasesContract(test);

@@ -9,9 +9,10 @@ import SQLite from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { packActivations } from "../../src/store/activation-chunks.ts";
 import { openStore } from "../../src/store/index.ts";
-import { fromLogLine, fromSpan } from "../../src/store/kysely-store.ts";
+import { fromSpan } from "../../src/store/kysely-store.ts";
+import { packLogLines } from "../../src/store/log-chunks.ts";
 import { migrationProvider } from "../../src/store/migrations/index.ts";
-import { CHUNK_COLUMNS, LOG_COLUMNS, SPAN_COLUMNS } from "../../src/store/sqlite/index.ts";
+import { CHUNK_COLUMNS, LOG_CHUNK_COLUMNS, SPAN_COLUMNS } from "../../src/store/sqlite/index.ts";
 import { storeContract } from "./contract.ts";
 import { activationAt } from "./contract-rollups.ts";
 
@@ -28,19 +29,21 @@ describe("sqlite rows", () => {
     // The writer sends each row as Object.values of a from* literal: the literal's field order is the column order.
     const [chunk] = packActivations([activationAt(1)]).chunks;
     assert.deepEqual(Object.keys(chunk ?? {}), [...CHUNK_COLUMNS]);
-    const log = fromLogLine({
-      activationId: "a",
-      env: "prod",
-      function: "f",
-      version: "v",
-      ts: 1,
-      level: "info",
-      message: "m",
-      fields: null,
-      traceId: "t",
-      correlationId: "c",
-    });
-    assert.deepEqual(Object.keys(log), [...LOG_COLUMNS]);
+    const [log] = packLogLines([
+      {
+        activationId: "a",
+        env: "prod",
+        function: "f",
+        version: "v",
+        ts: 1,
+        level: "info",
+        message: "m",
+        fields: null,
+        traceId: "t",
+        correlationId: "c",
+      },
+    ]).chunks;
+    assert.deepEqual(Object.keys(log ?? {}), [...LOG_CHUNK_COLUMNS]);
     const span = fromSpan({
       traceId: "t",
       spanId: "s",
@@ -134,8 +137,8 @@ describe("sqlite file store", () => {
   });
 });
 
-describe("migration 002-bindings", () => {
-  it("gives activations recorded before it no CPU time, zero GB-seconds and no egress", async () => {
+describe("migrations from 001", () => {
+  it("give activations recorded before 002 no CPU time, zero GB-seconds and no egress, and carry them and their lines into chunks", async () => {
     const dir = await mkdtemp(join(tmpdir(), "pave-migrate-"));
     try {
       const path = join(dir, "pave.db");
@@ -165,6 +168,20 @@ describe("migration 002-bindings", () => {
           logs_dropped: 0,
         } as never)
         .execute();
+      for (const [i, message] of ["first", "second"].entries()) {
+        await old
+          .insertInto("logs" as never)
+          .values({
+            activation_id: "0190a000-0000-7000-8000-000000000001",
+            env: "prod",
+            function: "old",
+            version: "v1",
+            ts: 1000 + i,
+            level: "info",
+            message,
+          } as never)
+          .execute();
+      }
       await old.destroy();
 
       const store = await openStore(path);
@@ -175,6 +192,18 @@ describe("migration 002-bindings", () => {
         assert.equal(a.gbSeconds, 0);
         assert.deepEqual(a.egress, []);
         assert.equal(a.billedMs, 3);
+        // Migrations 017 and 018 carried the activation and its lines into chunks, in their order.
+        assert.equal(a.traceId, "t");
+        assert.equal(a.correlationId, "c");
+        const lines = await store.listLogs({ env: "prod", activationId: a.id, limit: 10 });
+        assert.deepEqual(
+          lines.map((l) => [l.message, l.ts, l.traceId, l.fields]),
+          [
+            ["first", 1000, "", null],
+            ["second", 1001, "", null],
+          ],
+        );
+        assert.deepEqual((await store.listActivations({ env: "prod", correlationId: "c", limit: 5 })).length, 1);
       } finally {
         await store.close();
       }

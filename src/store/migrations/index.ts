@@ -18,6 +18,7 @@ import { policies } from "./014-policies.ts";
 import { changes } from "./015-changes.ts";
 import { activationSpans } from "./016-activation-spans.ts";
 import { activationChunks } from "./017-activation-chunks.ts";
+import { logChunks } from "./018-log-chunks.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   "015-changes": changes,
   "016-activation-spans": activationSpans,
   "017-activation-chunks": activationChunks,
+  "018-log-chunks": logChunks,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -8,7 +8,10 @@ export interface Batch {
   chunks: unknown[][];
   /** [kind, key, activation id, the index of its chunk in `chunks`]. */
   links: unknown[][];
+  /** Chunks of log lines, each in LOG_CHUNK_COLUMNS order with batch 0 … */
   logs: unknown[][];
+  /** … and whether each begins a batch, numbered by the id it is given (see kysely-logs.ts insertLogChunks). */
+  logStarts: boolean[];
   spans: unknown[][];
   rollups: unknown[][];
 }
@@ -18,6 +21,8 @@ export interface BatchSql {
   chunkSql: string;
   linkSql: string;
   logSql: string;
+  /** Numbers a batch of log chunks: `batch` = ? where `id` = ?. */
+  logBatchSql: string;
   spanSql: string;
   /** The additive upsert of one rollup row. */
   rollupSql: string;
@@ -28,13 +33,21 @@ export function batchWriter(db: SQLite.Database, sql: BatchSql): (batch: Batch) 
   const chunk = db.prepare(sql.chunkSql);
   const link = db.prepare(sql.linkSql);
   const log = db.prepare(sql.logSql);
+  const logBatch = db.prepare(sql.logBatchSql);
   const span = db.prepare(sql.spanSql);
   const rollup = db.prepare(sql.rollupSql);
   // Rollups commit with the activations they sum, so the two never disagree.
   return db.transaction((b: Batch) => {
     const ids = b.chunks.map((row) => chunk.run(row).lastInsertRowid);
     for (const [kind, key, activation, index] of b.links) link.run(kind, key, activation, ids[index as number]);
-    for (const row of b.logs) log.run(row);
+    let batch = 0;
+    for (const [i, row] of b.logs.entries()) {
+      const { lastInsertRowid: id } = log.run(batch, ...row.slice(1));
+      if (b.logStarts[i]) {
+        batch = Number(id);
+        logBatch.run(batch, id);
+      }
+    }
     for (const row of b.spans) span.run(row);
     for (const row of b.rollups) rollup.run(row);
   });

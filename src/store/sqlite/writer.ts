@@ -2,7 +2,8 @@
 // on the event loop stalled every request in flight for the length of a batch (~10% of the gateway's time, and the
 // p99), so a file store commits them on a thread of its own. Rows cross as arrays of column values, in one JSON
 // string per batch: posting a string is a copy, where structured-cloning the arrays was ~5% of the event loop's time.
-// Chunks of activations cross as they are: a few rows, each with one long JSON string, which JSON would escape again.
+// Chunks of activations and of log lines cross as they are: a few rows, each with one long JSON string, which JSON
+// would escape again.
 import { Worker } from "node:worker_threads";
 import type { Batch, BatchSql } from "./batch-writer.ts";
 
@@ -11,8 +12,9 @@ export interface WriterSetup extends BatchSql {
 }
 
 export type WriterRequest =
-  /** `rows`: JSON of [links, logs, spans, rollups] (see Batch). */
-  { kind: "write"; seq: number; chunks: unknown[][]; rows: string } | { kind: "close" };
+  /** `rows`: JSON of [links, spans, rollups] (see Batch). */
+  | { kind: "write"; seq: number; chunks: unknown[][]; logs: unknown[][]; logStarts: boolean[]; rows: string }
+  | { kind: "close" };
 
 export interface WriterResponse {
   seq: number;
@@ -47,8 +49,9 @@ export class WriterThread {
     const worker = this.#start();
     // Alive while a batch is out, so an awaited write cannot be cut short; idle, it must not hold the process open.
     if (this.#pending.size === 1) worker.ref();
-    const rows = JSON.stringify([batch.links, batch.logs, batch.spans, batch.rollups]);
-    worker.postMessage({ kind: "write", seq, chunks: batch.chunks, rows } satisfies WriterRequest);
+    const { chunks, logs, logStarts } = batch;
+    const rows = JSON.stringify([batch.links, batch.spans, batch.rollups]);
+    worker.postMessage({ kind: "write", seq, chunks, logs, logStarts, rows } satisfies WriterRequest);
     return done;
   }
 

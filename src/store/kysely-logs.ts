@@ -1,0 +1,202 @@
+// Log lines over Kysely, stored in chunks (see log-chunks.ts): written a chunk per function and batch, read by
+// picking chunks on their columns and decoding only those. Adapter-neutral SQL, like kysely-store.ts.
+import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from "kysely";
+import { CHUNK_SPAN_MS, idTime, uuidv7Floor } from "./activation-chunks.ts";
+import { activationIdsOf, type PruneBound } from "./kysely-activations.ts";
+import { batchOfLine, LOG_LEVELS, levelsFrom, type PackedLogs, pruneLogChunk, unpackLogChunk } from "./log-chunks.ts";
+import type { Database } from "./schema.ts";
+import type { LogLine, LogQuery } from "./types.ts";
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** How a database matches `--grep`: a LIKE on a column, and the same case folding done in JavaScript. */
+export interface GrepSpelling {
+  /** Whether the column holds the pattern (already lowercased and LIKE-escaped). */
+  condition(column: "body", pattern: string): Expression<SqlBool>;
+  /** The case folding the condition applies to the column (the pattern is lowercased), to test lines the same way. */
+  fold(text: string): string;
+}
+
+const COLUMNS = ["id", "batch", "env", "function", "body"] as const;
+
+/**
+ * Writes a batch's chunks of lines. A batch is numbered by the id its first chunk gets, which the store hands out in
+ * increasing order, so line ids (batch × BATCH_LINES + place) increase from batch to batch.
+ */
+export async function insertLogChunks(db: Db, packed: PackedLogs): Promise<void> {
+  let batch = 0;
+  for (const [i, c] of packed.chunks.entries()) {
+    const { id } = await db
+      .insertInto("log_chunks")
+      .values({ ...c, batch })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    if (packed.starts[i]) {
+      batch = Number(id);
+      await db.updateTable("log_chunks").set({ batch }).where("id", "=", id).execute();
+    }
+  }
+}
+
+/** The first page of chunks a listing decodes; each next page is twice as many, up to MAX_PAGE. */
+const FIRST_PAGE = 2;
+const MAX_PAGE = 32;
+
+/**
+ * The newest `limit` lines, oldest first, when tailing; the oldest `limit` after the cursor when following, so a
+ * follower never skips one. Line ids order lines exactly (chunk, then place in it), so chunks are walked in id order
+ * and the walk stops as soon as `limit` lines matched.
+ */
+export async function listLogs(db: Db, q: LogQuery, grep: GrepSpelling): Promise<LogLine[]> {
+  const matches = lineMatcher(q, grep);
+  if (q.activationId !== undefined || q.correlationId !== undefined) {
+    const ids =
+      q.activationId !== undefined
+        ? [q.activationId]
+        : await activationIdsOf(db, "correlation", q.correlationId as string);
+    const lines = (await Promise.all(ids.map((id) => chunksOfActivation(db, q, id)))).flat().filter(matches).sort(byId);
+    const unique = lines.filter((l, i) => i === 0 || l.id !== lines[i - 1]?.id);
+    return q.after === undefined ? unique.slice(-q.limit) : unique.slice(0, q.limit);
+  }
+  let query = db.selectFrom("log_chunks").select(COLUMNS).where("env", "=", q.env);
+  if (q.function !== undefined) query = query.where("function", "=", q.function);
+  if (q.since !== undefined) query = query.where("last_ts", ">=", q.since);
+  if (q.until !== undefined) query = query.where("first_ts", "<", q.until);
+  if (q.level !== undefined) query = query.where(sql<SqlBool>`(levels & ${levelsFrom(q.level)}) <> 0`);
+  if (q.grep !== undefined) query = query.where(grepChunks(q.grep, grep));
+  const tail = q.after === undefined;
+  if (!tail) query = query.where("batch", ">=", batchOfLine(q.after as number));
+  // Newest first when tailing, oldest first when following: `found` is kept in that order and cut to `limit`.
+  const first = tail ? (x: LogLine, y: LogLine) => (y.id as number) - (x.id as number) : byId;
+  let found: LogLine[] = [];
+  let page = FIRST_PAGE;
+  let from: { batch: number; id: number } | undefined;
+  for (;;) {
+    const next = from;
+    const chunks = await (next === undefined
+      ? query
+      : query.where((eb) =>
+          eb.or([
+            eb("batch", tail ? "<" : ">", next.batch),
+            eb.and([eb("batch", "=", next.batch), eb("id", tail ? "<" : ">", next.id)]),
+          ]),
+        )
+    )
+      .orderBy("batch", tail ? "desc" : "asc")
+      .orderBy("id", tail ? "desc" : "asc")
+      .limit(page)
+      .execute();
+    for (const c of chunks) {
+      // A batch's chunks hold ids of that batch only: once `limit` lines lie beyond this chunk's batch, stop.
+      const edge = found[q.limit - 1];
+      const batch = Number(c.batch);
+      if (
+        edge !== undefined &&
+        (tail ? batchOfLine(edge.id as number) > batch : batchOfLine(edge.id as number) < batch)
+      ) {
+        return tail ? found.reverse() : found;
+      }
+      for (const l of unpackLogChunk(c)) if (matches(l)) found.push(l);
+      found.sort(first);
+      if (found.length > q.limit) found = found.slice(0, q.limit);
+    }
+    if (chunks.length < page) return tail ? found.reverse() : found;
+    const last = chunks.at(-1) as { batch: number | string; id: number | string };
+    from = { batch: Number(last.batch), id: Number(last.id) };
+    page = Math.min(page * 2, MAX_PAGE);
+  }
+}
+
+const byId = (x: LogLine, y: LogLine) => (x.id as number) - (y.id as number);
+
+/** The lines of the chunks that can hold an activation's: those whose activation range holds its id. */
+async function chunksOfActivation(db: Db, q: LogQuery, activationId: string): Promise<LogLine[]> {
+  const ms = idTime(activationId);
+  if (Number.isNaN(ms)) return [];
+  let query = db
+    .selectFrom("log_chunks")
+    .select(COLUMNS)
+    .where("env", "=", q.env)
+    .where("last_activation", ">=", activationId)
+    .where("last_activation", "<", uuidv7Floor(ms + CHUNK_SPAN_MS + 1))
+    .where("first_activation", "<=", activationId);
+  if (q.function !== undefined) query = query.where("function", "=", q.function);
+  return (await query.execute()).flatMap((c) => unpackLogChunk(c).filter((l) => l.activationId === activationId));
+}
+
+/** What a query asks of each decoded line (its chunk's columns only said it might match). */
+function lineMatcher(q: LogQuery, grep: GrepSpelling): (l: LogLine) => boolean {
+  const levels = q.level === undefined ? undefined : LOG_LEVELS.slice(LOG_LEVELS.indexOf(q.level));
+  const needle = q.grep?.toLowerCase();
+  return (l) =>
+    (q.function === undefined || l.function === q.function) &&
+    (q.activationId === undefined || l.activationId === q.activationId) &&
+    (q.correlationId === undefined || l.correlationId === q.correlationId) &&
+    (q.after === undefined || (l.id as number) > q.after) &&
+    (q.since === undefined || l.ts >= q.since) &&
+    (q.until === undefined || l.ts < q.until) &&
+    (levels === undefined || levels.includes(l.level)) &&
+    (needle === undefined ||
+      grep.fold(l.message).includes(needle) ||
+      (l.fields !== null && grep.fold(JSON.stringify(l.fields)).includes(needle)));
+}
+
+/**
+ * Whether a chunk's body can hold a line that matches `--grep`. A message is a JSON string in the body, so it holds
+ * the needle JSON-escaped; fields are JSON in the body exactly as `--grep` reads them, so they hold it as typed.
+ * JSON escapes character by character, so a message that holds the needle holds its escaped form.
+ */
+function grepChunks(needle: string, grep: GrepSpelling): Expression<SqlBool> {
+  const escaped = JSON.stringify(needle).slice(1, -1);
+  // A NUL is always escaped in the body (and PostgreSQL cannot take one in a pattern).
+  const spellings = [...new Set([escaped, needle])].filter((s) => !s.includes("\0"));
+  const conditions = spellings.map((s) => grep.condition("body", likePattern(s)));
+  return conditions.length === 1
+    ? (conditions[0] as Expression<SqlBool>)
+    : sql<SqlBool>`(${sql.join(conditions, sql` or `)})`;
+}
+
+/** A LIKE pattern for a literal substring: lowercased, with the wildcards and the escape character escaped. */
+function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Chunks deleted per statement while pruning (up to LOG_CHUNK_MAX_LINES lines each). */
+const PRUNE_CHUNKS = 50;
+
+/** Deletes the lines of the activations beyond the bound: whole chunks, and lines of chunks that straddle it. */
+export async function pruneLogChunks(db: Db, cut: PruneBound): Promise<number> {
+  const op = cut.inclusive ? "<=" : "<";
+  const below = (id: string) => (cut.inclusive ? id <= cut.bound : id < cut.bound);
+  let removed = 0;
+  for (;;) {
+    const whole = await db
+      .selectFrom("log_chunks")
+      .select(["id", "count"])
+      .where("last_activation", op, cut.bound)
+      .limit(PRUNE_CHUNKS)
+      .execute();
+    if (whole.length === 0) break;
+    await db
+      .deleteFrom("log_chunks")
+      .where(
+        "id",
+        "in",
+        whole.map((c) => c.id),
+      )
+      .execute();
+    removed += whole.reduce((n, c) => n + Number(c.count), 0);
+  }
+  const straddling = await db
+    .selectFrom("log_chunks")
+    .select(COLUMNS)
+    .where("first_activation", op, cut.bound)
+    .execute();
+  for (const c of straddling) {
+    const { rest, removed: lines } = pruneLogChunk(c.body, below);
+    removed += lines;
+    if (rest === undefined) await db.deleteFrom("log_chunks").where("id", "=", c.id).execute();
+    else await db.updateTable("log_chunks").set(rest).where("id", "=", c.id).execute();
+  }
+  return removed;
+}
