@@ -58,9 +58,14 @@ interface OpenChunk {
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
+/** The ms timestamp a UUIDv7 starts with, unchecked (for ids the store already holds or Pave minted). */
+export function mintedAt(id: string): number {
+  return Number.parseInt(id.slice(0, 8), 16) * 0x10000 + Number.parseInt(id.slice(9, 13), 16);
+}
+
 /** The ms timestamp a UUIDv7 starts with; NaN for anything else. */
 export function idTime(id: string): number {
-  return UUID_V7.test(id) ? Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16) : Number.NaN;
+  return UUID_V7.test(id) ? mintedAt(id) : Number.NaN;
 }
 
 /** The smallest UUIDv7 of millisecond `ms`: every id minted at `ms` or later sorts at or after it. */
@@ -88,7 +93,7 @@ export function packActivations(activations: Activation[]): PackedActivations {
   const links: LinkRow[] = [];
   for (const a of activations) {
     // This runs on the gateway's thread for every activation: a cheap check here, the strict one (idTime) on lookups.
-    const ms = Number.parseInt(a.id.slice(0, 8), 16) * 0x10000 + Number.parseInt(a.id.slice(9, 13), 16);
+    const ms = mintedAt(a.id);
     if (a.id.length !== 36 || a.id.charCodeAt(14) !== 0x37 || Number.isNaN(ms)) {
       throw new Error(`activation id ${JSON.stringify(a.id)} is not a UUIDv7`);
     }

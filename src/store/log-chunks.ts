@@ -6,7 +6,7 @@
 // A line's id is its batch × BATCH_LINES + its place in the batch: it increases with insertion, across the chunks of
 // one batch too, so it is still the follow cursor and still orders an environment's lines as they were recorded. A
 // batch is numbered by the id its first chunk was given (see insertLogChunks).
-import { CHUNK_SPAN_MS, isOwnTraceId, ownTraceId } from "./activation-chunks.ts";
+import { CHUNK_SPAN_MS, isOwnTraceId, mintedAt, ownTraceId } from "./activation-chunks.ts";
 import type { LogLevel, LogLine } from "./types.ts";
 
 /** At most this many lines a chunk: a lookup decodes a whole chunk. */
@@ -73,11 +73,6 @@ export interface PackedLogs {
   starts: boolean[];
 }
 
-/** The ms an activation id (UUIDv7) was minted at. */
-function idMs(id: string): number {
-  return Number.parseInt(id.slice(0, 8), 16) * 0x10000 + Number.parseInt(id.slice(9, 13), 16);
-}
-
 /**
  * Groups a batch's lines into chunks of (env, function), in the order they came. Like activation chunks, a chunk's
  * activation ids lie within CHUNK_SPAN_MS of each other, so the chunks holding an activation's lines are few.
@@ -93,7 +88,7 @@ export function packLogLines(lines: LogLine[]): PackedLogs {
       open.clear();
       seq = 0;
     }
-    const ms = idMs(l.activationId);
+    const ms = mintedAt(l.activationId);
     const key = `${l.env}\n${l.function}`;
     let c = open.get(key);
     if (!c || c.lines.length >= LOG_CHUNK_MAX_LINES || ms - c.minMs > CHUNK_SPAN_MS || c.maxMs - ms > CHUNK_SPAN_MS) {

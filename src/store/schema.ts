@@ -1,6 +1,8 @@
 // Kysely's view of the tables: the column types both adapters read and write.
 // Booleans are 0/1 integers and times are epoch milliseconds, so SQLite and PostgreSQL agree.
 import type { Generated } from "kysely";
+import type { ChunkRow } from "./activation-chunks.ts";
+import type { LogChunkRow } from "./log-chunks.ts";
 
 export interface Database {
   /** `source` is the environment it was copied from (`from` is a keyword in SQL); columns after name: migration 012. */
@@ -50,20 +52,7 @@ export interface Database {
     changed_at: number;
   };
   /** Activations, a chunk per batch and key (see activation-chunks.ts). */
-  activation_chunks: {
-    id: Generated<number>;
-    env: string;
-    function: string;
-    version: string;
-    trigger: string;
-    first_id: string;
-    last_id: string;
-    count: number;
-    errors: number;
-    gb_seconds: number;
-    /** JSON: the chunk's activations, each an array of fields (activation-chunks.ts). */
-    body: string;
-  };
+  activation_chunks: ChunkRow & { id: Generated<number> };
   /** The trace and correlation ids activations do not derive from their own id, with the chunk that holds each. */
   activation_links: {
     kind: string;
@@ -72,21 +61,7 @@ export interface Database {
     chunk_id: number;
   };
   /** Log lines, a chunk per batch and function (see log-chunks.ts). */
-  log_chunks: {
-    id: Generated<number>;
-    /** The id of its batch's first chunk: a line's id is batch × BATCH_LINES + its place in the batch. */
-    batch: number;
-    env: string;
-    function: string;
-    first_ts: number;
-    last_ts: number;
-    first_activation: string;
-    last_activation: string;
-    count: number;
-    levels: number;
-    /** JSON: the chunk's lines, each an array of fields (log-chunks.ts). */
-    body: string;
-  };
+  log_chunks: LogChunkRow & { id: Generated<number> };
   /** Per-minute sums of activations; the histogram's `h0` … columns are listed in rollup-buckets.ts. */
   rollups: {
     env: string;

@@ -14,7 +14,7 @@ type StoreTest = (title: string, body: (store: Store) => Promise<void>) => void;
 
 let seq = 0;
 /** An activation of `fn` started at `at` that began its own trace and correlation, with `over` on top. */
-function act(at: number, over: Partial<Activation> = {}): Activation {
+export function act(at: number, over: Partial<Activation> = {}): Activation {
   const id = v7({ msecs: at, seq: seq++ });
   return {
     id,

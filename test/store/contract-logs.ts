@@ -5,40 +5,19 @@ import assert from "node:assert/strict";
 import { describe } from "node:test";
 import { v7 } from "uuid";
 import type { Activation, LogLine, Store } from "../../src/store/index.ts";
+import { act as activation } from "./contract-activations.ts";
+
+/** An activation of `fn` started at `at`, with `over` on top. */
+function act(at: number, fn = "fn", over: Partial<Activation> = {}): Activation {
+  return activation(at, { function: fn, ...over });
+}
+
 import { LOG_CHUNK_MAX_LINES } from "../../src/store/log-chunks.ts";
 
 const ENV = "prod";
 const T0 = 1_700_000_000_000;
 
 type StoreTest = (title: string, body: (store: Store) => Promise<void>) => void;
-
-let seq = 0;
-function act(at: number, fn = "fn", over: Partial<Activation> = {}): Activation {
-  const id = v7({ msecs: at, seq: seq++ });
-  return {
-    id,
-    env: ENV,
-    function: fn,
-    version: "v1",
-    trigger: "http",
-    startedAt: at,
-    durationMs: 1,
-    billedMs: 1,
-    memoryMb: 128,
-    status: "success",
-    errorCode: null,
-    errorMessage: null,
-    httpStatus: 200,
-    cold: false,
-    traceId: id.replaceAll("-", ""),
-    correlationId: id,
-    logsDropped: 0,
-    cpuMs: null,
-    gbSeconds: 0.000125,
-    egress: [],
-    ...over,
-  };
-}
 
 function line(a: Activation, message: string, over: Partial<LogLine> = {}): LogLine {
   return {
@@ -121,7 +100,7 @@ export function logsContract(test: StoreTest): void {
       ];
       // A batch each, so a chunk the grep wrongly passed over would lose its line.
       for (const t of texts) {
-        const a = act(T0 + seq);
+        const a = act(T0 + texts.indexOf(t));
         await store.insertActivations([a], [line(a, t), line(a, "filler")]);
       }
       const f = act(T0 + 100);
