@@ -6,39 +6,17 @@ import { describe } from "node:test";
 import { v7 } from "uuid";
 import { CHUNK_MAX_ROWS, ownTraceId } from "../../src/store/activation-chunks.ts";
 import type { Activation, Store } from "../../src/store/index.ts";
+import { activationAt } from "./contract-rollups.ts";
 
 const ENV = "prod";
 const T0 = 1_700_000_000_000;
 
 type StoreTest = (title: string, body: (store: Store) => Promise<void>) => void;
 
-let seq = 0;
-/** An activation of `fn` started at `at` that began its own trace and correlation, with `over` on top. */
+/** An activation started at `at` that began its own trace and correlation, with `over` on top. */
 export function act(at: number, over: Partial<Activation> = {}): Activation {
-  const id = v7({ msecs: at, seq: seq++ });
-  return {
-    id,
-    env: ENV,
-    function: "fn",
-    version: "v1",
-    trigger: "http",
-    startedAt: at,
-    durationMs: 1,
-    billedMs: 1,
-    memoryMb: 128,
-    status: "success",
-    errorCode: null,
-    errorMessage: null,
-    httpStatus: 200,
-    cold: false,
-    traceId: ownTraceId(id),
-    correlationId: id,
-    logsDropped: 0,
-    cpuMs: 0.5,
-    gbSeconds: 0.000125,
-    egress: [],
-    ...over,
-  };
+  const a = activationAt(at, over);
+  return { ...a, traceId: over.traceId ?? ownTraceId(a.id), correlationId: over.correlationId ?? a.id };
 }
 
 const ids = (list: Activation[]) => list.map((a) => a.id);
