@@ -74,6 +74,14 @@ export function uuidv7Floor(ms: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
 }
 
+/**
+ * An exclusive upper bound on the last id of a chunk whose first id is at or below an id minted at `ms`: a chunk spans
+ * at most CHUNK_SPAN_MS, so a query for chunks that start before a point reads an index range, not everything after.
+ */
+export function endsBefore(ms: number): string {
+  return uuidv7Floor(ms + CHUNK_SPAN_MS + 1);
+}
+
 /** The trace id an activation that started its own trace has: its id's 128 bits (see telemetry/ids.ts). */
 export function ownTraceId(id: string): string {
   return id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24);

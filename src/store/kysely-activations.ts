@@ -1,11 +1,12 @@
 // Activations over Kysely, stored in chunks (see activation-chunks.ts): written a chunk per key and batch, read by
 // decoding the few chunks a query can touch. Adapter-neutral SQL, like kysely-store.ts.
-import type { Kysely, Transaction } from "kysely";
+import type { ExpressionBuilder, Kysely, Transaction } from "kysely";
 import {
   activationOfTrace,
-  CHUNK_SPAN_MS,
   type ChunkRow,
+  endsBefore,
   idTime,
+  mintedAt,
   type PackedActivations,
   packActivations,
   unpackChunk,
@@ -55,7 +56,7 @@ export async function getActivation(db: Db, id: string): Promise<Activation | un
     .selectFrom("activation_chunks")
     .select(WHOLE)
     .where("last_id", ">=", id)
-    .where("last_id", "<", uuidv7Floor(ms + CHUNK_SPAN_MS + 1))
+    .where("last_id", "<", endsBefore(ms))
     .where("first_id", "<=", id)
     .execute();
   for (const c of chunks) {
@@ -113,6 +114,17 @@ function matcher(q: ActivationQuery): (a: Activation) => boolean {
     (q.before === undefined || a.id < q.before);
 }
 
+type Cursor = { last_id: string; id: number | string };
+
+/**
+ * Chunks before a cursor in (last id, id) order, newest first. As a row value, so the database reads one index range
+ * (the plain `last_id <=` beside it says so to planners that do not read row values); an OR of the two did not.
+ */
+function olderThan(c: Cursor) {
+  return (eb: ExpressionBuilder<Database, "activation_chunks">) =>
+    eb(eb.refTuple("last_id", "id"), "<", eb.tuple(c.last_id, Number(c.id)));
+}
+
 const newestFirst = (x: Activation, y: Activation) => (x.id < y.id ? 1 : x.id > y.id ? -1 : 0);
 
 /** The first page of chunks a list decodes; each next page is twice as many, up to MAX_PAGE. */
@@ -137,8 +149,14 @@ export async function listActivations(db: Db, q: ActivationQuery): Promise<Activ
   if (q.status === "error") query = query.where("errors", ">", 0);
   if (q.status === "success") query = query.whereRef("errors", "<", "count");
   if (q.since !== undefined) query = query.where("last_id", ">=", uuidv7Floor(q.since));
-  if (q.until !== undefined) query = query.where("first_id", "<", uuidv7Floor(q.until));
-  if (q.before !== undefined) query = query.where("first_id", "<", q.before);
+  if (q.until !== undefined) {
+    query = query.where("first_id", "<", uuidv7Floor(q.until)).where("last_id", "<", endsBefore(q.until));
+  }
+  if (q.before !== undefined) {
+    query = query.where("first_id", "<", q.before);
+    const ms = idTime(q.before);
+    if (!Number.isNaN(ms)) query = query.where("last_id", "<", endsBefore(ms));
+  }
   let found: Activation[] = [];
   let page = FIRST_PAGE;
   let after: Chunk | undefined;
@@ -146,12 +164,7 @@ export async function listActivations(db: Db, q: ActivationQuery): Promise<Activ
     const from = after;
     const chunks = await (from === undefined
       ? query
-      : query.where((eb) =>
-          eb.or([
-            eb("last_id", "<", from.last_id),
-            eb.and([eb("last_id", "=", from.last_id), eb("id", "<", Number(from.id))]),
-          ]),
-        )
+      : query.where("last_id", "<=", from.last_id).where(olderThan(from))
     )
       .orderBy("last_id", "desc")
       .orderBy("id", "desc")
@@ -195,16 +208,17 @@ export async function usage(db: Db, q: UsageQuery): Promise<UsageRow[]> {
     .where("first_id", ">=", lo)
     .where("last_id", "<", hi)
     .groupBy(columns);
-  let edges = db
-    .selectFrom("activation_chunks")
-    .select(WHOLE)
-    .where("last_id", ">=", lo)
-    .where("first_id", "<", hi)
-    .where((eb) => eb.or([eb("first_id", "<", lo), eb("last_id", ">=", hi)]));
-  if (q.env !== undefined) {
-    inside = inside.where("env", "=", q.env);
-    edges = edges.where("env", "=", q.env);
-  }
+  // The chunks that straddle an end: they start before it and, spanning at most CHUNK_SPAN_MS, end soon after.
+  const straddling = (at: number, from: string) => {
+    const edge = db
+      .selectFrom("activation_chunks")
+      .select(WHOLE)
+      .where("last_id", ">=", from)
+      .where("last_id", "<", endsBefore(at))
+      .where("first_id", "<", uuidv7Floor(at));
+    return q.env === undefined ? edge : edge.where("env", "=", q.env);
+  };
+  if (q.env !== undefined) inside = inside.where("env", "=", q.env);
   const groups = new Map<string, UsageRow>();
   const add = (a: Pick<Activation, "env" | "function" | "version" | "trigger">, n: number, e: number, gb: number) => {
     const key =
@@ -250,7 +264,9 @@ export async function usage(db: Db, q: UsageQuery): Promise<UsageRow[]> {
       Number(r.gb_seconds ?? 0),
     );
   }
-  for (const c of await edges.execute()) {
+  const [low, high] = await Promise.all([straddling(q.since, lo).execute(), straddling(q.until, hi).execute()]);
+  const edges = new Map([...low, ...high].map((c) => [Number(c.id), c]));
+  for (const c of edges.values()) {
     for (const a of unpackChunk(c)) {
       if (a.id >= lo && a.id < hi) add(a, 1, a.status === "error" ? 1 : 0, a.gbSeconds);
     }
@@ -277,6 +293,9 @@ export async function pruneBound(db: Db, policy: { before?: number; keep?: numbe
   return cut;
 }
 
+/** Chunk heads read per query while finding where `keep` cuts. */
+const HEADS_PER_READ = 10_000;
+
 /**
  * The id of the (keep + 1)-th newest activation (undefined when there are no more than `keep`). Chunk totals are
  * summed newest first until they pass `keep`; then only the chunks that overlap that boundary are decoded.
@@ -293,19 +312,11 @@ async function keptFrom(db: Db, keep: number): Promise<string | undefined> {
       .selectFrom("activation_chunks")
       .select(["id", "first_id", "last_id", "count"])
       .$if(from !== undefined, (qb) =>
-        qb.where((eb) =>
-          eb.or([
-            eb("last_id", "<", (from as { last_id: string }).last_id),
-            eb.and([
-              eb("last_id", "=", (from as { last_id: string }).last_id),
-              eb("id", "<", Number((from as { id: number }).id)),
-            ]),
-          ]),
-        ),
+        qb.where("last_id", "<=", (from as Cursor).last_id).where(olderThan(from as Cursor)),
       )
       .orderBy("last_id", "desc")
       .orderBy("id", "desc")
-      .limit(1000)
+      .limit(HEADS_PER_READ)
       .execute();
     for (const h of heads) {
       walked.push(h);
@@ -316,7 +327,7 @@ async function keptFrom(db: Db, keep: number): Promise<string | undefined> {
         break;
       }
     }
-    if (boundary === undefined && heads.length < 1000) return undefined;
+    if (boundary === undefined && heads.length < HEADS_PER_READ) return undefined;
     after = heads.at(-1);
   }
   // Chunks that start after the boundary chunk ends hold only newer activations: counted by their totals.
@@ -326,14 +337,29 @@ async function keptFrom(db: Db, keep: number): Promise<string | undefined> {
     .selectFrom("activation_chunks")
     .select(WHOLE)
     .where("last_id", ">=", low as string)
+    .where("last_id", "<", endsBefore(mintedAt(lastK)))
     .where("first_id", "<=", lastK)
     .execute();
   const ids = near.flatMap((c) => unpackChunk(c).map((a) => a.id)).sort((x, y) => (x < y ? 1 : x > y ? -1 : 0));
   return ids[keep - above];
 }
 
-/** Chunks deleted per statement while pruning (up to CHUNK_MAX_ROWS activations each). */
-const PRUNE_CHUNKS = 50;
+/**
+ * Retention deletes chunks in batches of about this many records (whole chunks, at least one), so the writer never
+ * waits long behind it, however large the chunks are.
+ */
+export const PRUNE_RECORDS = 5000;
+
+/** The longest run of `chunks` holding at most PRUNE_RECORDS records, and at least one chunk. */
+export function pruneBatch<T extends { count: number | string }>(chunks: T[]): T[] {
+  let records = 0;
+  let n = 0;
+  while (n < chunks.length && (n === 0 || records + Number(chunks[n]?.count) <= PRUNE_RECORDS)) {
+    records += Number(chunks[n]?.count);
+    n++;
+  }
+  return chunks.slice(0, n);
+}
 
 /** Deletes the activations beyond the bound: whole chunks, and the older rows of chunks that straddle it. */
 export async function pruneChunks(db: Db, cut: PruneBound): Promise<number> {
@@ -345,15 +371,21 @@ export async function pruneChunks(db: Db, cut: PruneBound): Promise<number> {
       .selectFrom("activation_chunks")
       .select(["id", "count"])
       .where("last_id", op, cut.bound)
-      .limit(PRUNE_CHUNKS)
-      .execute();
+      .limit(PRUNE_RECORDS)
+      .execute()
+      .then(pruneBatch);
     if (whole.length === 0) break;
     const ids = whole.map((c) => c.id);
     await db.deleteFrom("activation_links").where("chunk_id", "in", ids).execute();
     await db.deleteFrom("activation_chunks").where("id", "in", ids).execute();
     removed += whole.reduce((n, c) => n + Number(c.count), 0);
   }
-  const straddling = await db.selectFrom("activation_chunks").select(WHOLE).where("first_id", op, cut.bound).execute();
+  const straddling = await db
+    .selectFrom("activation_chunks")
+    .select(WHOLE)
+    .where("last_id", "<", endsBefore(mintedAt(cut.bound)))
+    .where("first_id", op, cut.bound)
+    .execute();
   for (const c of straddling) {
     const rows = unpackChunk(c);
     const left = rows.filter((a) => !below(a.id));

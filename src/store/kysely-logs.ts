@@ -1,8 +1,8 @@
 // Log lines over Kysely, stored in chunks (see log-chunks.ts): written a chunk per function and batch, read by
 // picking chunks on their columns and decoding only those. Adapter-neutral SQL, like kysely-store.ts.
 import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from "kysely";
-import { CHUNK_SPAN_MS, idTime, uuidv7Floor } from "./activation-chunks.ts";
-import { activationIdsOf, type PruneBound } from "./kysely-activations.ts";
+import { endsBefore, idTime, mintedAt } from "./activation-chunks.ts";
+import { activationIdsOf, PRUNE_RECORDS, type PruneBound, pruneBatch } from "./kysely-activations.ts";
 import { batchOfLine, LOG_LEVELS, levelsFrom, type PackedLogs, pruneLogChunk, unpackLogChunk } from "./log-chunks.ts";
 import type { Database } from "./schema.ts";
 import type { LogLine, LogQuery } from "./types.ts";
@@ -75,12 +75,10 @@ export async function listLogs(db: Db, q: LogQuery, grep: GrepSpelling): Promise
     const next = from;
     const chunks = await (next === undefined
       ? query
-      : query.where((eb) =>
-          eb.or([
-            eb("batch", tail ? "<" : ">", next.batch),
-            eb.and([eb("batch", "=", next.batch), eb("id", tail ? "<" : ">", next.id)]),
-          ]),
-        )
+      : // A row value reads one index range, where an OR of the two did not (see kysely-activations.ts olderThan).
+        query
+          .where("batch", tail ? "<=" : ">=", next.batch)
+          .where((eb) => eb(eb.refTuple("batch", "id"), tail ? "<" : ">", eb.tuple(next.batch, next.id)))
     )
       .orderBy("batch", tail ? "desc" : "asc")
       .orderBy("id", tail ? "desc" : "asc")
@@ -118,7 +116,7 @@ async function chunksOfActivation(db: Db, q: LogQuery, activationId: string): Pr
     .select(COLUMNS)
     .where("env", "=", q.env)
     .where("last_activation", ">=", activationId)
-    .where("last_activation", "<", uuidv7Floor(ms + CHUNK_SPAN_MS + 1))
+    .where("last_activation", "<", endsBefore(ms))
     .where("first_activation", "<=", activationId);
   if (q.function !== undefined) query = query.where("function", "=", q.function);
   return (await query.execute()).flatMap((c) => unpackLogChunk(c).filter((l) => l.activationId === activationId));
@@ -161,9 +159,6 @@ function likePattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** Chunks deleted per statement while pruning (up to LOG_CHUNK_MAX_LINES lines each). */
-const PRUNE_CHUNKS = 50;
-
 /** Deletes the lines of the activations beyond the bound: whole chunks, and lines of chunks that straddle it. */
 export async function pruneLogChunks(db: Db, cut: PruneBound): Promise<number> {
   const op = cut.inclusive ? "<=" : "<";
@@ -174,8 +169,9 @@ export async function pruneLogChunks(db: Db, cut: PruneBound): Promise<number> {
       .selectFrom("log_chunks")
       .select(["id", "count"])
       .where("last_activation", op, cut.bound)
-      .limit(PRUNE_CHUNKS)
-      .execute();
+      .limit(PRUNE_RECORDS)
+      .execute()
+      .then(pruneBatch);
     if (whole.length === 0) break;
     await db
       .deleteFrom("log_chunks")
@@ -190,6 +186,7 @@ export async function pruneLogChunks(db: Db, cut: PruneBound): Promise<number> {
   const straddling = await db
     .selectFrom("log_chunks")
     .select(COLUMNS)
+    .where("last_activation", "<", endsBefore(mintedAt(cut.bound)))
     .where("first_activation", op, cut.bound)
     .execute();
   for (const c of straddling) {

@@ -46,9 +46,15 @@ export const logChunks: Migration = {
       // Last, so a query that decides on the columns above never reads the body's overflow pages.
       .addColumn("body", "text", (c) => c.notNull())
       .execute();
-    // A function's lines and an environment's, newest or oldest first; an activation's, and retention, by its id.
+    // A function's lines and an environment's, in batch order.
     await db.schema.createIndex("log_chunks_fn").on("log_chunks").columns(["env", "function", "batch", "id"]).execute();
     await db.schema.createIndex("log_chunks_env").on("log_chunks").columns(["env", "batch", "id"]).execute();
+    // An activation's lines are looked up within its environment; retention cuts across them all.
+    await db.schema
+      .createIndex("log_chunks_env_activation")
+      .on("log_chunks")
+      .columns(["env", "last_activation"])
+      .execute();
     await db.schema.createIndex("log_chunks_activation").on("log_chunks").column("last_activation").execute();
 
     const text = postgres ? nulSafeText : plainText;
