@@ -1,0 +1,145 @@
+// How activations and log lines are packed into chunks (activation-chunks.ts, log-chunks.ts): where a batch is split,
+// what is derived rather than stored, and that unpacking gives back exactly what was packed.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  CHUNK_MAX_ROWS,
+  CHUNK_SPAN_MS,
+  idTime,
+  ownTraceId,
+  packActivations,
+  unpackChunk,
+} from "../../src/store/activation-chunks.ts";
+import { pruneBatch } from "../../src/store/kysely-activations.ts";
+import { BATCH_LINES, packLogLines, pruneLogChunk, unpackLogChunk } from "../../src/store/log-chunks.ts";
+import { act } from "./contract-activations.ts";
+
+const T0 = 1_700_000_000_000;
+
+describe("activation chunks", () => {
+  it("round-trip every field, with trace, correlation and GB-seconds stored only when not derived", () => {
+    const own = act(T0);
+    const joined = act(T0 + 1, {
+      traceId: "a".repeat(32),
+      correlationId: "order-1",
+      gbSeconds: 0.5,
+      shadowOf: own.id,
+      shadowMatch: false,
+      spanId: "1".repeat(16),
+      parentSpanId: null,
+      spanStartedAt: T0 + 1.25,
+      httpMethod: "POST",
+      httpPath: '/ü?x="y"',
+      errorMessage: "line\nbreak \0 nul",
+      egress: [
+        { host: "h", method: "GET", status: null, bytesOut: 1, bytesIn: 0, durationMs: 2, error: "EgressDenied" },
+      ],
+    });
+    const { chunks, links } = packActivations([own, joined]);
+    assert.equal(chunks.length, 1);
+    const [chunk] = chunks;
+    assert.ok(chunk);
+    assert.deepEqual(unpackChunk(chunk), [own, joined]);
+    assert.deepEqual(links, [
+      { kind: "trace", key: "a".repeat(32), activation_id: joined.id, chunk: 0 },
+      { kind: "correlation", key: "order-1", activation_id: joined.id, chunk: 0 },
+    ]);
+    // The own activation's derivable fields are not in the body.
+    assert.ok(!chunk.body.includes(ownTraceId(own.id)));
+    assert.equal(chunk.body.split(own.id).length - 1, 2, "its id, and the joined one's shadowOf");
+    assert.deepEqual([chunk.count, chunk.first_id, chunk.last_id], [2, own.id, joined.id]);
+  });
+
+  it("split a batch by key, by size and by span, so an id's chunk ends within CHUNK_SPAN_MS of it", () => {
+    const many = Array.from({ length: CHUNK_MAX_ROWS * 2 + 1 }, (_, i) => act(T0 + i));
+    const bySize = packActivations(many).chunks;
+    assert.deepEqual(
+      bySize.map((c) => c.count),
+      [CHUNK_MAX_ROWS, CHUNK_MAX_ROWS, 1],
+    );
+    const other = act(T0, { function: "other" });
+    const far = act(T0 + CHUNK_SPAN_MS + 5000);
+    const { chunks } = packActivations([...many.slice(0, 500), far, other, ...many.slice(500, 600)]);
+    assert.deepEqual(
+      chunks.map((c) => [c.function, c.count]),
+      [
+        ["fn", 500],
+        ["fn", 1],
+        ["other", 1],
+        ["fn", 100],
+      ],
+    );
+    for (const c of chunks) assert.ok(idTime(c.last_id) - idTime(c.first_id) <= CHUNK_SPAN_MS);
+    assert.throws(() => packActivations([act(T0, { id: "not-a-uuid" })]), /not a UUIDv7/);
+  });
+
+  it("are deleted by retention in batches of about 5000 records, at least one chunk", () => {
+    const counts = (xs: number[]) => pruneBatch(xs.map((count) => ({ count }))).map((c) => c.count);
+    assert.deepEqual(counts([3000, 2000, 1]), [3000, 2000]);
+    assert.deepEqual(counts([9000, 1]), [9000]);
+    assert.deepEqual(counts(Array(6000).fill(1)).length, 5000);
+    assert.deepEqual(counts([]), []);
+  });
+});
+
+describe("log chunks", () => {
+  const a = act(T0);
+  const b = act(T0 + 1, { function: "other", correlationId: "c-1" });
+  const line = (x: typeof a, message: string, level: "info" | "error" = "info") => ({
+    activationId: x.id,
+    env: x.env,
+    function: x.function,
+    version: x.version,
+    ts: x.startedAt,
+    level,
+    message,
+    fields: message === "a2" ? { k: [1, "two"] } : null,
+    traceId: x.traceId,
+    correlationId: x.correlationId,
+  });
+
+  it("number a batch's lines across its chunks, and round-trip them", () => {
+    const lines = [line(a, "a1"), line(b, "b1", "error"), line(a, "a2")];
+    const { chunks, starts } = packLogLines(lines);
+    assert.deepEqual(starts, [true, false]);
+    assert.deepEqual(
+      chunks.map((c) => [c.function, c.count, c.levels]),
+      [
+        ["fn", 2, 2],
+        ["other", 1, 8],
+      ],
+    );
+    const batch = 7;
+    const back = chunks.flatMap((c) => unpackLogChunk({ ...c, batch }));
+    assert.deepEqual(
+      back.sort((x, y) => (x.id as number) - (y.id as number)),
+      lines.map((l, i) => ({ ...l, id: batch * BATCH_LINES + i })),
+    );
+  });
+
+  it("keep the ids of the lines retention leaves in a chunk", () => {
+    const later = act(T0 + 2);
+    const { chunks } = packLogLines([line(a, "a1"), line(later, "l1", "error"), line(a, "a2"), line(later, "l2")]);
+    const [chunk] = chunks;
+    assert.ok(chunk && chunks.length === 1);
+    const { rest, removed } = pruneLogChunk(chunk.body, (id) => id < later.id);
+    assert.equal(removed, 2);
+    assert.ok(rest);
+    assert.deepEqual(
+      [rest.count, rest.first_activation, rest.last_activation, rest.levels],
+      [2, later.id, later.id, 10],
+    );
+    const left = unpackLogChunk({ batch: 3, env: "prod", function: "fn", body: rest.body });
+    assert.deepEqual(
+      left.map((l) => [l.message, l.id]),
+      [
+        ["l1", 3 * BATCH_LINES + 1],
+        ["l2", 3 * BATCH_LINES + 3],
+      ],
+    );
+    assert.deepEqual(
+      pruneLogChunk(chunk.body, () => true),
+      { rest: undefined, removed: 4 },
+    );
+  });
+});
