@@ -21,6 +21,8 @@ declare module "autocannon" {
     timeouts: number;
     non2xx: number;
     "2xx": number;
+    /** Seconds the run took, to the hundredth. */
+    duration: number;
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;

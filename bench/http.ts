@@ -116,7 +116,8 @@ export async function load(target: Target, s: LoadSettings, durationS: number): 
   });
   const cpu = cpuPerRequest(before, cpuSnapshot(target.pid), r.requests.total);
   return {
-    requestsPerSec: Math.round(r.requests.average),
+    // Over the whole turn, not the mean of whole-second samples, which drops the last part second of a short turn.
+    requestsPerSec: Math.round(r.requests.total / r.duration),
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
     requests: r.requests.total,

@@ -54,9 +54,11 @@ async function main(): Promise<void> {
   const settings: LoadSettings = {
     connections: 16,
     pipelining: 1,
-    durationS: quick ? 2 : 5,
+    // Short turns, many rounds: the two sides of a ratio are measured seconds apart, on a machine whose speed drifts
+    // over minutes; the median of 8 rounds shrugs off a round a neighbour spoiled.
+    durationS: 2,
     warmupS: quick ? 1 : 2,
-    rounds: quick ? 1 : 3,
+    rounds: quick ? 1 : 8,
   };
   // The machine is shared: the 1-minute load average says how much to trust the absolute figures.
   const load1m = loadavg()[0] ?? 0;
@@ -114,12 +116,20 @@ async function main(): Promise<void> {
         progress(
           `http: round ${i}/${settings.rounds}, raw node:http, pave, workerd, pave recording on/off (${settings.durationS} s each)`,
         );
-        const raw = await load(rawTarget, settings, settings.durationS);
-        const pave = await load(paveTarget, settings, settings.durationS);
-        const workerd = await load(workerdTarget, settings, settings.durationS);
-        const recorded = await load(recordedTarget, settings, settings.durationS);
-        const unrecorded = await load(unrecordedTarget, settings, settings.durationS);
-        rounds.push({ raw, pave, workerd, recorded, unrecorded });
+        // Every other round runs the targets in reverse, so a machine that slows or speeds up over a round favours
+        // neither side of a ratio.
+        const order = [rawTarget, paveTarget, workerdTarget, recordedTarget, unrecordedTarget];
+        const figures = new Map<Target, LoadFigures>();
+        for (const t of i % 2 === 0 ? order.reverse() : order)
+          figures.set(t, await load(t, settings, settings.durationS));
+        const of = (t: Target) => figures.get(t) as LoadFigures;
+        rounds.push({
+          raw: of(rawTarget),
+          pave: of(paveTarget),
+          workerd: of(workerdTarget),
+          recorded: of(recordedTarget),
+          unrecorded: of(unrecordedTarget),
+        });
       }
       for (const t of targets) await t.stop();
       targets.length = 0;
