@@ -58,9 +58,21 @@ interface OpenChunk {
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-/** The ms timestamp a UUIDv7 starts with, unchecked (for ids the store already holds or Pave minted). */
+/**
+ * The ms timestamp a UUIDv7 starts with (its first 12 hex digits), NaN if one is not a hex digit; the rest of the id
+ * is not checked. Read digit by digit: slicing and parseInt cost ~10% of packing a chunk.
+ */
 export function mintedAt(id: string): number {
-  return Number.parseInt(id.slice(0, 8), 16) * 0x10000 + Number.parseInt(id.slice(9, 13), 16);
+  let ms = 0;
+  for (let i = 0; i < 13; i++) {
+    if (i === 8) continue;
+    const c = id.charCodeAt(i);
+    const lower = c | 0x20;
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+    if (digit < 0) return Number.NaN;
+    ms = ms * 16 + digit;
+  }
+  return ms;
 }
 
 /** The ms timestamp a UUIDv7 starts with; NaN for anything else. */
@@ -99,14 +111,22 @@ export function packActivations(activations: Activation[]): PackedActivations {
   const open = new Map<string, OpenChunk>();
   const all: OpenChunk[] = [];
   const links: LinkRow[] = [];
+  let last: OpenChunk | undefined;
   for (const a of activations) {
     // This runs on the gateway's thread for every activation: a cheap check here, the strict one (idTime) on lookups.
     const ms = mintedAt(a.id);
     if (a.id.length !== 36 || a.id.charCodeAt(14) !== 0x37 || Number.isNaN(ms)) {
       throw new Error(`activation id ${JSON.stringify(a.id)} is not a UUIDv7`);
     }
-    const key = `${a.env}\n${a.function}\n${a.version}\n${a.trigger}`;
-    let c = open.get(key);
+    // Most of a batch is one key after another of the same: the last one's chunk is tried before building a key.
+    let c =
+      last !== undefined &&
+      last.row.env === a.env &&
+      last.row.function === a.function &&
+      last.row.version === a.version &&
+      last.row.trigger === a.trigger
+        ? last
+        : open.get(`${a.env}\n${a.function}\n${a.version}\n${a.trigger}`);
     if (!c || c.rows.length >= CHUNK_MAX_ROWS || ms - c.minMs > CHUNK_SPAN_MS || c.maxMs - ms > CHUNK_SPAN_MS) {
       c = {
         row: {
@@ -126,7 +146,7 @@ export function packActivations(activations: Activation[]): PackedActivations {
         minMs: ms,
         maxMs: ms,
       };
-      open.set(key, c);
+      open.set(`${a.env}\n${a.function}\n${a.version}\n${a.trigger}`, c);
       all.push(c);
     }
     const row = c.row;
@@ -142,6 +162,7 @@ export function packActivations(activations: Activation[]): PackedActivations {
     if (!ownTrace) links.push({ kind: "trace", key: a.traceId, activation_id: a.id, chunk: c.index });
     if (!ownCorrelation) links.push({ kind: "correlation", key: a.correlationId, activation_id: a.id, chunk: c.index });
     c.rows.push(toFields(a, ownTrace, ownCorrelation));
+    last = c;
   }
   return {
     chunks: all.map((c) => {
@@ -163,6 +184,31 @@ export function isOwnTraceId(traceId: string, id: string): boolean {
   return true;
 }
 
+// Numbers are most of what stringifying a chunk costs: V8 writes a small integer several times faster than an epoch
+// time in ms (beyond 2^31) or a fraction. So times are written as small integers where that loses nothing; a number
+// written as given is never an integer, which is how a reader tells the two apart.
+
+/** A time in ms as whole ms after `minted` (a UUIDv7's timestamp), when it is whole; else as given. */
+export function sinceMinted(ms: number, minted: number): number {
+  return Number.isInteger(ms) && !Number.isNaN(minted) ? ms - minted : ms;
+}
+
+/** The time sinceMinted wrote. */
+export function atMinted(stored: number, minted: number): number {
+  return Number.isInteger(stored) && !Number.isNaN(minted) ? minted + stored : stored;
+}
+
+/** A duration in ms as whole µs, when that is exact (the invoker rounds durations to µs); else as given. */
+function toMicros(ms: number): number {
+  const us = Math.round(ms * 1000);
+  return us / 1000 === ms ? us : ms;
+}
+
+/** The duration toMicros wrote. */
+function fromMicros(stored: number): number {
+  return Number.isInteger(stored) ? stored / 1000 : stored;
+}
+
 /** What Lambda bills, and what the invoker records: memory in GB times billed seconds. */
 export function billedGbSeconds(memoryMb: number, billedMs: number): number {
   return (memoryMb / 1024) * (billedMs / 1000);
@@ -171,7 +217,9 @@ export function billedGbSeconds(memoryMb: number, billedMs: number): number {
 /** One activation in a chunk: the fields its chunk's key does not say, in this order (null: derived or absent). */
 type Fields = [
   id: string,
+  /** Whole ms after the id's own timestamp (see sinceMinted). */
   startedAt: number,
+  /** Whole µs where that is exact (see toMicros). */
   durationMs: number,
   billedMs: number,
   memoryMb: number,
@@ -199,8 +247,8 @@ type Fields = [
 function toFields(a: Activation, ownTrace: boolean, ownCorrelation: boolean): Fields {
   return [
     a.id,
-    a.startedAt,
-    a.durationMs,
+    sinceMinted(a.startedAt, mintedAt(a.id)),
+    toMicros(a.durationMs),
     a.billedMs,
     a.memoryMb,
     a.status,
@@ -237,8 +285,8 @@ export function unpackChunk(chunk: ChunkKey & { body: string }): Activation[] {
       function: chunk.function,
       version: chunk.version,
       trigger: chunk.trigger as Trigger,
-      startedAt: f[1],
-      durationMs: f[2],
+      startedAt: atMinted(f[1], mintedAt(f[0])),
+      durationMs: fromMicros(f[2]),
       billedMs: f[3],
       memoryMb: f[4],
       status: f[5],

@@ -6,7 +6,7 @@
 // A line's id is its batch × BATCH_LINES + its place in the batch: it increases with insertion, across the chunks of
 // one batch too, so it is still the follow cursor and still orders an environment's lines as they were recorded. A
 // batch is numbered by the id its first chunk was given (see insertLogChunks).
-import { CHUNK_SPAN_MS, isOwnTraceId, mintedAt, ownTraceId } from "./activation-chunks.ts";
+import { atMinted, CHUNK_SPAN_MS, isOwnTraceId, mintedAt, ownTraceId, sinceMinted } from "./activation-chunks.ts";
 import type { LogLevel, LogLine } from "./types.ts";
 
 /** At most this many lines a chunk: a lookup decodes a whole chunk. */
@@ -52,6 +52,7 @@ type Fields = [
   seq: number,
   activationId: string,
   version: string,
+  /** Whole ms after its activation id's timestamp, when whole (see sinceMinted). */
   ts: number,
   level: LogLevel,
   message: string,
@@ -81,16 +82,21 @@ export function packLogLines(lines: LogLine[]): PackedLogs {
   const open = new Map<string, OpenChunk>();
   const all: OpenChunk[] = [];
   const starts: boolean[] = [];
+  let last: OpenChunk | undefined;
   let seq = 0;
   for (const l of lines) {
     if (seq === BATCH_LINES) {
       // More lines than a batch numbers: the rest is another batch, whose chunks come after these.
       open.clear();
+      last = undefined;
       seq = 0;
     }
     const ms = mintedAt(l.activationId);
-    const key = `${l.env}\n${l.function}`;
-    let c = open.get(key);
+    // As in packActivations: the last line's chunk is tried before building a key.
+    let c =
+      last !== undefined && last.row.env === l.env && last.row.function === l.function
+        ? last
+        : open.get(`${l.env}\n${l.function}`);
     if (!c || c.lines.length >= LOG_CHUNK_MAX_LINES || ms - c.minMs > CHUNK_SPAN_MS || c.maxMs - ms > CHUNK_SPAN_MS) {
       c = {
         row: {
@@ -109,7 +115,7 @@ export function packLogLines(lines: LogLine[]): PackedLogs {
         minMs: ms,
         maxMs: ms,
       };
-      open.set(key, c);
+      open.set(`${l.env}\n${l.function}`, c);
       starts.push(seq === 0);
       all.push(c);
     }
@@ -126,13 +132,14 @@ export function packLogLines(lines: LogLine[]): PackedLogs {
       seq++,
       l.activationId,
       l.version,
-      l.ts,
+      sinceMinted(l.ts, ms),
       l.level,
       l.message,
       l.fields,
       isOwnTraceId(l.traceId, l.activationId) ? null : l.traceId,
       l.correlationId === l.activationId ? null : l.correlationId,
     ]);
+    last = c;
   }
   const chunks = all.map((c) => {
     c.row.body = JSON.stringify(c.lines);
@@ -155,7 +162,7 @@ export function unpackLogChunk(chunk: {
     env: chunk.env,
     function: chunk.function,
     version: f[2],
-    ts: f[3],
+    ts: atMinted(f[3], mintedAt(f[1])),
     level: f[4],
     message: f[5],
     fields: f[6],
@@ -176,9 +183,10 @@ export function pruneLogChunk(
   const left = lines.filter((f) => !gone(f[1]));
   const first = left[0];
   if (first === undefined) return { rest: undefined, removed: lines.length };
+  const tsOf = (f: Fields) => atMinted(f[3], mintedAt(f[1]));
   const rest: PrunedChunk = {
-    first_ts: first[3],
-    last_ts: first[3],
+    first_ts: tsOf(first),
+    last_ts: tsOf(first),
     first_activation: first[1],
     last_activation: first[1],
     count: left.length,
@@ -186,8 +194,9 @@ export function pruneLogChunk(
     body: JSON.stringify(left),
   };
   for (const f of left) {
-    if (f[3] < rest.first_ts) rest.first_ts = f[3];
-    if (f[3] > rest.last_ts) rest.last_ts = f[3];
+    const ts = tsOf(f);
+    if (ts < rest.first_ts) rest.first_ts = ts;
+    if (ts > rest.last_ts) rest.last_ts = ts;
     if (f[1] < rest.first_activation) rest.first_activation = f[1];
     if (f[1] > rest.last_activation) rest.last_activation = f[1];
     rest.levels |= LEVEL_BITS[f[4]];

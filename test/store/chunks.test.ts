@@ -50,6 +50,24 @@ describe("activation chunks", () => {
     assert.deepEqual([chunk.count, chunk.first_id, chunk.last_id], [2, own.id, joined.id]);
   });
 
+  it("write times as small integers where that loses nothing, and any other number as it is", () => {
+    const usual = act(T0, { durationMs: 0.312, billedMs: 1 });
+    const late = { ...act(T0 + 5), startedAt: T0 + 6 };
+    const odd = act(T0 + 7, { startedAt: T0 + 7.25, durationMs: 1 / 3 });
+    const [chunk] = packActivations([usual, late, odd]).chunks;
+    assert.ok(chunk);
+    const rows = JSON.parse(chunk.body) as unknown[][];
+    assert.deepEqual(
+      rows.map((r) => [r[1], r[2]]),
+      [
+        [0, 312],
+        [1, 4000],
+        [T0 + 7.25, 1 / 3],
+      ],
+    );
+    assert.deepEqual(unpackChunk(chunk), [usual, late, odd]);
+  });
+
   it("split a batch by key, by size and by span, so an id's chunk ends within CHUNK_SPAN_MS of it", () => {
     const many = Array.from({ length: CHUNK_MAX_ROWS * 2 + 1 }, (_, i) => act(T0 + i));
     const bySize = packActivations(many).chunks;
@@ -114,6 +132,24 @@ describe("log chunks", () => {
     assert.deepEqual(
       back.sort((x, y) => (x.id as number) - (y.id as number)),
       lines.map((l, i) => ({ ...l, id: batch * BATCH_LINES + i })),
+    );
+  });
+
+  it("write a line's time after its activation's, unless it is fractional or the id is not a UUIDv7", () => {
+    const lines = [
+      { ...line(a, "whole"), ts: T0 + 3 },
+      { ...line(a, "fraction"), ts: T0 + 3.5 },
+      { ...line(a, "old id"), activationId: "not-a-uuid", ts: T0 },
+    ];
+    const { chunks } = packLogLines(lines);
+    const rows = JSON.parse(chunks[0]?.body ?? "[]") as unknown[][];
+    assert.deepEqual(
+      rows.map((r) => r[3]),
+      [3, T0 + 3.5, T0],
+    );
+    assert.deepEqual(
+      chunks.flatMap((c) => unpackLogChunk({ ...c, batch: 1 })).map(({ id: _, ...l }) => l),
+      lines,
     );
   });
 
