@@ -47,10 +47,18 @@ export function bucketOf(durationMs: number): number {
  */
 export function rollupBatch(activations: Activation[]): RollupRow[] {
   const rows = new Map<string, RollupRow>();
+  let last: RollupRow | undefined;
   for (const a of activations) {
     const minute = a.startedAt - (a.startedAt % MINUTE_MS);
-    const key = `${a.env}\0${a.function}\0${a.version}\0${minute}`;
-    let row = rows.get(key);
+    // Most of a batch is one key after another of the same: the last row is tried before building a key.
+    let row =
+      last !== undefined &&
+      last.start === minute &&
+      last.env === a.env &&
+      last.function === a.function &&
+      last.version === a.version
+        ? last
+        : rows.get(`${a.env}\0${a.function}\0${a.version}\0${minute}`);
     if (!row) {
       row = {
         env: a.env,
@@ -66,8 +74,9 @@ export function rollupBatch(activations: Activation[]): RollupRow[] {
         gbSeconds: 0,
         histogram: new Array<number>(BUCKET_COUNT).fill(0),
       };
-      rows.set(key, row);
+      rows.set(`${a.env}\0${a.function}\0${a.version}\0${minute}`, row);
     }
+    last = row;
     row.count++;
     if (a.status === "error") row.errors++;
     if (a.cold) row.coldStarts++;

@@ -37,6 +37,8 @@ export class Metrics {
   #backlog: (() => Promise<BacklogRow[]>) | undefined;
   #leader: (() => boolean) | undefined;
   readonly #series = new Map<string, Series>();
+  /** The last activation's key and series (see observe). */
+  #last: (Pick<Activation, "env" | "function" | "version" | "status" | "trigger"> & { series: Series }) | undefined;
 
   constructor(runtime: () => RuntimeGauges) {
     const registers = [this.registry];
@@ -159,6 +161,19 @@ export class Metrics {
    * as handles (see hot-metrics.ts).
    */
   observe(a: Activation): void {
+    // The series of the last activation is tried before building a key: under load, most come from one function.
+    const last = this.#last;
+    if (
+      last !== undefined &&
+      last.env === a.env &&
+      last.function === a.function &&
+      last.version === a.version &&
+      last.status === a.status &&
+      last.trigger === a.trigger
+    ) {
+      this.#count(last.series, a);
+      return;
+    }
     const key = `${a.env}\0${a.function}\0${a.version}\0${a.status}\0${a.trigger}`;
     let s = this.#series.get(key);
     if (!s) {
@@ -183,6 +198,12 @@ export class Metrics {
       };
       this.#series.set(key, s);
     }
+    const { env, function: fn, version, status, trigger } = a;
+    this.#last = { env, function: fn, version, status, trigger, series: s };
+    this.#count(s, a);
+  }
+
+  #count(s: Series, a: Activation): void {
     if (a.errorCode === "Throttled") s.throttles.value++;
     s.invocations.value++;
     s.duration.observe(a.durationMs / 1000);
