@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { PaveClient } from "../../src/client/index.ts";
+import { uuidv7Floor } from "../../src/store/activation-chunks.ts";
 import { type PgCluster, pgSkip, startPgCluster } from "../store/pg-cluster.ts";
 import { type Balancer, startBalancer } from "./balancer.ts";
 import { alive, kill9, type Node, startLoad, up } from "./cluster-nodes.ts";
@@ -271,10 +272,11 @@ describe("a cluster of three nodes on PostgreSQL behind a load balancer", { skip
       const recorded = await eventually(
         async () => {
           const { rows } = await db.query<{ n: string }>(
-            // A chunk's body is a JSON array of activations, each an array whose second field is its start.
+            // A chunk's body is a JSON array of activations, each an array whose first field is its id (a UUIDv7,
+            // minted as the invocation started).
             "SELECT count(*) AS n FROM activation_chunks c, jsonb_array_elements(c.body::jsonb) a " +
-              "WHERE c.function = 'hello' AND (a ->> 1)::bigint BETWEEN $1 AND $2",
-            outage,
+              "WHERE c.function = 'hello' AND a ->> 0 >= $1 AND a ->> 0 < $2",
+            outage.map((ms) => uuidv7Floor(ms)),
           );
           const n = Number(rows[0]?.n);
           assert.ok(servedDuring === 0 || n > 0, "activations from the outage are recorded");
