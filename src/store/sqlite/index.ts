@@ -58,15 +58,18 @@ export const LOG_CHUNK_COLUMNS = [
   "body",
 ] as const;
 
-const LOG_SQL = `INSERT INTO log_chunks (${LOG_CHUNK_COLUMNS.join(", ")}) VALUES (${LOG_CHUNK_COLUMNS.map(() => "?").join(", ")})`;
-const SPAN_SQL = `INSERT INTO spans (${SPAN_COLUMNS.join(", ")}) VALUES (${SPAN_COLUMNS.map(() => "?").join(", ")})`;
+/** An insert of one row, its values bound in the columns' order. Names are quoted: `count` and `trigger` are words. */
+function insertSql(table: string, columns: readonly string[]): string {
+  const names = columns.map((c) => `"${c}"`).join(", ");
+  return `INSERT INTO ${table} (${names}) VALUES (${columns.map(() => "?").join(", ")})`;
+}
 
 const BATCH_SQL: BatchSql = {
-  chunkSql: `INSERT INTO activation_chunks (${CHUNK_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${CHUNK_COLUMNS.map(() => "?").join(", ")})`,
+  chunkSql: insertSql("activation_chunks", CHUNK_COLUMNS),
   linkSql: "INSERT INTO activation_links (kind, key, activation_id, chunk_id) VALUES (?, ?, ?, ?)",
-  logSql: LOG_SQL,
+  logSql: insertSql("log_chunks", LOG_CHUNK_COLUMNS),
   logBatchSql: "UPDATE log_chunks SET batch = ? WHERE id = ?",
-  spanSql: SPAN_SQL,
+  spanSql: insertSql("spans", SPAN_COLUMNS),
   rollupSql: ROLLUP_UPSERT_SQL,
 };
 
