@@ -361,25 +361,40 @@ export function pruneBatch<T extends { count: number | string }>(chunks: T[]): T
   return chunks.slice(0, n);
 }
 
+/**
+ * Deletes the chunks `next` lists (those wholly beyond a retention bound), about PRUNE_RECORDS records a statement,
+ * until it lists none; returns how many records went.
+ */
+export async function pruneWhole(
+  next: () => Promise<{ id: number | string; count: number | string }[]>,
+  drop: (ids: number[]) => Promise<void>,
+): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const whole = pruneBatch(await next());
+    if (whole.length === 0) return removed;
+    await drop(whole.map((c) => Number(c.id)));
+    removed += whole.reduce((n, c) => n + Number(c.count), 0);
+  }
+}
+
 /** Deletes the activations beyond the bound: whole chunks, and the older rows of chunks that straddle it. */
 export async function pruneChunks(db: Db, cut: PruneBound): Promise<number> {
   const op = cut.inclusive ? "<=" : "<";
   const below = (id: string) => (cut.inclusive ? id <= cut.bound : id < cut.bound);
-  let removed = 0;
-  for (;;) {
-    const whole = await db
-      .selectFrom("activation_chunks")
-      .select(["id", "count"])
-      .where("last_id", op, cut.bound)
-      .limit(PRUNE_RECORDS)
-      .execute()
-      .then(pruneBatch);
-    if (whole.length === 0) break;
-    const ids = whole.map((c) => c.id);
-    await db.deleteFrom("activation_links").where("chunk_id", "in", ids).execute();
-    await db.deleteFrom("activation_chunks").where("id", "in", ids).execute();
-    removed += whole.reduce((n, c) => n + Number(c.count), 0);
-  }
+  let removed = await pruneWhole(
+    () =>
+      db
+        .selectFrom("activation_chunks")
+        .select(["id", "count"])
+        .where("last_id", op, cut.bound)
+        .limit(PRUNE_RECORDS)
+        .execute(),
+    async (ids) => {
+      await db.deleteFrom("activation_links").where("chunk_id", "in", ids).execute();
+      await db.deleteFrom("activation_chunks").where("id", "in", ids).execute();
+    },
+  );
   const straddling = await db
     .selectFrom("activation_chunks")
     .select(WHOLE)

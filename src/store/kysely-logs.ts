@@ -2,7 +2,7 @@
 // picking chunks on their columns and decoding only those. Adapter-neutral SQL, like kysely-store.ts.
 import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from "kysely";
 import { endsBefore, idTime, mintedAt } from "./activation-chunks.ts";
-import { activationIdsOf, PRUNE_RECORDS, type PruneBound, pruneBatch } from "./kysely-activations.ts";
+import { activationIdsOf, PRUNE_RECORDS, type PruneBound, pruneWhole } from "./kysely-activations.ts";
 import { batchOfLine, LOG_LEVELS, levelsFrom, type PackedLogs, pruneLogChunk, unpackLogChunk } from "./log-chunks.ts";
 import type { Database } from "./schema.ts";
 import type { LogLine, LogQuery } from "./types.ts";
@@ -163,26 +163,18 @@ function likePattern(text: string): string {
 export async function pruneLogChunks(db: Db, cut: PruneBound): Promise<number> {
   const op = cut.inclusive ? "<=" : "<";
   const below = (id: string) => (cut.inclusive ? id <= cut.bound : id < cut.bound);
-  let removed = 0;
-  for (;;) {
-    const whole = await db
-      .selectFrom("log_chunks")
-      .select(["id", "count"])
-      .where("last_activation", op, cut.bound)
-      .limit(PRUNE_RECORDS)
-      .execute()
-      .then(pruneBatch);
-    if (whole.length === 0) break;
-    await db
-      .deleteFrom("log_chunks")
-      .where(
-        "id",
-        "in",
-        whole.map((c) => c.id),
-      )
-      .execute();
-    removed += whole.reduce((n, c) => n + Number(c.count), 0);
-  }
+  let removed = await pruneWhole(
+    () =>
+      db
+        .selectFrom("log_chunks")
+        .select(["id", "count"])
+        .where("last_activation", op, cut.bound)
+        .limit(PRUNE_RECORDS)
+        .execute(),
+    async (ids) => {
+      await db.deleteFrom("log_chunks").where("id", "in", ids).execute();
+    },
+  );
   const straddling = await db
     .selectFrom("log_chunks")
     .select(COLUMNS)
