@@ -162,7 +162,7 @@ export function packActivations(activations: Activation[]): PackedActivations {
     const ownCorrelation = a.correlationId === a.id;
     if (!ownTrace) links.push({ kind: "trace", key: a.traceId, activation_id: a.id, chunk: c.index });
     if (!ownCorrelation) links.push({ kind: "correlation", key: a.correlationId, activation_id: a.id, chunk: c.index });
-    c.rows.push(toFields(a, ownTrace, ownCorrelation));
+    c.rows.push(toFields(a, ms, ownTrace, ownCorrelation));
     last = c;
   }
   return {
@@ -245,10 +245,11 @@ type Fields = [
   httpPath: string | null,
 ];
 
-function toFields(a: Activation, ownTrace: boolean, ownCorrelation: boolean): Fields {
+/** `minted`: the id's timestamp (mintedAt), which packActivations has read already. */
+function toFields(a: Activation, minted: number, ownTrace: boolean, ownCorrelation: boolean): Fields {
   return [
     a.id,
-    sinceMinted(a.startedAt, mintedAt(a.id)),
+    sinceMinted(a.startedAt, minted),
     toMicros(a.durationMs),
     a.billedMs,
     a.memoryMb,

@@ -3,7 +3,6 @@
 import type { ExpressionBuilder, Kysely, Transaction } from "kysely";
 import {
   activationOfTrace,
-  type ChunkRow,
   endsBefore,
   idTime,
   mintedAt,
@@ -17,11 +16,8 @@ import type { Activation, ActivationQuery, UsageQuery, UsageRow } from "./types.
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** The columns a query reads to decide on a chunk without decoding it. */
-const HEAD = ["id", "env", "function", "version", "trigger", "first_id", "last_id", "count", "errors"] as const;
-const WHOLE = [...HEAD, "body"] as const;
-
-type Chunk = Pick<ChunkRow, (typeof WHOLE)[number] & keyof ChunkRow> & { id: number | string };
+/** What a query reads of a chunk to decode it: its key and body, and its id and last id (a walk's cursor). */
+const WHOLE = ["id", "env", "function", "version", "trigger", "last_id", "body"] as const;
 
 /** SQLite allows at most 32766 bound parameters per statement: 4 a link, so 1000 links an insert. */
 const LINKS_PER_INSERT = 1000;
@@ -159,7 +155,7 @@ export async function listActivations(db: Db, q: ActivationQuery): Promise<Activ
   }
   let found: Activation[] = [];
   let page = FIRST_PAGE;
-  let after: Chunk | undefined;
+  let after: Cursor | undefined;
   for (;;) {
     const from = after;
     const chunks = await (from === undefined
@@ -280,6 +276,11 @@ export interface PruneBound {
   inclusive: boolean;
 }
 
+/** Whether retention at `cut` removes the activation with this id. */
+export function isCut(cut: PruneBound, id: string): boolean {
+  return cut.inclusive ? id <= cut.bound : id < cut.bound;
+}
+
 /** The bound for a retention policy: older than `before`, and beyond the newest `keep`, whichever removes more. */
 export async function pruneBound(db: Db, policy: { before?: number; keep?: number }): Promise<PruneBound | undefined> {
   let cut: PruneBound | undefined =
@@ -305,7 +306,7 @@ async function keptFrom(db: Db, keep: number): Promise<string | undefined> {
   let low: string | undefined;
   let boundary: { first_id: string; last_id: string } | undefined;
   const walked: { first_id: string; last_id: string; count: number }[] = [];
-  let after: { last_id: string; id: number | string } | undefined;
+  let after: Cursor | undefined;
   while (boundary === undefined) {
     const from = after;
     const heads = await db
@@ -381,7 +382,6 @@ export async function pruneWhole(
 /** Deletes the activations beyond the bound: whole chunks, and the older rows of chunks that straddle it. */
 export async function pruneChunks(db: Db, cut: PruneBound): Promise<number> {
   const op = cut.inclusive ? "<=" : "<";
-  const below = (id: string) => (cut.inclusive ? id <= cut.bound : id < cut.bound);
   let removed = await pruneWhole(
     () =>
       db
@@ -403,7 +403,7 @@ export async function pruneChunks(db: Db, cut: PruneBound): Promise<number> {
     .execute();
   for (const c of straddling) {
     const rows = unpackChunk(c);
-    const left = rows.filter((a) => !below(a.id));
+    const left = rows.filter((a) => !isCut(cut, a.id));
     removed += rows.length - left.length;
     await db
       .deleteFrom("activation_links")

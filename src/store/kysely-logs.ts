@@ -2,7 +2,7 @@
 // picking chunks on their columns and decoding only those. Adapter-neutral SQL, like kysely-store.ts.
 import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from "kysely";
 import { endsBefore, idTime, mintedAt } from "./activation-chunks.ts";
-import { activationIdsOf, PRUNE_RECORDS, type PruneBound, pruneWhole } from "./kysely-activations.ts";
+import { activationIdsOf, isCut, PRUNE_RECORDS, type PruneBound, pruneWhole } from "./kysely-activations.ts";
 import { batchOfLine, LOG_LEVELS, levelsFrom, type PackedLogs, pruneLogChunk, unpackLogChunk } from "./log-chunks.ts";
 import type { Database } from "./schema.ts";
 import type { LogLine, LogQuery } from "./types.ts";
@@ -44,8 +44,8 @@ const MAX_PAGE = 32;
 
 /**
  * The newest `limit` lines, oldest first, when tailing; the oldest `limit` after the cursor when following, so a
- * follower never skips one. Line ids order lines exactly (chunk, then place in it), so chunks are walked in id order
- * and the walk stops as soon as `limit` lines matched.
+ * follower never skips one. Line ids order lines exactly (batch, then place in it), so chunks are walked in batch
+ * order, and the walk stops once `limit` lines matched in batches before the next chunk's.
  */
 export async function listLogs(db: Db, q: LogQuery, grep: GrepSpelling): Promise<LogLine[]> {
   const matches = lineMatcher(q, grep);
@@ -54,9 +54,9 @@ export async function listLogs(db: Db, q: LogQuery, grep: GrepSpelling): Promise
       q.activationId !== undefined
         ? [q.activationId]
         : await activationIdsOf(db, "correlation", q.correlationId as string);
+    // Each id's lines come from its own lookup, and a correlation links an activation once: no line comes twice.
     const lines = (await Promise.all(ids.map((id) => chunksOfActivation(db, q, id)))).flat().filter(matches).sort(byId);
-    const unique = lines.filter((l, i) => i === 0 || l.id !== lines[i - 1]?.id);
-    return q.after === undefined ? unique.slice(-q.limit) : unique.slice(0, q.limit);
+    return q.after === undefined ? lines.slice(-q.limit) : lines.slice(0, q.limit);
   }
   let query = db.selectFrom("log_chunks").select(COLUMNS).where("env", "=", q.env);
   if (q.function !== undefined) query = query.where("function", "=", q.function);
@@ -162,7 +162,6 @@ function likePattern(text: string): string {
 /** Deletes the lines of the activations beyond the bound: whole chunks, and lines of chunks that straddle it. */
 export async function pruneLogChunks(db: Db, cut: PruneBound): Promise<number> {
   const op = cut.inclusive ? "<=" : "<";
-  const below = (id: string) => (cut.inclusive ? id <= cut.bound : id < cut.bound);
   let removed = await pruneWhole(
     () =>
       db
@@ -182,7 +181,7 @@ export async function pruneLogChunks(db: Db, cut: PruneBound): Promise<number> {
     .where("first_activation", op, cut.bound)
     .execute();
   for (const c of straddling) {
-    const { rest, removed: lines } = pruneLogChunk(c.body, below);
+    const { rest, removed: lines } = pruneLogChunk(c.body, (id) => isCut(cut, id));
     removed += lines;
     if (rest === undefined) await db.deleteFrom("log_chunks").where("id", "=", c.id).execute();
     else await db.updateTable("log_chunks").set(rest).where("id", "=", c.id).execute();

@@ -15,7 +15,6 @@ import * as bindings from "./kysely-bindings.ts";
 import * as canaries from "./kysely-canaries.ts";
 import * as deliveries from "./kysely-deliveries.ts";
 import * as environments from "./kysely-environments.ts";
-import type { GrepSpelling } from "./kysely-logs.ts";
 import * as logChunks from "./kysely-logs.ts";
 import * as policies from "./kysely-policies.ts";
 import * as rollups from "./kysely-rollups.ts";
@@ -360,7 +359,7 @@ export class KyselyStore implements Store {
    * How `--grep` is matched: lower() on both sides, because SQLite's LIKE ignores ASCII case while PostgreSQL's does
    * not; an adapter may spell it faster for its database.
    */
-  protected readonly grep: GrepSpelling = {
+  protected readonly grep: logChunks.GrepSpelling = {
     condition: (column, pattern) => sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`,
     fold: (text) => text.toLowerCase(),
   };

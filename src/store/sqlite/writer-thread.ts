@@ -14,7 +14,7 @@ db.pragma("busy_timeout = 5000");
 db.pragma("cache_size = -32768");
 // SQLite copies the WAL into the database (and syncs it) each time the WAL passes 1000 pages, 4 MB: several times a
 // second under load, on this thread's commits, beside the gateway's threads on the same CPUs. 64 MB makes that a few
-// times a minute. `npm run bench`, recording cost: 6.4% and 11.8% (two runs), against 5.9–16.3% (five runs) before.
+// times a minute. `npm run bench`, recording cost: 6.4%, 11.8%, 12.5% (three runs), against 5.9–16.3% (five) before.
 db.pragma("wal_autocheckpoint = 16384");
 const write = batchWriter(db, setup);
 
