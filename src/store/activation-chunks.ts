@@ -7,6 +7,7 @@
 //   are the few whose last id lies in [id, id + span];
 // - by trace or correlation id: most activations start their own trace, with the activation id's 128 bits as its id,
 //   and give their own id as the correlation id; those are found by id. The others are linked (activation_links).
+import { JsonArrayBytes } from "./json-bytes.ts";
 import type { Activation, EgressCall, Trigger } from "./types.ts";
 
 /** At most this many activations a chunk: a lookup decodes a whole chunk, so this bounds what one costs (~1 ms). */
@@ -18,8 +19,11 @@ export const CHUNK_MAX_ROWS = 1000;
  */
 export const CHUNK_SPAN_MS = 10_000;
 
-/** A chunk as the store writes it: its key, its bounds and sums (which queries read without decoding), its rows. */
-export interface ChunkRow {
+/**
+ * A chunk as the store writes it: its key, its bounds and sums (which queries read without decoding), its rows.
+ * `Body`: the JSON as text, or as its UTF-8 bytes while a batch waits to be written (see json-bytes.ts).
+ */
+export interface ChunkRow<Body = string> {
   env: string;
   function: string;
   version: string;
@@ -30,7 +34,7 @@ export interface ChunkRow {
   errors: number;
   gb_seconds: number;
   /** JSON: an array of rows, each an array of the fields below. */
-  body: string;
+  body: Body;
 }
 
 /** A trace or correlation id an activation does not derive from its own id: stored beside its chunk. */
@@ -43,15 +47,15 @@ export interface LinkRow {
 }
 
 /** The activations of a batch, as chunks and links. */
-export interface PackedActivations {
-  chunks: ChunkRow[];
+export interface PackedActivations<Body = string> {
+  chunks: ChunkRow<Body>[];
   links: LinkRow[];
 }
 
 interface OpenChunk {
-  row: ChunkRow;
+  row: Omit<ChunkRow, "body">;
   index: number;
-  rows: Fields[];
+  body: JsonArrayBytes;
   minMs: number;
   maxMs: number;
 }
@@ -107,19 +111,26 @@ export function activationOfTrace(traceId: string): string | undefined {
   return UUID_V7.test(id) ? id : undefined;
 }
 
-/** Groups a batch into chunks of (env, function, version, trigger), in the order the activations came. */
-export function packActivations(activations: Activation[]): PackedActivations {
-  const open = new Map<string, OpenChunk>();
-  const all: OpenChunk[] = [];
-  const links: LinkRow[] = [];
-  let last: OpenChunk | undefined;
-  for (const a of activations) {
+/**
+ * Groups a batch into chunks of (env, function, version, trigger), in the order the activations come, each encoded
+ * as it is added (see json-bytes.ts).
+ */
+export class ActivationChunker {
+  readonly #open = new Map<string, OpenChunk>();
+  readonly #all: OpenChunk[] = [];
+  readonly #links: LinkRow[] = [];
+  #last: OpenChunk | undefined;
+  /** How many activations it holds. */
+  count = 0;
+
+  add(a: Activation): void {
     // This runs on the gateway's thread for every activation: a cheap check here, the strict one (idTime) on lookups.
     const ms = mintedAt(a.id);
     if (a.id.length !== 36 || a.id.charCodeAt(14) !== 0x37 || Number.isNaN(ms)) {
       throw new Error(`activation id ${JSON.stringify(a.id)} is not a UUIDv7`);
     }
     // Most of a batch is one key after another of the same: the last one's chunk is tried before building a key.
+    const last = this.#last;
     let c =
       last !== undefined &&
       last.row.env === a.env &&
@@ -127,8 +138,8 @@ export function packActivations(activations: Activation[]): PackedActivations {
       last.row.version === a.version &&
       last.row.trigger === a.trigger
         ? last
-        : open.get(`${a.env}\n${a.function}\n${a.version}\n${a.trigger}`);
-    if (!c || c.rows.length >= CHUNK_MAX_ROWS || ms - c.minMs > CHUNK_SPAN_MS || c.maxMs - ms > CHUNK_SPAN_MS) {
+        : this.#open.get(`${a.env}\n${a.function}\n${a.version}\n${a.trigger}`);
+    if (!c || c.body.count >= CHUNK_MAX_ROWS || ms - c.minMs > CHUNK_SPAN_MS || c.maxMs - ms > CHUNK_SPAN_MS) {
       c = {
         row: {
           env: a.env,
@@ -140,15 +151,14 @@ export function packActivations(activations: Activation[]): PackedActivations {
           count: 0,
           errors: 0,
           gb_seconds: 0,
-          body: "",
         },
-        index: all.length,
-        rows: [],
+        index: this.#all.length,
+        body: new JsonArrayBytes(),
         minMs: ms,
         maxMs: ms,
       };
-      open.set(`${a.env}\n${a.function}\n${a.version}\n${a.trigger}`, c);
-      all.push(c);
+      this.#open.set(`${a.env}\n${a.function}\n${a.version}\n${a.trigger}`, c);
+      this.#all.push(c);
     }
     const row = c.row;
     if (a.id < row.first_id) row.first_id = a.id;
@@ -160,18 +170,32 @@ export function packActivations(activations: Activation[]): PackedActivations {
     row.gb_seconds += a.gbSeconds;
     const ownTrace = isOwnTraceId(a.traceId, a.id);
     const ownCorrelation = a.correlationId === a.id;
-    if (!ownTrace) links.push({ kind: "trace", key: a.traceId, activation_id: a.id, chunk: c.index });
-    if (!ownCorrelation) links.push({ kind: "correlation", key: a.correlationId, activation_id: a.id, chunk: c.index });
-    c.rows.push(toFields(a, ms, ownTrace, ownCorrelation));
-    last = c;
+    if (!ownTrace) this.#links.push({ kind: "trace", key: a.traceId, activation_id: a.id, chunk: c.index });
+    if (!ownCorrelation) {
+      this.#links.push({ kind: "correlation", key: a.correlationId, activation_id: a.id, chunk: c.index });
+    }
+    c.body.push(toFields(a, ms, ownTrace, ownCorrelation));
+    this.#last = c;
+    this.count++;
   }
-  return {
-    chunks: all.map((c) => {
-      c.row.body = JSON.stringify(c.rows);
-      return c.row;
-    }),
-    links,
-  };
+
+  /** The chunks, their bodies as bytes, and the links. Nothing may be added after. */
+  finish(): PackedActivations<Buffer> {
+    return { chunks: this.#all.map((c) => ({ ...c.row, body: c.body.finish() })), links: this.#links };
+  }
+}
+
+/** A whole batch packed at once, bodies as text (migrations, tests, and stores that write from the gateway's thread). */
+export function packActivations(activations: Activation[]): PackedActivations {
+  const chunker = new ActivationChunker();
+  for (const a of activations) chunker.add(a);
+  const { chunks, links } = chunker.finish();
+  return { chunks: textBodies(chunks), links };
+}
+
+/** The same chunks with each body as text. */
+export function textBodies<C extends { body: Buffer }>(chunks: C[]): (Omit<C, "body"> & { body: string })[] {
+  return chunks.map((c) => ({ ...c, body: c.body.toString("utf8") }));
 }
 
 /** ownTraceId(id) === traceId, without building the string (this runs for every activation). */

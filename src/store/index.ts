@@ -24,6 +24,7 @@ export { FAAS_TRIGGER, invocationSpan } from "./invocation-span.ts";
 export { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, kvKeyProblem } from "./kv-limits.ts";
 export { AUDIT_GENESIS_HASH } from "./kysely-audit.ts";
 export type * from "./policy-types.ts";
+export { BatchBuilder, type RecordBatch } from "./record-batch.ts";
 export { DURATION_BOUNDS_MS, MINUTE_MS } from "./rollup-buckets.ts";
 export { defaultStoreUrl } from "./store-url.ts";
 export type * from "./types.ts";

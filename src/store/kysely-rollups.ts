@@ -43,7 +43,7 @@ export function rollupValues(r: RollupRow): unknown[] {
 /** The same upsert as a plain SQL statement with `?` placeholders, for adapters that prepare their own. */
 export const ROLLUP_UPSERT_SQL = `INSERT INTO rollups (${ROLLUP_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${ROLLUP_COLUMNS.map(() => "?").join(", ")}) ON CONFLICT (env, function, version, minute) DO UPDATE SET ${ROLLUP_SUMS.map((c) => `"${c}" = rollups."${c}" + excluded."${c}"`).join(", ")}`;
 
-/** Adds each row to its minute: one statement per 500 keys, never a read first. Keys must be unique (rollupBatch). */
+/** Adds each row to its minute: one statement per 500 keys, never a read first. Keys must be unique (RollupSums). */
 export async function upsertRollups(tx: Transaction<Database>, rows: RollupRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += ROWS_PER_UPSERT) {
     const values = rows.slice(i, i + ROWS_PER_UPSERT).map((r) => {

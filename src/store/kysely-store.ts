@@ -2,7 +2,7 @@
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
 import { type Kysely, type Selectable, type SqlBool, sql } from "kysely";
 import { PaveError } from "../errors.ts";
-import { packActivations } from "./activation-chunks.ts";
+import { textBodies } from "./activation-chunks.ts";
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
 import type { CanaryChange, CanaryRecord, CanaryStatus, NewCanary } from "./canary-types.ts";
 import type { Cluster, ClusterOptions } from "./change-types.ts";
@@ -21,7 +21,6 @@ import * as rollups from "./kysely-rollups.ts";
 import * as schedules from "./kysely-schedules.ts";
 import * as tokens from "./kysely-tokens.ts";
 import { localCluster } from "./local-cluster.ts";
-import { packLogLines } from "./log-chunks.ts";
 import type {
   BudgetThrottle,
   PendingDecision,
@@ -29,7 +28,7 @@ import type {
   PendingStatus,
   PolicyRecord,
 } from "./policy-types.ts";
-import { rollupBatch } from "./rollup-buckets.ts";
+import { packRecords, type RecordBatch } from "./record-batch.ts";
 import type { Database } from "./schema.ts";
 import { plainText, type TextCodec } from "./text-codec.ts";
 import type {
@@ -310,14 +309,18 @@ export class KyselyStore implements Store {
     return aliases.listAliasHistory(this.db, env, fn, alias, limit);
   }
 
-  async insertActivations(activations: Activation[], logs: LogLine[], spans: Span[] = []): Promise<void> {
-    if (activations.length === 0 && logs.length === 0 && spans.length === 0) return;
-    // Summed and packed before the transaction opens: it then holds its locks only for the writes.
-    const sums = rollupBatch(activations);
-    const packed = packActivations(activations);
-    const lines = packLogLines(logs);
+  insertActivations(activations: Activation[], logs: LogLine[], spans: Span[] = []): Promise<void> {
+    return this.insertBatch(packRecords(activations, logs, spans));
+  }
+
+  async insertBatch(batch: RecordBatch): Promise<void> {
+    const { activations, logs, spans } = batch;
+    if (activations.chunks.length === 0 && logs.chunks.length === 0 && spans.length === 0) return;
+    // Decoded before the transaction opens: it then holds its locks only for the writes.
+    const packed = { chunks: textBodies(activations.chunks), links: activations.links };
+    const lines = { chunks: textBodies(logs.chunks), starts: logs.starts };
     await this.db.transaction().execute(async (tx) => {
-      await rollups.upsertRollups(tx, sums);
+      await rollups.upsertRollups(tx, batch.rollups);
       await chunks.insertActivationChunks(tx, packed);
       await logChunks.insertLogChunks(tx, lines);
       for (let i = 0; i < spans.length; i += ROWS_PER_INSERT) {

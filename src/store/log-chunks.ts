@@ -7,7 +7,16 @@
 // A line's id is its batch × BATCH_LINES + its place in the batch: it increases with insertion, across the chunks of
 // one batch too, so it is still the follow cursor and still orders an environment's lines as they were recorded. A
 // batch is numbered by the id its first chunk was given (see insertLogChunks).
-import { atMinted, CHUNK_SPAN_MS, isOwnTraceId, mintedAt, ownTraceId, sinceMinted } from "./activation-chunks.ts";
+import {
+  atMinted,
+  CHUNK_SPAN_MS,
+  isOwnTraceId,
+  mintedAt,
+  ownTraceId,
+  sinceMinted,
+  textBodies,
+} from "./activation-chunks.ts";
+import { JsonArrayBytes } from "./json-bytes.ts";
 import type { LogLevel, LogLine } from "./types.ts";
 
 /** At most this many lines a chunk: a lookup decodes a whole chunk. */
@@ -15,12 +24,12 @@ export const LOG_CHUNK_MAX_LINES = 4096;
 
 /**
  * A line id spends log2 of this on its place in its batch (a batch is at most 2000 activations of at most 1000 lines;
- * packLogLines starts another when one is fuller): 2^31 batches fit in a safe integer, 13 years of 5 a second.
+ * LogChunker starts another when one is fuller): 2^31 batches fit in a safe integer, 13 years of 5 a second.
  */
 export const BATCH_LINES = 2 ** 22;
 
-/** A chunk of log lines as the store writes it. */
-export interface LogChunkRow {
+/** A chunk of log lines as the store writes it; `Body` as in activation chunks (ChunkRow). */
+export interface LogChunkRow<Body = string> {
   /** The id of the batch's first chunk; 0 until the store gives it one (see insertLogChunks). */
   batch: number;
   env: string;
@@ -34,7 +43,7 @@ export interface LogChunkRow {
   /** A bit per level present (LEVEL_BITS), so `--level error` skips chunks with no error line. */
   levels: number;
   /** JSON: an array of lines, each an array of the fields below. */
-  body: string;
+  body: Body;
 }
 
 export const LOG_LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
@@ -63,42 +72,45 @@ type Fields = [
 ];
 
 interface OpenChunk {
-  row: LogChunkRow;
-  lines: Fields[];
+  row: Omit<LogChunkRow, "body">;
+  body: JsonArrayBytes;
   minMs: number;
   maxMs: number;
 }
 
 /** A batch's chunks, in the order to write them: `starts` marks each chunk that begins a batch of its own. */
-export interface PackedLogs {
-  chunks: LogChunkRow[];
+export interface PackedLogs<Body = string> {
+  chunks: LogChunkRow<Body>[];
   starts: boolean[];
 }
 
 /**
- * Groups a batch's lines into chunks of (env, function), in the order they came. Like activation chunks, a chunk's
- * activation ids lie within CHUNK_SPAN_MS of each other, so the chunks holding an activation's lines are few.
+ * Groups a batch's lines into chunks of (env, function), in the order they come, each encoded as it is added (see
+ * json-bytes.ts). Like activation chunks, a chunk's activation ids lie within CHUNK_SPAN_MS of each other, so the
+ * chunks holding an activation's lines are few.
  */
-export function packLogLines(lines: LogLine[]): PackedLogs {
-  const open = new Map<string, OpenChunk>();
-  const all: OpenChunk[] = [];
-  const starts: boolean[] = [];
-  let last: OpenChunk | undefined;
-  let seq = 0;
-  for (const l of lines) {
-    if (seq === BATCH_LINES) {
+export class LogChunker {
+  #open = new Map<string, OpenChunk>();
+  readonly #all: OpenChunk[] = [];
+  readonly #starts: boolean[] = [];
+  #last: OpenChunk | undefined;
+  #seq = 0;
+
+  add(l: LogLine): void {
+    if (this.#seq === BATCH_LINES) {
       // More lines than a batch numbers: the rest is another batch, whose chunks come after these.
-      open.clear();
-      last = undefined;
-      seq = 0;
+      this.#open = new Map();
+      this.#last = undefined;
+      this.#seq = 0;
     }
     const ms = mintedAt(l.activationId);
-    // As in packActivations: the last line's chunk is tried before building a key.
+    // As in ActivationChunker: the last line's chunk is tried before building a key.
+    const last = this.#last;
     let c =
       last !== undefined && last.row.env === l.env && last.row.function === l.function
         ? last
-        : open.get(`${l.env}\n${l.function}`);
-    if (!c || c.lines.length >= LOG_CHUNK_MAX_LINES || ms - c.minMs > CHUNK_SPAN_MS || c.maxMs - ms > CHUNK_SPAN_MS) {
+        : this.#open.get(`${l.env}\n${l.function}`);
+    if (!c || c.body.count >= LOG_CHUNK_MAX_LINES || ms - c.minMs > CHUNK_SPAN_MS || c.maxMs - ms > CHUNK_SPAN_MS) {
       c = {
         row: {
           batch: 0,
@@ -110,15 +122,14 @@ export function packLogLines(lines: LogLine[]): PackedLogs {
           last_activation: l.activationId,
           count: 0,
           levels: 0,
-          body: "",
         },
-        lines: [],
+        body: new JsonArrayBytes(),
         minMs: ms,
         maxMs: ms,
       };
-      open.set(`${l.env}\n${l.function}`, c);
-      starts.push(seq === 0);
-      all.push(c);
+      this.#open.set(`${l.env}\n${l.function}`, c);
+      this.#starts.push(this.#seq === 0);
+      this.#all.push(c);
     }
     const row = c.row;
     if (l.ts < row.first_ts) row.first_ts = l.ts;
@@ -129,8 +140,8 @@ export function packLogLines(lines: LogLine[]): PackedLogs {
     if (ms > c.maxMs) c.maxMs = ms;
     row.count++;
     row.levels |= LEVEL_BITS[l.level];
-    c.lines.push([
-      seq++,
+    const fields: Fields = [
+      this.#seq++,
       l.activationId,
       l.version,
       sinceMinted(l.ts, ms),
@@ -139,14 +150,23 @@ export function packLogLines(lines: LogLine[]): PackedLogs {
       l.fields,
       isOwnTraceId(l.traceId, l.activationId) ? null : l.traceId,
       l.correlationId === l.activationId ? null : l.correlationId,
-    ]);
-    last = c;
+    ];
+    c.body.push(fields);
+    this.#last = c;
   }
-  const chunks = all.map((c) => {
-    c.row.body = JSON.stringify(c.lines);
-    return c.row;
-  });
-  return { chunks, starts };
+
+  /** The chunks, their bodies as bytes. Nothing may be added after. */
+  finish(): PackedLogs<Buffer> {
+    return { chunks: this.#all.map((c) => ({ ...c.row, body: c.body.finish() })), starts: this.#starts };
+  }
+}
+
+/** A whole batch packed at once, bodies as text (see packActivations). */
+export function packLogLines(lines: LogLine[]): PackedLogs {
+  const chunker = new LogChunker();
+  for (const l of lines) chunker.add(l);
+  const { chunks, starts } = chunker.finish();
+  return { chunks: textBodies(chunks), starts };
 }
 
 /** A chunk's lines, in the order they were written, with their ids. */

@@ -1,5 +1,5 @@
 // The duration histogram every rollup row carries: fixed bucket bounds, the columns that hold their counts, and the
-// one-pass aggregation of an activation batch into rollup rows (what insertActivations upserts with the batch).
+// aggregation of an activation batch into rollup rows (what the store upserts with the batch).
 import type { Activation, RollupRow } from "./types.ts";
 
 /**
@@ -42,15 +42,17 @@ export function bucketOf(durationMs: number): number {
 }
 
 /**
- * Sums a batch per (env, function, version, minute) in one pass, so the store writes one upsert per key, however
- * many activations share it.
+ * Sums a batch per (env, function, version, minute) as its activations come, so the store writes one upsert per key,
+ * however many activations share it.
  */
-export function rollupBatch(activations: Activation[]): RollupRow[] {
-  const rows = new Map<string, RollupRow>();
-  let last: RollupRow | undefined;
-  for (const a of activations) {
+export class RollupSums {
+  readonly #rows = new Map<string, RollupRow>();
+  #last: RollupRow | undefined;
+
+  add(a: Activation): void {
     const minute = a.startedAt - (a.startedAt % MINUTE_MS);
     // Most of a batch is one key after another of the same: the last row is tried before building a key.
+    const last = this.#last;
     let row =
       last !== undefined &&
       last.start === minute &&
@@ -58,7 +60,7 @@ export function rollupBatch(activations: Activation[]): RollupRow[] {
       last.function === a.function &&
       last.version === a.version
         ? last
-        : rows.get(`${a.env}\0${a.function}\0${a.version}\0${minute}`);
+        : this.#rows.get(`${a.env}\0${a.function}\0${a.version}\0${minute}`);
     if (!row) {
       row = {
         env: a.env,
@@ -74,9 +76,9 @@ export function rollupBatch(activations: Activation[]): RollupRow[] {
         gbSeconds: 0,
         histogram: new Array<number>(BUCKET_COUNT).fill(0),
       };
-      rows.set(`${a.env}\0${a.function}\0${a.version}\0${minute}`, row);
+      this.#rows.set(`${a.env}\0${a.function}\0${a.version}\0${minute}`, row);
     }
-    last = row;
+    this.#last = row;
     row.count++;
     if (a.status === "error") row.errors++;
     if (a.cold) row.coldStarts++;
@@ -87,5 +89,8 @@ export function rollupBatch(activations: Activation[]): RollupRow[] {
     const b = bucketOf(a.durationMs);
     row.histogram[b] = (row.histogram[b] as number) + 1;
   }
-  return [...rows.values()];
+
+  rows(): RollupRow[] {
+    return [...this.#rows.values()];
+  }
 }

@@ -11,6 +11,7 @@ import type {
   PendingStatus,
   PolicyRecord,
 } from "./policy-types.ts";
+import type { RecordBatch } from "./record-batch.ts";
 
 /** A function's immutable build: content-addressed id, the normalised manifest and the bundled script. */
 export interface VersionRecord {
@@ -633,8 +634,11 @@ export interface Store {
 
   /**
    * Writes a batch of activations with their log lines and spans, and adds the activations to the per-minute
-   * rollups, in one transaction: the rollups never disagree with what they sum.
+   * rollups, in one transaction: the rollups never disagree with what they sum. The recorder's way in: it packs
+   * records as they come (record-batch.ts).
    */
+  insertBatch(batch: RecordBatch): Promise<void>;
+  /** insertBatch for records at hand: packs them, then writes them the same way. */
   insertActivations(activations: Activation[], logs: LogLine[], spans?: Span[]): Promise<void>;
   getActivation(id: string): Promise<Activation | undefined>;
   listActivations(query: ActivationQuery): Promise<Activation[]>;
@@ -661,7 +665,7 @@ export interface Store {
 
   /**
    * Rollups, summed per function and `step` bucket (versions merged), oldest first; buckets without activations are
-   * absent. Rollups are written by insertActivations, in the same transaction as the activations they sum.
+   * absent. Rollups are written by insertBatch, in the same transaction as the activations they sum.
    */
   rollups(query: RollupQuery): Promise<RollupSum[]>;
   /** Retention for rollups, apart from activations' (they are small and kept longer): deletes minutes before `before`. */

@@ -2,7 +2,15 @@
 // record over synchronously and moves on; a timer (or a full batch) commits them in one transaction.
 
 import type { Logger } from "../logger.ts";
-import { type Activation, invocationSpan, type LogLine, type Span, type Store } from "../store/index.ts";
+import {
+  type Activation,
+  BatchBuilder,
+  invocationSpan,
+  type LogLine,
+  type RecordBatch,
+  type Span,
+  type Store,
+} from "../store/index.ts";
 
 /** Where finished spans go besides the store (the OTLP export); handed a batch per flush, it must not block. */
 export interface SpanExport {
@@ -20,7 +28,10 @@ export interface RecorderOptions {
    * longest that other writes to the database wait behind it)
    */
   maxBatch?: number;
-  /** Records kept while the store is failing; beyond this the oldest are dropped and counted. @default 100000 */
+  /**
+   * Activations kept while the store is failing; beyond this the oldest batches are dropped and counted.
+   * @default 100000
+   */
   maxBuffered?: number;
   /** Also hands every span here, once, as its batch is flushed. */
   exporter?: SpanExport;
@@ -34,10 +45,11 @@ export class ActivationRecorder {
   readonly #flushMs: number;
   readonly #maxBatch: number;
   readonly #maxBuffered: number;
-  #activations: Activation[] = [];
-  #logs: LogLine[] = [];
-  #spans: Span[] = [];
-  /** Spans not yet handed to the exporter (a batch the store refused comes back to #spans, but not here). */
+  /** What is recorded and not yet handed to the store, packed as it comes (see store/json-bytes.ts for why). */
+  #batch = new BatchBuilder();
+  /** Batches packed and not yet committed, oldest first: one the store refused stays first, to be written again. */
+  #ready: RecordBatch[] = [];
+  /** Spans not yet handed to the exporter (a batch the store refused is written again, but not exported again). */
   #unexported: Span[] = [];
   readonly #exporter: SpanExport | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -59,29 +71,26 @@ export class ActivationRecorder {
    * stored: the activation holds it (see invocationSpan); it is made only for the export.
    */
   record(activation: Activation, logs: LogLine[], children: Span[] = NO_SPANS): void {
-    this.#activations.push(activation);
-    for (const l of logs) this.#logs.push(l);
-    for (const s of children) this.#spans.push(s);
+    this.#batch.activation(activation);
+    for (const l of logs) this.#batch.line(l);
+    for (const s of children) this.#batch.span(s);
     if (this.#exporter) {
       const span = invocationSpan(activation);
       if (span) this.#unexported.push(span);
       for (const s of children) this.#unexported.push(s);
     }
-    if (this.#activations.length > this.#maxBuffered) {
-      const excess = this.#activations.length - this.#maxBuffered;
-      const gone = new Set(this.#activations.splice(0, excess).map((a) => a.id));
-      this.#logs = this.#logs.filter((l) => !gone.has(l.activationId));
-      this.#spans = this.#spans.filter((s) => !gone.has(s.activationId));
-      this.dropped += excess;
-    }
-    if (this.#activations.length >= this.#maxBatch) void this.flush();
+    if (this.#batch.count >= this.#maxBatch) void this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), this.#flushMs);
   }
 
-  /** Writes everything recorded so far; resolves when it is committed (or has failed and been re-queued). */
+  /** Writes everything recorded so far; resolves when it is committed (or has failed and been kept for a retry). */
   flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (!this.#batch.empty) {
+      this.#ready.push(this.#batch.finish());
+      this.#batch = new BatchBuilder();
+    }
     this.#writing = this.#writing.then(() => this.#write());
     return this.#writing;
   }
@@ -92,25 +101,32 @@ export class ActivationRecorder {
       this.#exporter?.add(this.#unexported);
       this.#unexported = [];
     }
-    if (this.#activations.length === 0 && this.#logs.length === 0 && this.#spans.length === 0) return;
-    const activations = this.#activations;
-    const logs = this.#logs;
-    const spans = this.#spans;
-    this.#activations = [];
-    this.#logs = [];
-    this.#spans = [];
-    try {
-      await this.#store.insertActivations(activations, logs, spans);
-    } catch (err) {
-      // `dropped`: how many the buffer has shed so far (beyond maxBuffered) — the only place it is surfaced.
-      this.#logger.error(
-        { err, count: activations.length, dropped: this.dropped },
-        "writing activations failed; will retry",
-      );
-      this.#activations = activations.concat(this.#activations);
-      this.#logs = logs.concat(this.#logs);
-      this.#spans = spans.concat(this.#spans);
-      this.#timer ??= setTimeout(() => void this.flush(), 1000);
+    // In order: a log line's id grows with the batch that wrote it.
+    while (this.#ready.length > 0) {
+      const batch = this.#ready[0] as RecordBatch;
+      try {
+        await this.#store.insertBatch(batch);
+        this.#ready.shift();
+      } catch (err) {
+        this.#shed();
+        // `dropped`: how many the buffer has shed so far (beyond maxBuffered) — the only place it is surfaced.
+        this.#logger.error(
+          { err, count: batch.count, dropped: this.dropped },
+          "writing activations failed; will retry",
+        );
+        this.#timer ??= setTimeout(() => void this.flush(), 1000);
+        return;
+      }
+    }
+  }
+
+  /** While the store fails, keeps at most maxBuffered activations waiting: the oldest batches go first. */
+  #shed(): void {
+    let waiting = this.#ready.reduce((n, b) => n + b.count, 0);
+    while (waiting > this.#maxBuffered && this.#ready.length > 1) {
+      const oldest = this.#ready.shift() as RecordBatch;
+      waiting -= oldest.count;
+      this.dropped += oldest.count;
     }
   }
 

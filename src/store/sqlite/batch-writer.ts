@@ -4,7 +4,7 @@ import type SQLite from "better-sqlite3";
 
 /** A batch as column values: chunks and links (activation-chunks.ts), log, span and rollup rows. */
 export interface Batch {
-  /** Each in CHUNK_COLUMNS order. */
+  /** Each in CHUNK_COLUMNS order, the body as its UTF-8 bytes. */
   chunks: unknown[][];
   /** [kind, key, activation id, the index of its chunk in `chunks`]. */
   links: unknown[][];

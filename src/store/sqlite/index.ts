@@ -2,15 +2,12 @@
 // WAL lets the dashboard and API read while the activation writer commits batches.
 import SQLite from "better-sqlite3";
 import { CompiledQuery, type Driver, Kysely, type SqlBool, SqliteDialect, sql } from "kysely";
-import { packActivations } from "../activation-chunks.ts";
 import type { GrepSpelling } from "../kysely-logs.ts";
 import { ROLLUP_UPSERT_SQL, rollupValues } from "../kysely-rollups.ts";
 import { fromSpan, KyselyStore } from "../kysely-store.ts";
-import { packLogLines } from "../log-chunks.ts";
 import { migrate } from "../migrate.ts";
-import { rollupBatch } from "../rollup-buckets.ts";
+import type { RecordBatch } from "../record-batch.ts";
 import type { Database } from "../schema.ts";
-import type { Activation, LogLine, Span } from "../types.ts";
 import { type Batch, type BatchSql, batchWriter } from "./batch-writer.ts";
 import { WriterThread } from "./writer.ts";
 
@@ -58,10 +55,14 @@ export const LOG_CHUNK_COLUMNS = [
   "body",
 ] as const;
 
-/** An insert of one row, its values bound in the columns' order. Names are quoted: `count` and `trigger` are words. */
+/**
+ * An insert of one row, its values bound in the columns' order. Names are quoted: `count` and `trigger` are words.
+ * A chunk's `body` comes as the UTF-8 bytes of its JSON (a blob, to SQLite) and is stored as the text they spell.
+ */
 function insertSql(table: string, columns: readonly string[]): string {
   const names = columns.map((c) => `"${c}"`).join(", ");
-  return `INSERT INTO ${table} (${names}) VALUES (${columns.map(() => "?").join(", ")})`;
+  const values = columns.map((c) => (c === "body" ? "CAST(? AS TEXT)" : "?")).join(", ");
+  return `INSERT INTO ${table} (${names}) VALUES (${values})`;
 }
 
 const BATCH_SQL: BatchSql = {
@@ -97,20 +98,18 @@ class SqliteStore extends KyselyStore {
     }
   }
 
-  override async insertActivations(activations: Activation[], logs: LogLine[], spans: Span[] = []): Promise<void> {
-    if (activations.length === 0 && logs.length === 0 && spans.length === 0) return;
-    const packed = packActivations(activations);
-    const lines = packLogLines(logs);
+  override async insertBatch(batch: RecordBatch): Promise<void> {
+    const { activations, logs, spans } = batch;
+    if (activations.chunks.length === 0 && logs.chunks.length === 0 && spans.length === 0) return;
     await this.#insert({
       // Object.values, not a lookup per column: the literals list their fields in the columns' order
-      // (test/store/sqlite.test.ts checks it), and this runs for every row of every batch.
-      chunks: packed.chunks.map((c) => Object.values(c)),
-      links: packed.links.map((l) => [l.kind, l.key, l.activation_id, l.chunk]),
-      logs: lines.chunks.map((c) => Object.values(c)),
-      logStarts: lines.starts,
+      // (test/store/sqlite.test.ts checks it).
+      chunks: activations.chunks.map((c) => Object.values(c)),
+      links: activations.links.map((l) => [l.kind, l.key, l.activation_id, l.chunk]),
+      logs: logs.chunks.map((c) => Object.values(c)),
+      logStarts: logs.starts,
       spans: spans.map((sp) => Object.values(fromSpan(sp))),
-      // Summed here, in the same pass that flattens the batch; the thread adds them in the batch's transaction.
-      rollups: rollupBatch(activations).map(rollupValues),
+      rollups: batch.rollups.map(rollupValues),
     });
   }
 

@@ -2,8 +2,8 @@
 // on the event loop stalled every request in flight for the length of a batch (~10% of the gateway's time, and the
 // p99), so a file store commits them on a thread of its own. Rows cross as arrays of column values, in one JSON
 // string per batch: posting a string is a copy, where structured-cloning the arrays was ~5% of the event loop's time.
-// Chunks of activations and of log lines cross as they are: a few rows, each with one long JSON string, which JSON
-// would escape again.
+// Chunks of activations and of log lines cross as they are: a few rows, each with its body's bytes (copied, not
+// transferred: a batch that fails is written again, from the gateway's copy).
 import { Worker } from "node:worker_threads";
 import type { Batch, BatchSql } from "./batch-writer.ts";
 
