@@ -70,16 +70,17 @@ export async function startRaw(): Promise<Target> {
 /**
  * A `pave up` child serving the function in `fnDir` (named `fn`), in its own data directory under `tmp`.
  * `record: false` runs it with recording off (`--no-record`), for the recording-cost figure; `store` puts its state
- * there (`--store postgres://…`, for the cluster section) instead of SQLite in its data directory.
+ * there (`--store postgres://…`, for the cluster section) instead of SQLite in its data directory; `data` names that
+ * directory, for a server started again on the same store (a fresh one under `tmp` otherwise).
  */
 export async function startPave(
   tmp: string,
   fnDir: string,
-  opts: { fn?: string; record?: boolean; cpuProfDir?: string | undefined; store?: string } = {},
+  opts: { fn?: string; record?: boolean; cpuProfDir?: string | undefined; store?: string; data?: string } = {},
 ): Promise<Target> {
   const fn = opts.fn ?? "hello";
   const port = await freePort();
-  const data = join(tmp, `data-${port}`);
+  const data = opts.data ?? join(tmp, `data-${port}`);
   const args = [
     "--no-node-snapshot",
     ...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : []),

@@ -105,14 +105,24 @@ async function main(): Promise<void> {
       const logDir = join(tmp, "hello-log");
       await mkdir(logDir);
       await writeLoggingHello(logDir);
-      const recordedTarget = await startPave(tmp, logDir, { fn: "hello-log" });
-      targets.push(recordedTarget);
-      const unrecordedTarget = await startPave(tmp, logDir, { fn: "hello-log", record: false });
-      targets.push(unrecordedTarget);
       progress(`http: warm-up (${settings.warmupS} s each)`);
       for (const t of targets) await load(t, settings, settings.warmupS);
       const rounds: Round[] = [];
       for (let i = 1; i <= settings.rounds; i++) {
+        // The recording pair is started again every round, each on its own store: a process keeps its own speed for
+        // its whole life (V8's collections and compiled code settle differently in each; two servers of one build
+        // have differed by ±5% over a whole run), which a median over the rounds of one pair could not shrug off.
+        progress(`http: round ${i}/${settings.rounds}: starting pave with recording on, and with it off`);
+        const recordedTarget = await startPave(tmp, logDir, { fn: "hello-log", data: join(tmp, "data-recorded") });
+        targets.push(recordedTarget);
+        const unrecordedTarget = await startPave(tmp, logDir, {
+          fn: "hello-log",
+          record: false,
+          data: join(tmp, "data-unrecorded"),
+        });
+        targets.push(unrecordedTarget);
+        // Twice the others' warm-up: a new process compiles its hot paths, the flush's among them, as it goes.
+        for (const t of [recordedTarget, unrecordedTarget]) await load(t, settings, 2 * settings.warmupS);
         progress(
           `http: round ${i}/${settings.rounds}, raw node:http, pave, workerd, pave recording on/off (${settings.durationS} s each)`,
         );
@@ -130,6 +140,10 @@ async function main(): Promise<void> {
           recorded: of(recordedTarget),
           unrecorded: of(unrecordedTarget),
         });
+        for (const t of [recordedTarget, unrecordedTarget]) {
+          await t.stop();
+          targets.splice(targets.indexOf(t), 1);
+        }
       }
       for (const t of targets) await t.stop();
       targets.length = 0;
