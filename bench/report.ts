@@ -191,7 +191,7 @@ export function table(r: Report): string {
     http("recording off", r.recording.off),
     row("recording's CPU µs/req", recordingCpuLine(r.recording.on, r.recording.off)),
     row(
-      "recording cost",
+      "recording cost (a new pair each round)",
       `${(r.recording.cost * 100).toFixed(1)}%  (rounds: ${r.recording.rounds.map((c) => `${(c * 100).toFixed(1)}%`).join(", ")})`,
       r.recording.flagged ? "FLAGGED: failed requests, see above" : mark(r.targets.recordingCost),
     ),
