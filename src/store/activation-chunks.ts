@@ -7,7 +7,7 @@
 //   are the few whose last id lies in [id, id + span];
 // - by trace or correlation id: most activations start their own trace, with the activation id's 128 bits as its id,
 //   and give their own id as the correlation id; those are found by id. The others are linked (activation_links).
-import { JsonArrayBytes } from "./json-bytes.ts";
+import { JsonArrayBytes, textBodies } from "./json-bytes.ts";
 import type { Activation, EgressCall, Trigger } from "./types.ts";
 
 /** At most this many activations a chunk: a lookup decodes a whole chunk, so this bounds what one costs (~1 ms). */
@@ -191,11 +191,6 @@ export function packActivations(activations: Activation[]): PackedActivations {
   for (const a of activations) chunker.add(a);
   const { chunks, links } = chunker.finish();
   return { chunks: textBodies(chunks), links };
-}
-
-/** The same chunks with each body as text. */
-export function textBodies<C extends { body: Buffer }>(chunks: C[]): (Omit<C, "body"> & { body: string })[] {
-  return chunks.map((c) => ({ ...c, body: c.body.toString("utf8") }));
 }
 
 /** ownTraceId(id) === traceId, without building the string (this runs for every activation). */

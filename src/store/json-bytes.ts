@@ -29,7 +29,7 @@ export class JsonArrayBytes {
 
   /** `initial`: bytes to start with; it doubles as it fills. */
   constructor(initial = 2048) {
-    // Its own ArrayBuffer (never a slice of Node's pool), so the finished body can be transferred.
+    // Its own memory, not a slice of Node's shared pool, which a body waiting for its write would keep alive.
     this.#bytes = Buffer.allocUnsafeSlow(initial);
     this.#bytes[0] = OPEN;
   }
@@ -70,4 +70,9 @@ export class JsonArrayBytes {
     this.#bytes.copy(bytes, 0, 0, this.#length);
     this.#bytes = bytes;
   }
+}
+
+/** The same chunks with each body as text (for a store that binds text, and for reading a batch back). */
+export function textBodies<C extends { body: Buffer }>(chunks: C[]): (Omit<C, "body"> & { body: string })[] {
+  return chunks.map((c) => ({ ...c, body: c.body.toString("utf8") }));
 }

@@ -2,12 +2,12 @@
 // Adapters supply the dialect and their connection quirks; nothing here is specific to one database.
 import { type Kysely, type Selectable, type SqlBool, sql } from "kysely";
 import { PaveError } from "../errors.ts";
-import { textBodies } from "./activation-chunks.ts";
 import type { AuditHead, AuditQuery, AuditRecord, NewAuditRecord, UnsealedAuditRecord } from "./audit-types.ts";
 import type { CanaryChange, CanaryRecord, CanaryStatus, NewCanary } from "./canary-types.ts";
 import type { Cluster, ClusterOptions } from "./change-types.ts";
 import type { EnvironmentContents, EnvironmentCopy, EnvironmentRecord, FunctionActivity } from "./environment-types.ts";
 import { invocationSpan } from "./invocation-span.ts";
+import { textBodies } from "./json-bytes.ts";
 import * as chunks from "./kysely-activations.ts";
 import * as aliases from "./kysely-aliases.ts";
 import * as audit from "./kysely-audit.ts";

@@ -7,16 +7,8 @@
 // A line's id is its batch × BATCH_LINES + its place in the batch: it increases with insertion, across the chunks of
 // one batch too, so it is still the follow cursor and still orders an environment's lines as they were recorded. A
 // batch is numbered by the id its first chunk was given (see insertLogChunks).
-import {
-  atMinted,
-  CHUNK_SPAN_MS,
-  isOwnTraceId,
-  mintedAt,
-  ownTraceId,
-  sinceMinted,
-  textBodies,
-} from "./activation-chunks.ts";
-import { JsonArrayBytes } from "./json-bytes.ts";
+import { atMinted, CHUNK_SPAN_MS, isOwnTraceId, mintedAt, ownTraceId, sinceMinted } from "./activation-chunks.ts";
+import { JsonArrayBytes, textBodies } from "./json-bytes.ts";
 import type { LogLevel, LogLine } from "./types.ts";
 
 /** At most this many lines a chunk: a lookup decodes a whole chunk. */

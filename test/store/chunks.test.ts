@@ -10,6 +10,7 @@ import {
   packActivations,
   unpackChunk,
 } from "../../src/store/activation-chunks.ts";
+import { JsonArrayBytes } from "../../src/store/json-bytes.ts";
 import { pruneBatch } from "../../src/store/kysely-activations.ts";
 import { BATCH_LINES, packLogLines, pruneLogChunk, unpackLogChunk } from "../../src/store/log-chunks.ts";
 import { act } from "./contract-activations.ts";
@@ -177,5 +178,24 @@ describe("log chunks", () => {
       pruneLogChunk(chunk.body, () => true),
       { rest: undefined, removed: 4 },
     );
+  });
+});
+
+describe("chunk bodies as bytes", () => {
+  it("hold exactly the JSON array of what was pushed, across encodes and growth, whatever the characters", () => {
+    const values: unknown[] = [];
+    for (let i = 0; i < 300; i++) {
+      values.push([i, `ü${"€".repeat(i % 7)}😀`, { quote: 'a "b"\\', nul: "\0", lone: "\ud800" }, i % 3 ? null : 1.5]);
+    }
+    // Two bytes to start with: every push outgrows it at first, and 300 values take several encodes of 64.
+    const bytes = new JsonArrayBytes(2);
+    for (const v of values) bytes.push(v);
+    assert.equal(bytes.count, 300);
+    const text = bytes.finish().toString("utf8");
+    assert.equal(text, JSON.stringify(values));
+  });
+
+  it("of nothing is an empty array", () => {
+    assert.equal(new JsonArrayBytes().finish().toString("utf8"), "[]");
   });
 });

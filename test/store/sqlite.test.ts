@@ -64,6 +64,48 @@ describe("sqlite rows", () => {
 });
 
 describe("sqlite file store", () => {
+  it("stores what the writer thread gets as bytes as text: chunk bodies read and match as text", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pave-store-"));
+    const path = join(dir, "pave.db");
+    const store = await openStore(`sqlite:${path}`);
+    const a = activationAt(Date.now(), { httpPath: "/ü?q=😀" });
+    await store.insertActivations(
+      [a],
+      [
+        {
+          activationId: a.id,
+          env: a.env,
+          function: a.function,
+          version: a.version,
+          ts: a.startedAt,
+          level: "info",
+          message: "grüße",
+          fields: null,
+          traceId: a.traceId,
+          correlationId: a.correlationId,
+        },
+      ],
+    );
+    await store.close();
+    const db = new SQLite(path, { readonly: true });
+    try {
+      for (const table of ["activation_chunks", "log_chunks"]) {
+        const row = db.prepare(`select typeof(body) as type, body from ${table}`).get() as {
+          type: string;
+          body: string;
+        };
+        assert.equal(row.type, "text", table);
+      }
+      const lines = db.prepare("select count(*) as n from log_chunks where body like '%grüße%'").get() as { n: number };
+      assert.equal(lines.n, 1);
+      const chunk = db.prepare("select body from activation_chunks").get() as { body: string };
+      assert.ok(chunk.body.includes("/ü?q=😀"));
+    } finally {
+      db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a transaction that reads before it writes survives another connection committing meanwhile", async () => {
     // The activation writer thread is such a connection. With SQLite's default DEFERRED transactions, a publish
     // (check the topic, then insert) whose snapshot went stale failed at once with SQLITE_BUSY: a 500 under load.
