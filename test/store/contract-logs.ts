@@ -19,7 +19,8 @@ const T0 = 1_700_000_000_000;
 
 type StoreTest = (title: string, body: (store: Store) => Promise<void>) => void;
 
-function line(a: Activation, message: string, over: Partial<LogLine> = {}): LogLine {
+/** A log line of `a`, as the invoker records one. */
+export function line(a: Activation, message: string, over: Partial<LogLine> = {}): LogLine {
   return {
     activationId: a.id,
     env: a.env,

@@ -14,6 +14,7 @@ import { packLogLines } from "../../src/store/log-chunks.ts";
 import { migrationProvider } from "../../src/store/migrations/index.ts";
 import { CHUNK_COLUMNS, LOG_CHUNK_COLUMNS, SPAN_COLUMNS } from "../../src/store/sqlite/index.ts";
 import { storeContract } from "./contract.ts";
+import { line } from "./contract-logs.ts";
 import { activationAt } from "./contract-rollups.ts";
 
 storeContract("sqlite in memory", () => openStore(":memory:"));
@@ -69,23 +70,7 @@ describe("sqlite file store", () => {
     const path = join(dir, "pave.db");
     const store = await openStore(`sqlite:${path}`);
     const a = activationAt(Date.now(), { httpPath: "/ü?q=😀" });
-    await store.insertActivations(
-      [a],
-      [
-        {
-          activationId: a.id,
-          env: a.env,
-          function: a.function,
-          version: a.version,
-          ts: a.startedAt,
-          level: "info",
-          message: "grüße",
-          fields: null,
-          traceId: a.traceId,
-          correlationId: a.correlationId,
-        },
-      ],
-    );
+    await store.insertActivations([a], [line(a, "grüße")]);
     await store.close();
     const db = new SQLite(path, { readonly: true });
     try {

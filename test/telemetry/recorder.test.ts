@@ -3,28 +3,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createLogger } from "../../src/logger.ts";
-import type { LogLine, Store } from "../../src/store/index.ts";
+import type { Store } from "../../src/store/index.ts";
 import type { RecordBatch } from "../../src/store/record-batch.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import { ActivationRecorder } from "../../src/telemetry/recorder.ts";
 import { act } from "../store/contract-activations.ts";
+import { line } from "../store/contract-logs.ts";
 
 const T0 = Date.now();
-
-function line(a: { id: string; env: string; function: string; version: string }, message: string): LogLine {
-  return {
-    activationId: a.id,
-    env: a.env,
-    function: a.function,
-    version: a.version,
-    ts: T0,
-    level: "info",
-    message,
-    fields: null,
-    traceId: "0".repeat(32),
-    correlationId: a.id,
-  };
-}
 
 /** A real store whose writes fail while `down` is set. */
 async function flakyStore(): Promise<{ store: Store; down: { value: boolean }; writes: number[] }> {
