@@ -3,9 +3,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** How a `pave up` under test is started: Node's flags as the `pave` bin's shebang gives them (see bin/pave.js). */
+export const PAVE = ["--no-node-snapshot", "--max-semi-space-size=32", join(ROOT, "bin/pave.js")];
 
 /** Every child this process started, so a failure or a signal can stop them all. */
 const children = new Set<ChildProcess>();

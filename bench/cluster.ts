@@ -6,7 +6,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { PaveClient } from "../src/client/index.ts";
 import { pgMissing, startPgCluster } from "../test/store/pg-cluster.ts";
-import { type Child, freePort, ROOT, start, stop, waitUntil } from "./children.ts";
+import { type Child, freePort, PAVE, start, stop, waitUntil } from "./children.ts";
 import { type LoadFigures, type LoadSettings, load, startPave, type Target } from "./http.ts";
 
 export interface ClusterFigures {
@@ -98,7 +98,7 @@ async function measureThroughput(
   const addNode = async () => {
     const port = await freePort();
     const data = join(tmp, `cluster-node-${port}`);
-    const args = ["--no-node-snapshot", join(ROOT, "bin/pave.js"), "up", "--port", String(port), "--data", data];
+    const args = [...PAVE, "up", "--port", String(port), "--data", data];
     const child = start([...args, "--store", url, "--log-level", "warn"], {
       PAVE_MASTER_KEY: masterKey,
       PAVE_CONFIG: join(tmp, `config-${port}.json`),

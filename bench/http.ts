@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { PaveClient } from "../src/client/index.ts";
-import { freePort, ROOT, start, stop, waitUntil } from "./children.ts";
+import { freePort, PAVE, start, stop, waitUntil } from "./children.ts";
 import { type CpuFigures, cpuPerRequest, cpuSnapshot } from "./cpu.ts";
 import { HELLO_BODY } from "./hello.ts";
 
@@ -82,9 +82,8 @@ export async function startPave(
   const port = await freePort();
   const data = opts.data ?? join(tmp, `data-${port}`);
   const args = [
-    "--no-node-snapshot",
     ...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
-    join(ROOT, "bin/pave.js"),
+    ...PAVE,
     ...["up", "--port", String(port), "--data", data, "--log-level", "warn"],
     ...(opts.record === false ? ["--no-record"] : []),
     ...(opts.store ? ["--store", opts.store] : []),

@@ -13,6 +13,7 @@ import {
   redactSecrets,
 } from "./bindings/index.ts";
 import { webBridges } from "./host-bridges.ts";
+import { newIsolate } from "./isolate-heap.ts";
 import { appendLog, type LogEntry, type LogLimits } from "./log-lines.ts";
 import {
   type HandlerStyle,
@@ -131,7 +132,7 @@ export interface Booted {
 
 /** Creates an isolate with `memoryMb` of heap, evaluates the sandbox and hands it its bridges. */
 export async function boot(sandbox: SandboxScript, memoryMb: number, limits: LogLimits): Promise<Booted> {
-  const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+  const isolate = newIsolate(memoryMb);
   const sink: Sink = { load: freshRunning(), byId: new Map() };
   // Everything the isolate hands over is checked again in appendLog: its code is not ours to trust.
   const log = (id: unknown, level: unknown, message: unknown, fields: unknown) => {

@@ -5,6 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import ivm from "isolated-vm";
+import { newIsolate } from "./isolate-heap.ts";
 import { type FetchInvocation, toWire, type WireInvocation } from "./protocol.ts";
 
 export interface SandboxScript {
@@ -34,7 +35,7 @@ async function buildScript(): Promise<SandboxScript> {
   });
   const code = out.outputFiles?.[0]?.text;
   if (!code) throw new Error("sandbox build produced no output");
-  const isolate = new ivm.Isolate({ memoryLimit: 64 });
+  const isolate = newIsolate(64);
   try {
     const context = await isolate.createContext();
     await (await isolate.compileScript(code, { filename: "pave:sandbox" })).run(context);
