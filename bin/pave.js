@@ -6,8 +6,8 @@
 // server under load allocates ~20 KB a request: with 16 MB that is a young-generation collection every ~40 ms, and a
 // process often settled into promoting ~0.6 MB at every one of them for the rest of its life, then marking and
 // compacting it (what kept those objects alive across two collections is not known; a heap snapshot finds nothing
-// per request). Logging hello under autocannon -c 16 for 6 s, recording on: at 16 MB (8 runs) scavenge pauses
-// 230–290 ms, 70–87 MB promoted, 1–3 full collections; at 32 MB (4 runs) 50–70 ms, 0.4–3 MB, none. RSS under that
+// per request). Logging hello under autocannon -c 16 for 6 s, recording on: at 16 MB (7 runs) scavenge pauses
+// 230–270 ms, 70–87 MB promoted, 1–3 full collections; at 32 MB (4 runs) 54–70 ms, 0.5–3 MB, none. RSS under that
 // load: +12–17 MB. `npm start` and the bench pass the same flags; function isolates keep the young generation
 // isolated-vm gives them (runtime/isolate-heap.ts).
 import { spawnSync } from "node:child_process";
