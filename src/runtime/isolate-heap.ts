@@ -6,12 +6,17 @@
 import v8 from "node:v8";
 import ivm from "isolated-vm";
 
-let cleared = false;
+/** Whether Node was given a young-generation size (V8 takes `-` or `_` in a flag's name). */
+const SIZED = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].some((arg) =>
+  /^--max[-_]semi[-_]space[-_]size\b/.test(arg),
+);
+let cleared = !SIZED;
 
 /** A new isolate whose heap is limited to `memoryLimitMb`, its young generation sized by isolated-vm. */
 export function newIsolate(memoryLimitMb: number): ivm.Isolate {
   if (!cleared) {
-    // 0: no size given on the command line, so V8 takes the one isolated-vm asks for.
+    // 0: no size given, so V8 takes the one isolated-vm asks for. Only when one was given: V8's flags are left alone
+    // otherwise.
     v8.setFlagsFromString("--max-semi-space-size=0");
     cleared = true;
   }
