@@ -185,7 +185,7 @@ export class ActivationChunker {
   }
 }
 
-/** A whole batch packed at once, bodies as text (migrations, tests, and stores that write from the gateway's thread). */
+/** A whole batch packed at once, bodies as text (retention's rewrite of the chunk it cuts through, migrations, tests). */
 export function packActivations(activations: Activation[]): PackedActivations {
   const chunker = new ActivationChunker();
   for (const a of activations) chunker.add(a);
@@ -264,7 +264,7 @@ type Fields = [
   httpPath: string | null,
 ];
 
-/** `minted`: the id's timestamp (mintedAt), which packActivations has read already. */
+/** `minted`: the id's timestamp (mintedAt), which ActivationChunker.add has read already. */
 function toFields(a: Activation, minted: number, ownTrace: boolean, ownCorrelation: boolean): Fields {
   return [
     a.id,
