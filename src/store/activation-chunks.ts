@@ -185,7 +185,7 @@ export class ActivationChunker {
   }
 }
 
-/** A whole batch packed at once, bodies as text (retention's rewrite of the chunk it cuts through, migrations, tests). */
+/** A whole batch packed at once, bodies as text (retention's rewrite of a chunk it cuts, migrations, tests). */
 export function packActivations(activations: Activation[]): PackedActivations {
   const chunker = new ActivationChunker();
   for (const a of activations) chunker.add(a);
