@@ -6,13 +6,7 @@ import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { HttpResponse } from "../runtime/index.ts";
 import { notReadyIfUnreachable } from "../store/index.ts";
-import {
-  formatTraceparent,
-  newActivationIds,
-  newSpanId,
-  parseTraceparent,
-  parseTracestate,
-} from "../telemetry/index.ts";
+import { formatTraceparent, newActivationIds, parseTraceparent, parseTracestate } from "../telemetry/index.ts";
 import type { InvokeIds, Invoker } from "./invoker.ts";
 
 export interface GatewayOptions {
@@ -45,12 +39,12 @@ export function invokeIds(
   tracestate: string | undefined,
   correlationId: string | undefined,
 ): InvokeIds {
-  const [activationId, ownTraceId] = newActivationIds();
+  const [activationId, ownTraceId, ownSpanId] = newActivationIds();
   const parent = parseTraceparent(traceparent);
   return {
     activationId,
     traceId: parent?.traceId ?? ownTraceId,
-    spanId: newSpanId(),
+    spanId: ownSpanId,
     parentSpanId: parent?.parentSpanId ?? null,
     // The spec: a tracestate is only read alongside a valid traceparent.
     traceState: parent && parseTracestate(tracestate),

@@ -17,7 +17,7 @@ import type {
 } from "../runtime/index.ts";
 import { spanClock } from "../runtime/index.ts";
 import { type Activation, billedGbSeconds, type LogLine, type Span, type Store, type Trigger } from "../store/index.ts";
-import { type ActivationRecorder, type Metrics, newActivationIds, newSpanId } from "../telemetry/index.ts";
+import { type ActivationRecorder, type Metrics, newActivationIds } from "../telemetry/index.ts";
 
 import { ShadowBudget, sameAnswer } from "./shadow.ts";
 
@@ -163,10 +163,11 @@ export class Invoker {
   async invokeService(call: ServiceCall): Promise<HttpResponse> {
     const { request, caller } = call;
     const url = new URL(request.url);
+    const [activationId, , spanId] = newActivationIds();
     const ids: InvokeIds = {
-      activationId: newActivationIds()[0],
+      activationId,
       traceId: caller.traceId ?? "",
-      spanId: newSpanId(),
+      spanId,
       parentSpanId: call.spanId ?? caller.spanId ?? null,
       traceState: caller.traceState,
       correlationId: caller.correlationId ?? "",
@@ -238,11 +239,12 @@ export class Invoker {
     primary: InvokeOutcome,
   ): void {
     if (!this.#shadows.take(`${env}/${name}`)) return;
+    const [activationId, , spanId] = newActivationIds();
     const ids: InvokeIds = {
-      activationId: newActivationIds()[0],
+      activationId,
       traceId: primaryIds.traceId,
       // In the primary's trace, as its child: the waterfall shows the mirrored run beside the one that answered.
-      spanId: newSpanId(),
+      spanId,
       parentSpanId: primaryIds.spanId,
       traceState: primaryIds.traceState,
       correlationId: primaryIds.correlationId,

@@ -10,6 +10,12 @@
 import { JsonArrayBytes, textBodies } from "./json-bytes.ts";
 import type { Activation, EgressCall, Trigger } from "./types.ts";
 
+/**
+ * The format a chunk's body is written in, its first element: `[2, row, row, …]` (see Row). Bodies of format 1 are a
+ * bare array of rows, which readers still take; nothing rewrites them.
+ */
+export const FORMAT = 2;
+
 /** At most this many activations a chunk: a lookup decodes a whole chunk, so this bounds what one costs (~1 ms). */
 export const CHUNK_MAX_ROWS = 1000;
 
@@ -153,7 +159,7 @@ export class ActivationChunker {
           gb_seconds: 0,
         },
         index: this.#all.length,
-        body: new JsonArrayBytes(),
+        body: new JsonArrayBytes(FORMAT),
         minMs: ms,
         maxMs: ms,
       };
@@ -174,7 +180,7 @@ export class ActivationChunker {
     if (!ownCorrelation) {
       this.#links.push({ kind: "correlation", key: a.correlationId, activation_id: a.id, chunk: c.index });
     }
-    c.body.push(toFields(a, ms, ownTrace, ownCorrelation));
+    c.body.push(toRow(a, ms, ownTrace, ownCorrelation));
     this.#last = c;
     this.count++;
   }
@@ -191,6 +197,23 @@ export function packActivations(activations: Activation[]): PackedActivations {
   for (const a of activations) chunker.add(a);
   const { chunks, links } = chunker.finish();
   return { chunks: textBodies(chunks), links };
+}
+
+/**
+ * The span id of an activation's own span, unless one was given: the low 64 bits of its id, as hex (the random part,
+ * which ends the trace id it starts). Never all zeros: the id's variant bits are set.
+ */
+export function ownSpanId(id: string): string {
+  return id.slice(19, 23) + id.slice(24);
+}
+
+/** ownSpanId(id) === spanId, without building the string. */
+export function isOwnSpanId(spanId: string, id: string): boolean {
+  if (spanId.length !== 16 || id.length !== 36) return false;
+  for (let i = 0; i < 16; i++) {
+    if (spanId.charCodeAt(i) !== id.charCodeAt(i < 4 ? 19 + i : 20 + i)) return false;
+  }
+  return true;
 }
 
 /** ownTraceId(id) === traceId, without building the string (this runs for every activation). */
@@ -218,6 +241,20 @@ export function atMinted(stored: number, minted: number): number {
   return Number.isInteger(stored) && !Number.isNaN(minted) ? minted + stored : stored;
 }
 
+/**
+ * A time in fractional ms (a span's start, on spanClock's µs) as whole µs after `minted`, when that gives it back
+ * exactly; else as given, which is then never an integer (an integer ms always comes back exactly).
+ */
+export function microsSinceMinted(ms: number, minted: number): number {
+  const us = Math.round((ms - minted) * 1000);
+  return minted + us / 1000 === ms ? us : ms;
+}
+
+/** The time microsSinceMinted wrote. */
+export function atMintedMicros(stored: number, minted: number): number {
+  return Number.isInteger(stored) ? minted + stored / 1000 : stored;
+}
+
 /** A duration in ms as whole µs, when that is exact (the invoker rounds durations to µs); else as given. */
 function toMicros(ms: number): number {
   const us = Math.round(ms * 1000);
@@ -234,12 +271,146 @@ export function billedGbSeconds(memoryMb: number, billedMs: number): number {
   return (memoryMb / 1024) * (billedMs / 1000);
 }
 
-/** One activation in a chunk: the fields its chunk's key does not say, in this order (null: derived or absent). */
-type Fields = [
+/**
+ * One activation in a chunk, as format 2 writes it: the fields its chunk's key does not say, in this order. An entry
+ * is null, or left off the end, where it is absent or derived. The first ten are what a usual invocation has; the rest
+ * is written only when one of them is not what a usual one has, so a usual row is ten short values, not twenty-three
+ * (JSON.stringify pays for every value, and the writer thread for every byte).
+ */
+type Row = [
   id: string,
   /** Whole ms after the id's own timestamp (see sinceMinted). */
   startedAt: number,
-  /** Whole µs where that is exact (see toMicros). */
+  /** Whole µs where that is exact (see toMicros), as is cpuMs. */
+  durationMs: number,
+  billedMs: number,
+  memoryMb: number,
+  cpuMs: number | null,
+  httpStatus: number | null,
+  httpMethod: string | null,
+  httpPath: string | null,
+  /** Whole µs after the id's own timestamp, where that is exact (see microsSinceMinted). */
+  spanStartedAt: number | null,
+  // The rare part:
+  errorCode?: string | null,
+  errorMessage?: string | null,
+  /** Null: `error` when there is an error code, else `success` (what the invoker records). */
+  status?: Activation["status"] | null,
+  cold?: 1 | null,
+  /** Null: the id's own (see ownTraceId), as the correlation id's is the id. */
+  traceId?: string | null,
+  correlationId?: string | null,
+  logsDropped?: number | null,
+  /** Null: what billedGbSeconds makes of memory and billed time. */
+  gbSeconds?: number | null,
+  egress?: EgressCall[] | null,
+  /** Null: the id's own (see ownSpanId); 0: the activation has no span (recorded before Pave kept one). */
+  spanId?: string | 0 | null,
+  parentSpanId?: string | null,
+  shadowOf?: string | null,
+  shadowMatch?: boolean | null,
+];
+
+/** How many entries a usual activation's row has (see Row). */
+const USUAL = 10;
+
+/** `minted`: the id's timestamp (mintedAt), which ActivationChunker.add has read already. */
+function toRow(a: Activation, minted: number, ownTrace: boolean, ownCorrelation: boolean): Row {
+  const row: Row = [
+    a.id,
+    sinceMinted(a.startedAt, minted),
+    toMicros(a.durationMs),
+    a.billedMs,
+    a.memoryMb,
+    a.cpuMs === null ? null : toMicros(a.cpuMs),
+    a.httpStatus,
+    a.httpMethod ?? null,
+    a.httpPath ?? null,
+    a.spanId === undefined || a.spanStartedAt === undefined ? null : microsSinceMinted(a.spanStartedAt, minted),
+  ];
+  const spanId = a.spanId === undefined ? 0 : isOwnSpanId(a.spanId, a.id) ? null : a.spanId;
+  const gbSeconds = a.gbSeconds === billedGbSeconds(a.memoryMb, a.billedMs) ? null : a.gbSeconds;
+  const derivedStatus = a.errorCode === null ? "success" : "error";
+  if (
+    a.errorCode !== null ||
+    a.errorMessage !== null ||
+    a.status !== derivedStatus ||
+    a.cold ||
+    !ownTrace ||
+    !ownCorrelation ||
+    a.logsDropped !== 0 ||
+    gbSeconds !== null ||
+    a.egress.length > 0 ||
+    spanId !== null ||
+    (a.parentSpanId ?? null) !== null ||
+    a.shadowOf !== undefined
+  ) {
+    row.push(
+      a.errorCode,
+      a.errorMessage,
+      a.status === derivedStatus ? null : a.status,
+      a.cold ? 1 : null,
+      ownTrace ? null : a.traceId,
+      ownCorrelation ? null : a.correlationId,
+      a.logsDropped === 0 ? null : a.logsDropped,
+      gbSeconds,
+      a.egress.length === 0 ? null : a.egress,
+      spanId,
+      a.parentSpanId ?? null,
+      a.shadowOf ?? null,
+      a.shadowMatch ?? null,
+    );
+    while (row.length > USUAL && row[row.length - 1] === null) row.pop();
+  }
+  return row;
+}
+
+function fromRow(f: Row, key: ChunkKey): Activation {
+  const id = f[0];
+  const minted = mintedAt(id);
+  const errorCode = f[10] ?? null;
+  const a: Activation = {
+    id,
+    env: key.env,
+    function: key.function,
+    version: key.version,
+    trigger: key.trigger as Trigger,
+    startedAt: atMinted(f[1], minted),
+    durationMs: fromMicros(f[2]),
+    billedMs: f[3],
+    memoryMb: f[4],
+    status: f[12] ?? (errorCode === null ? "success" : "error"),
+    errorCode,
+    errorMessage: f[11] ?? null,
+    httpStatus: f[6],
+    cold: f[13] === 1,
+    traceId: f[14] ?? ownTraceId(id),
+    correlationId: f[15] ?? id,
+    logsDropped: f[16] ?? 0,
+    cpuMs: f[5] === null ? null : fromMicros(f[5]),
+    gbSeconds: f[17] ?? billedGbSeconds(f[4], f[3]),
+    egress: f[18] ?? [],
+  };
+  const shadowOf = f[21] ?? null;
+  if (shadowOf !== null) {
+    a.shadowOf = shadowOf;
+    a.shadowMatch = f[22] ?? null;
+  }
+  const spanId = f[19] ?? ownSpanId(id);
+  if (spanId !== 0) {
+    a.spanId = spanId;
+    a.parentSpanId = f[20] ?? null;
+    a.spanStartedAt = atMintedMicros(f[9] as number, minted);
+  }
+  if (f[7] !== null) a.httpMethod = f[7];
+  if (f[8] !== null) a.httpPath = f[8];
+  return a;
+}
+
+/** A row of format 1 (before Pave wrote a format number first): every field, in this order (null: derived or absent). */
+type RowV1 = [
+  id: string,
+  startedAt: number,
   durationMs: number,
   billedMs: number,
   memoryMb: number,
@@ -252,7 +423,6 @@ type Fields = [
   correlationId: string | null,
   logsDropped: number,
   cpuMs: number | null,
-  /** Null when it is what billedGbSeconds makes of memory and billed time (nearly always). */
   gbSeconds: number | null,
   egress: EgressCall[],
   shadowOf: string | null,
@@ -264,77 +434,53 @@ type Fields = [
   httpPath: string | null,
 ];
 
-/** `minted`: the id's timestamp (mintedAt), which ActivationChunker.add has read already. */
-function toFields(a: Activation, minted: number, ownTrace: boolean, ownCorrelation: boolean): Fields {
-  return [
-    a.id,
-    sinceMinted(a.startedAt, minted),
-    toMicros(a.durationMs),
-    a.billedMs,
-    a.memoryMb,
-    a.status,
-    a.errorCode,
-    a.errorMessage,
-    a.httpStatus,
-    a.cold ? 1 : 0,
-    ownTrace ? null : a.traceId,
-    ownCorrelation ? null : a.correlationId,
-    a.logsDropped,
-    a.cpuMs,
-    a.gbSeconds === billedGbSeconds(a.memoryMb, a.billedMs) ? null : a.gbSeconds,
-    a.egress,
-    a.shadowOf ?? null,
-    a.shadowMatch ?? null,
-    a.spanId ?? null,
-    a.parentSpanId ?? null,
-    a.spanStartedAt ?? null,
-    a.httpMethod ?? null,
-    a.httpPath ?? null,
-  ];
+function fromRowV1(f: RowV1, key: ChunkKey): Activation {
+  const a: Activation = {
+    id: f[0],
+    env: key.env,
+    function: key.function,
+    version: key.version,
+    trigger: key.trigger as Trigger,
+    startedAt: atMinted(f[1], mintedAt(f[0])),
+    durationMs: fromMicros(f[2]),
+    billedMs: f[3],
+    memoryMb: f[4],
+    status: f[5],
+    errorCode: f[6],
+    errorMessage: f[7],
+    httpStatus: f[8],
+    cold: f[9] === 1,
+    traceId: f[10] ?? ownTraceId(f[0]),
+    correlationId: f[11] ?? f[0],
+    logsDropped: f[12],
+    cpuMs: f[13],
+    gbSeconds: f[14] ?? billedGbSeconds(f[4], f[3]),
+    egress: f[15],
+  };
+  if (f[16] !== null) {
+    a.shadowOf = f[16];
+    a.shadowMatch = f[17];
+  }
+  if (f[18] !== null) {
+    a.spanId = f[18];
+    a.parentSpanId = f[19];
+    a.spanStartedAt = f[20] as number;
+  }
+  if (f[21] !== null) {
+    a.httpMethod = f[21];
+    a.httpPath = f[22] ?? "";
+  }
+  return a;
 }
 
 /** The chunk's key, which its rows do not repeat. */
 export type ChunkKey = Pick<ChunkRow, "env" | "function" | "version" | "trigger">;
 
-/** A chunk's activations, in the order they were written. */
+/** A chunk's activations, in the order they were written; bodies of either format. */
 export function unpackChunk(chunk: ChunkKey & { body: string }): Activation[] {
-  const rows = JSON.parse(chunk.body) as Fields[];
-  return rows.map((f) => {
-    const a: Activation = {
-      id: f[0],
-      env: chunk.env,
-      function: chunk.function,
-      version: chunk.version,
-      trigger: chunk.trigger as Trigger,
-      startedAt: atMinted(f[1], mintedAt(f[0])),
-      durationMs: fromMicros(f[2]),
-      billedMs: f[3],
-      memoryMb: f[4],
-      status: f[5],
-      errorCode: f[6],
-      errorMessage: f[7],
-      httpStatus: f[8],
-      cold: f[9] === 1,
-      traceId: f[10] ?? ownTraceId(f[0]),
-      correlationId: f[11] ?? f[0],
-      logsDropped: f[12],
-      cpuMs: f[13],
-      gbSeconds: f[14] ?? billedGbSeconds(f[4], f[3]),
-      egress: f[15],
-    };
-    if (f[16] !== null) {
-      a.shadowOf = f[16];
-      a.shadowMatch = f[17];
-    }
-    if (f[18] !== null) {
-      a.spanId = f[18];
-      a.parentSpanId = f[19];
-      a.spanStartedAt = f[20] as number;
-    }
-    if (f[21] !== null) {
-      a.httpMethod = f[21];
-      a.httpPath = f[22] ?? "";
-    }
-    return a;
-  });
+  const rows = JSON.parse(chunk.body) as unknown[];
+  if (rows[0] !== FORMAT) return (rows as RowV1[]).map((f) => fromRowV1(f, chunk));
+  const found: Activation[] = [];
+  for (let i = 1; i < rows.length; i++) found.push(fromRow(rows[i] as Row, chunk));
+  return found;
 }

@@ -21,17 +21,21 @@ const ENCODE_EVERY = 64;
 
 export class JsonArrayBytes {
   #bytes: Buffer;
-  /** Bytes used: `[` and the elements encoded so far, without the closing bracket. */
+  /** Bytes used: `[`, the format number if any and the elements encoded so far, without the closing bracket. */
   #length = 1;
   #pending: unknown[] = [];
   /** How many elements it holds. */
   count = 0;
 
-  /** `initial`: bytes to start with; it doubles as it fills. */
-  constructor(initial = 2048) {
+  /**
+   * `format`: a number to write as the first element (a chunk body's format), not counted; `initial`: bytes to start
+   * with; it doubles as it fills.
+   */
+  constructor(format?: number, initial = 2048) {
     // Its own memory, not a slice of Node's shared pool, which a body waiting for its write would keep alive.
-    this.#bytes = Buffer.allocUnsafeSlow(initial);
+    this.#bytes = Buffer.allocUnsafeSlow(Math.max(initial, 32));
     this.#bytes[0] = OPEN;
+    if (format !== undefined) this.#length += this.#bytes.write(JSON.stringify(format), 1, "latin1");
   }
 
   /** Appends one element (any value JSON.stringify takes). */
@@ -55,8 +59,8 @@ export class JsonArrayBytes {
     // A UTF-16 code unit takes at most 3 bytes in UTF-8.
     const room = this.#length + json.length * 3;
     if (room > this.#bytes.length) this.#grow(room);
-    // `[a,b]` is written over the bytes' own `[` (first time) or after the last element, its `[` then made a comma;
-    // its `]` is dropped (finish() writes the last one).
+    // `[a,b]` is written over the bytes' own `[` (when they hold nothing yet) or after the last element (or the
+    // format), its `[` then made a comma; its `]` is dropped (finish() writes the last one).
     const at = this.#length === 1 ? 0 : this.#length;
     const written = this.#bytes.write(json, at);
     if (at > 0) this.#bytes[at] = COMMA;

@@ -7,7 +7,15 @@
 // A line's id is its batch × BATCH_LINES + its place in the batch: it increases with insertion, across the chunks of
 // one batch too, so it is still the follow cursor and still orders an environment's lines as they were recorded. A
 // batch is numbered by the id its first chunk was given (see insertLogChunks).
-import { atMinted, CHUNK_SPAN_MS, isOwnTraceId, mintedAt, ownTraceId, sinceMinted } from "./activation-chunks.ts";
+import {
+  atMinted,
+  CHUNK_SPAN_MS,
+  FORMAT,
+  isOwnTraceId,
+  mintedAt,
+  ownTraceId,
+  sinceMinted,
+} from "./activation-chunks.ts";
 import { JsonArrayBytes, textBodies } from "./json-bytes.ts";
 import type { LogLevel, LogLine } from "./types.ts";
 
@@ -48,24 +56,104 @@ export function levelsFrom(level: LogLevel): number {
   return LOG_LEVELS.slice(LOG_LEVELS.indexOf(level)).reduce((bits, l) => bits | LEVEL_BITS[l], 0);
 }
 
-/** One line in a chunk: what its chunk's key does not say (null: its activation's own trace or correlation id). */
-type Fields = [
+/**
+ * One line in a chunk of format 2 (see FORMAT in activation-chunks.ts): what its chunk's key does not say, in this
+ * order, null or left off the end where derived. Most lines end at their message or their fields.
+ */
+type Row = [
   /** Its place in its batch. */
   seq: number,
   activationId: string,
-  version: string,
   /** Whole ms after its activation id's timestamp, when whole (see sinceMinted). */
   ts: number,
-  level: LogLevel,
+  /** Its index in LOG_LEVELS. */
+  level: number,
   message: string,
-  fields: Record<string, unknown> | null,
-  traceId: string | null,
-  correlationId: string | null,
+  fields?: Record<string, unknown> | null,
+  /** Null: the version of the line before it in the chunk (the first line always says it). */
+  version?: string | null,
+  /** Null: its activation's own trace id, and its activation id as the correlation id. */
+  traceId?: string | null,
+  correlationId?: string | null,
 ];
+
+/** A line of format 1: [seq, activationId, version, ts, level (a name), message, fields, traceId, correlationId]. */
+type RowV1 = [
+  number,
+  string,
+  string,
+  number,
+  LogLevel,
+  string,
+  Record<string, unknown> | null,
+  string | null,
+  string | null,
+];
+
+/** The index of each level in LOG_LEVELS, as a row holds it. */
+const LEVEL_INDEX: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** `previous`: the version of the line before it in the chunk, if any; `ms`: mintedAt(l.activationId). */
+function toRow(seq: number, l: LogLine, ms: number, previous: string | undefined): Row {
+  const row: Row = [seq, l.activationId, sinceMinted(l.ts, ms), LEVEL_INDEX[l.level], l.message];
+  const version = l.version === previous ? null : l.version;
+  const traceId = isOwnTraceId(l.traceId, l.activationId) ? null : l.traceId;
+  const correlationId = l.correlationId === l.activationId ? null : l.correlationId;
+  if (correlationId !== null) row.push(l.fields, version, traceId, correlationId);
+  else if (traceId !== null) row.push(l.fields, version, traceId);
+  else if (version !== null) row.push(l.fields, version);
+  else if (l.fields !== null) row.push(l.fields);
+  return row;
+}
+
+/**
+ * A chunk's lines as written, in order, from a body of either format: each line's id is `base` + its place in its
+ * batch (see BATCH_LINES), its env and function the chunk's.
+ */
+function linesOf(body: string, base: number, env: string, fn: string): LogLine[] {
+  const rows = JSON.parse(body) as unknown[];
+  if (rows[0] !== FORMAT) {
+    return (rows as RowV1[]).map((f) => ({
+      id: base + f[0],
+      activationId: f[1],
+      env,
+      function: fn,
+      version: f[2],
+      ts: atMinted(f[3], mintedAt(f[1])),
+      level: f[4],
+      message: f[5],
+      fields: f[6],
+      traceId: f[7] ?? ownTraceId(f[1]),
+      correlationId: f[8] ?? f[1],
+    }));
+  }
+  const lines: LogLine[] = [];
+  let version = "";
+  for (let i = 1; i < rows.length; i++) {
+    const f = rows[i] as Row;
+    version = f[6] ?? version;
+    lines.push({
+      id: base + f[0],
+      activationId: f[1],
+      env,
+      function: fn,
+      version,
+      ts: atMinted(f[2], mintedAt(f[1])),
+      level: LOG_LEVELS[f[3]] as LogLevel,
+      message: f[4],
+      fields: f[5] ?? null,
+      traceId: f[7] ?? ownTraceId(f[1]),
+      correlationId: f[8] ?? f[1],
+    });
+  }
+  return lines;
+}
 
 interface OpenChunk {
   row: Omit<LogChunkRow, "body">;
   body: JsonArrayBytes;
+  /** The version of its last line. */
+  version: string | undefined;
   minMs: number;
   maxMs: number;
 }
@@ -115,7 +203,8 @@ export class LogChunker {
           count: 0,
           levels: 0,
         },
-        body: new JsonArrayBytes(),
+        body: new JsonArrayBytes(FORMAT),
+        version: undefined,
         minMs: ms,
         maxMs: ms,
       };
@@ -132,18 +221,8 @@ export class LogChunker {
     if (ms > c.maxMs) c.maxMs = ms;
     row.count++;
     row.levels |= LEVEL_BITS[l.level];
-    const fields: Fields = [
-      this.#seq++,
-      l.activationId,
-      l.version,
-      sinceMinted(l.ts, ms),
-      l.level,
-      l.message,
-      l.fields,
-      isOwnTraceId(l.traceId, l.activationId) ? null : l.traceId,
-      l.correlationId === l.activationId ? null : l.correlationId,
-    ];
-    c.body.push(fields);
+    c.body.push(toRow(this.#seq++, l, ms, c.version));
+    c.version = l.version;
     this.#last = c;
   }
 
@@ -168,20 +247,7 @@ export function unpackLogChunk(chunk: {
   function: string;
   body: string;
 }): LogLine[] {
-  const base = Number(chunk.batch) * BATCH_LINES;
-  return (JSON.parse(chunk.body) as Fields[]).map((f) => ({
-    id: base + f[0],
-    activationId: f[1],
-    env: chunk.env,
-    function: chunk.function,
-    version: f[2],
-    ts: atMinted(f[3], mintedAt(f[1])),
-    level: f[4],
-    message: f[5],
-    fields: f[6],
-    traceId: f[7] ?? ownTraceId(f[1]),
-    correlationId: f[8] ?? f[1],
-  }));
+  return linesOf(chunk.body, Number(chunk.batch) * BATCH_LINES, chunk.env, chunk.function);
 }
 
 /** What retention leaves of a chunk it cuts through: its columns and body anew, or undefined when nothing is left. */
@@ -192,28 +258,32 @@ export function pruneLogChunk(
   body: string,
   gone: (activationId: string) => boolean,
 ): { rest: PrunedChunk | undefined; removed: number } {
-  const lines = JSON.parse(body) as Fields[];
-  const left = lines.filter((f) => !gone(f[1]));
+  // Counted from 0, a line's id is its place in its batch.
+  const lines = linesOf(body, 0, "", "");
+  const left = lines.filter((l) => !gone(l.activationId));
   const first = left[0];
   if (first === undefined) return { rest: undefined, removed: lines.length };
-  const tsOf = (f: Fields) => atMinted(f[3], mintedAt(f[1]));
+  const rows: unknown[] = [FORMAT];
   const rest: PrunedChunk = {
-    first_ts: tsOf(first),
-    last_ts: tsOf(first),
-    first_activation: first[1],
-    last_activation: first[1],
+    first_ts: first.ts,
+    last_ts: first.ts,
+    first_activation: first.activationId,
+    last_activation: first.activationId,
     count: left.length,
     levels: 0,
-    body: JSON.stringify(left),
+    body: "",
   };
-  for (const f of left) {
-    const ts = tsOf(f);
-    if (ts < rest.first_ts) rest.first_ts = ts;
-    if (ts > rest.last_ts) rest.last_ts = ts;
-    if (f[1] < rest.first_activation) rest.first_activation = f[1];
-    if (f[1] > rest.last_activation) rest.last_activation = f[1];
-    rest.levels |= LEVEL_BITS[f[4]];
+  let version: string | undefined;
+  for (const l of left) {
+    if (l.ts < rest.first_ts) rest.first_ts = l.ts;
+    if (l.ts > rest.last_ts) rest.last_ts = l.ts;
+    if (l.activationId < rest.first_activation) rest.first_activation = l.activationId;
+    if (l.activationId > rest.last_activation) rest.last_activation = l.activationId;
+    rest.levels |= LEVEL_BITS[l.level];
+    rows.push(toRow(l.id as number, l, mintedAt(l.activationId), version));
+    version = l.version;
   }
+  rest.body = JSON.stringify(rows);
   return { rest, removed: lines.length - left.length };
 }
 

@@ -244,14 +244,14 @@ export class Consumers {
     const env = lane.env as string;
     const fn = lane.function as string;
     const first = (batch[0] as ClaimedDelivery).event;
-    const [activationId, ownTraceId] = newActivationIds();
+    const [activationId, ownTraceId, ownSpanId] = newActivationIds();
     // A batch runs as one activation: it carries its first event's trace and correlation ids (each event keeps
     // its own, shown by `pave event ID`).
     const ids = {
       activationId,
       traceId: first.traceId || ownTraceId,
       // The consumer's span is the child of the first event's publish span: the trace runs producer → consumer.
-      spanId: newSpanId(),
+      spanId: ownSpanId,
       parentSpanId: first.spanId ?? null,
       traceState: undefined,
       correlationId: first.correlationId || first.id,

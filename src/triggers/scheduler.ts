@@ -5,7 +5,7 @@ import type { Invoker } from "../gateway/index.ts";
 import type { Logger } from "../logger.ts";
 import { Reloader } from "../reloader.ts";
 import type { ScheduleSpec, Store } from "../store/index.ts";
-import { type Metrics, newActivationIds, newSpanId } from "../telemetry/index.ts";
+import { type Metrics, newActivationIds } from "../telemetry/index.ts";
 
 /** Time as the scheduler sees it; injected so tests move it on without sleeping. */
 export interface SchedulerClock {
@@ -210,7 +210,7 @@ export class Scheduler {
   async #fire(e: Entry, tick: number, next: number): Promise<void> {
     const { env, function: fn, cron } = e.spec;
     const now = this.#clock.now();
-    const [activationId, ownTraceId] = newActivationIds();
+    const [activationId, ownTraceId, ownSpanId] = newActivationIds();
     let claim: "fire" | "skip" | "taken";
     try {
       claim = await this.#store.claimScheduleTick({
@@ -241,7 +241,7 @@ export class Scheduler {
       const ids = {
         activationId,
         traceId: ownTraceId,
-        spanId: newSpanId(),
+        spanId: ownSpanId,
         parentSpanId: null,
         traceState: undefined,
         correlationId: activationId,

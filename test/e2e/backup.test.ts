@@ -69,9 +69,11 @@ describe("pave backup / restore on SQLite", () => {
       // Activations and their log lines commit together: a consistent copy has no activation without its line.
       const orphans = db
         .prepare(
-          // Chunk bodies are JSON arrays: an activation's first field is its id, a line's second its activation's.
+          // Chunk bodies are JSON arrays of rows after their format number: an activation's first field is its id, a
+          // line's second its activation's.
           "select count(*) as n from activation_chunks c, json_each(c.body) a where c.function = 'counter' and " +
-            "not exists (select 1 from log_chunks lc, json_each(lc.body) l where l.value ->> 1 = a.value ->> 0)",
+            "a.type = 'array' and not exists (select 1 from log_chunks lc, json_each(lc.body) l " +
+            "where l.type = 'array' and l.value ->> 1 = a.value ->> 0)",
         )
         .get() as { n: number };
       assert.equal(orphans.n, 0);

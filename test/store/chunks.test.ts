@@ -5,7 +5,9 @@ import { describe, it } from "node:test";
 import {
   CHUNK_MAX_ROWS,
   CHUNK_SPAN_MS,
+  FORMAT,
   idTime,
+  ownSpanId,
   ownTraceId,
   packActivations,
   unpackChunk,
@@ -57,7 +59,8 @@ describe("activation chunks", () => {
     const odd = act(T0 + 7, { startedAt: T0 + 7.25, durationMs: 1 / 3 });
     const [chunk] = packActivations([usual, late, odd]).chunks;
     assert.ok(chunk);
-    const rows = JSON.parse(chunk.body) as unknown[][];
+    const [format, ...rows] = JSON.parse(chunk.body) as [number, ...unknown[][]];
+    assert.equal(format, FORMAT);
     assert.deepEqual(
       rows.map((r) => [r[1], r[2]]),
       [
@@ -67,6 +70,95 @@ describe("activation chunks", () => {
       ],
     );
     assert.deepEqual(unpackChunk(chunk), [usual, late, odd]);
+  });
+
+  it("write a usual invocation as ten short values, and what is not usual after them", () => {
+    // As the invoker records a request that started its own trace: span id and trace id derived from the id, the
+    // span's start on spanClock's µs.
+    const base = act(T0);
+    const usual = {
+      ...base,
+      cpuMs: 0.654,
+      spanId: ownSpanId(base.id),
+      parentSpanId: null,
+      spanStartedAt: T0 + 0.137,
+      httpMethod: "GET",
+      httpPath: "/",
+    };
+    const cold = act(T0 + 1, { cold: true });
+    const odd = act(T0 + 2, { status: "error", logsDropped: 3, parentSpanId: "2".repeat(16), spanId: "3".repeat(16) });
+    odd.spanStartedAt = T0 + 2.000_4;
+    const [chunk] = packActivations([usual, cold, odd]).chunks;
+    assert.ok(chunk);
+    const [, ...rows] = JSON.parse(chunk.body) as [number, ...unknown[][]];
+    assert.deepEqual(rows[0], [base.id, 0, 4000, 4, 128, 654, 200, "GET", "/", 137]);
+    // No span at all (0), as activations recorded before Pave kept one; cold the only other thing said.
+    assert.deepEqual(rows[1], [
+      cold.id,
+      0,
+      4000,
+      4,
+      128,
+      null,
+      200,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      1,
+      ...Array(5).fill(null),
+      0,
+    ]);
+    assert.deepEqual(rows[2]?.slice(10), [
+      null,
+      null,
+      "error",
+      null,
+      null,
+      null,
+      3,
+      null,
+      null,
+      "3".repeat(16),
+      "2".repeat(16),
+    ]);
+    assert.deepEqual(unpackChunk(chunk), [usual, cold, odd]);
+  });
+
+  it("read bodies of format 1, a bare array of every field", () => {
+    const id = "01a21863-b9ef-73dc-97e1-2942760ae88a";
+    const row = [id, 1, 2098, 3, 128, "success", null, null, 200, 0, null, null, 0, 0.654, null, [], null, null];
+    const body = JSON.stringify([[...row, "de9417b69b0a9b94", null, 1795705518576.8386, "GET", "/"]]);
+    const [a] = unpackChunk({ env: "prod", function: "f", version: "v", trigger: "http", body });
+    assert.deepEqual(a, {
+      id,
+      env: "prod",
+      function: "f",
+      version: "v",
+      trigger: "http",
+      startedAt: idTime(id) + 1,
+      durationMs: 2.098,
+      billedMs: 3,
+      memoryMb: 128,
+      status: "success",
+      errorCode: null,
+      errorMessage: null,
+      httpStatus: 200,
+      cold: false,
+      traceId: ownTraceId(id),
+      correlationId: id,
+      logsDropped: 0,
+      cpuMs: 0.654,
+      gbSeconds: (128 / 1024) * (3 / 1000),
+      egress: [],
+      spanId: "de9417b69b0a9b94",
+      parentSpanId: null,
+      spanStartedAt: 1795705518576.8386,
+      httpMethod: "GET",
+      httpPath: "/",
+    });
   });
 
   it("split a batch by key, by size and by span, so an id's chunk ends within CHUNK_SPAN_MS of it", () => {
@@ -143,15 +235,64 @@ describe("log chunks", () => {
       { ...line(a, "old id"), activationId: "not-a-uuid", ts: T0 },
     ];
     const { chunks } = packLogLines(lines);
-    const rows = JSON.parse(chunks[0]?.body ?? "[]") as unknown[][];
+    const [, ...rows] = JSON.parse(chunks[0]?.body ?? "[]") as [number, ...unknown[][]];
     assert.deepEqual(
-      rows.map((r) => r[3]),
+      rows.map((r) => r[2]),
       [3, T0 + 3.5, T0],
     );
     assert.deepEqual(
       chunks.flatMap((c) => unpackLogChunk({ ...c, batch: 1 })).map(({ id: _, ...l }) => l),
       lines,
     );
+  });
+
+  it("write a line's level as a number, and its version only where it changes", () => {
+    const next = { ...act(T0 + 1), version: "v2" };
+    const lines = [line(a, "one"), line(a, "a2"), line(next, "two", "error"), line(next, "three")];
+    const { chunks } = packLogLines(lines);
+    const [, ...rows] = JSON.parse(chunks[0]?.body ?? "[]") as [number, ...unknown[][]];
+    assert.deepEqual(rows, [
+      [0, a.id, 0, 1, "one", null, "v1"],
+      [1, a.id, 0, 1, "a2", { k: [1, "two"] }],
+      [2, next.id, 0, 3, "two", null, "v2"],
+      [3, next.id, 0, 1, "three"],
+    ]);
+    assert.deepEqual(
+      chunks.flatMap((c) => unpackLogChunk({ ...c, batch: 0 })).map(({ id: _, ...l }) => l),
+      lines,
+    );
+    // Retention's rewrite of what is left keeps the versions.
+    const { rest } = pruneLogChunk(chunks[0]?.body ?? "", (id) => id === a.id);
+    assert.deepEqual(
+      unpackLogChunk({ batch: 0, env: "prod", function: "fn", body: rest?.body ?? "" }).map((l) => l.version),
+      ["v2", "v2"],
+    );
+  });
+
+  it("read bodies of format 1, and rewrite them in the current one when retention cuts them", () => {
+    const id = "01a21863-b9ef-73dc-97e1-2942760ae88a";
+    const later = "01a21864-0000-7000-8000-000000000000";
+    const body = JSON.stringify([
+      [0, id, "c72f", 3, "info", "hello", { method: "GET" }, null, null],
+      [1, later, "c72f", 0, "warn", "late", null, "t".repeat(32), "corr"],
+    ]);
+    const lines = unpackLogChunk({ batch: 2, env: "prod", function: "f", body });
+    assert.deepEqual(lines[0], {
+      id: 2 * BATCH_LINES,
+      activationId: id,
+      env: "prod",
+      function: "f",
+      version: "c72f",
+      ts: idTime(id) + 3,
+      level: "info",
+      message: "hello",
+      fields: { method: "GET" },
+      traceId: ownTraceId(id),
+      correlationId: id,
+    });
+    const { rest } = pruneLogChunk(body, (x) => x === id);
+    assert.equal(JSON.parse(rest?.body ?? "")[0], FORMAT);
+    assert.deepEqual(unpackLogChunk({ batch: 2, env: "prod", function: "f", body: rest?.body ?? "" }), [lines[1]]);
   });
 
   it("keep the ids of the lines retention leaves in a chunk", () => {
@@ -188,14 +329,21 @@ describe("chunk bodies as bytes", () => {
       values.push([i, `ü${"€".repeat(i % 7)}😀`, { quote: 'a "b"\\', nul: "\0", lone: "\ud800" }, i % 3 ? null : 1.5]);
     }
     // Two bytes to start with: every push outgrows it at first, and 300 values take several encodes of 64.
-    const bytes = new JsonArrayBytes(2);
+    const bytes = new JsonArrayBytes(undefined, 2);
     for (const v of values) bytes.push(v);
     assert.equal(bytes.count, 300);
     const text = bytes.finish().toString("utf8");
     assert.equal(text, JSON.stringify(values));
   });
 
-  it("of nothing is an empty array", () => {
+  it("of nothing is an empty array, or the format alone", () => {
     assert.equal(new JsonArrayBytes().finish().toString("utf8"), "[]");
+    assert.equal(new JsonArrayBytes(FORMAT).finish().toString("utf8"), `[${FORMAT}]`);
+    const withFormat = new JsonArrayBytes(FORMAT, 2);
+    for (let i = 0; i < 100; i++) withFormat.push([i, "x"]);
+    assert.deepEqual(JSON.parse(withFormat.finish().toString("utf8")), [
+      FORMAT,
+      ...Array.from({ length: 100 }, (_, i) => [i, "x"]),
+    ]);
   });
 });
