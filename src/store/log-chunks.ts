@@ -95,15 +95,18 @@ const LEVEL_INDEX: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, erro
 
 /** `previous`: the version of the line before it in the chunk, if any; `ms`: mintedAt(l.activationId). */
 function toRow(seq: number, l: LogLine, ms: number, previous: string | undefined): Row {
-  const row: Row = [seq, l.activationId, sinceMinted(l.ts, ms), LEVEL_INDEX[l.level], l.message];
+  const id = l.activationId;
+  const ts = sinceMinted(l.ts, ms);
+  const level = LEVEL_INDEX[l.level];
   const version = l.version === previous ? null : l.version;
-  const traceId = isOwnTraceId(l.traceId, l.activationId) ? null : l.traceId;
-  const correlationId = l.correlationId === l.activationId ? null : l.correlationId;
-  if (correlationId !== null) row.push(l.fields, version, traceId, correlationId);
-  else if (traceId !== null) row.push(l.fields, version, traceId);
-  else if (version !== null) row.push(l.fields, version);
-  else if (l.fields !== null) row.push(l.fields);
-  return row;
+  const traceId = isOwnTraceId(l.traceId, id) ? null : l.traceId;
+  const correlationId = l.correlationId === id ? null : l.correlationId;
+  // Each case its own literal: pushing onto a shorter one would copy its elements to a larger store, line after line.
+  if (correlationId !== null) return [seq, id, ts, level, l.message, l.fields, version, traceId, correlationId];
+  if (traceId !== null) return [seq, id, ts, level, l.message, l.fields, version, traceId];
+  if (version !== null) return [seq, id, ts, level, l.message, l.fields, version];
+  if (l.fields !== null) return [seq, id, ts, level, l.message, l.fields];
+  return [seq, id, ts, level, l.message];
 }
 
 /**
