@@ -85,6 +85,18 @@ export function mintedAt(id: string): number {
   return ms;
 }
 
+/**
+ * The ms timestamp of an activation id about to be recorded; throws if the id is not a UUIDv7. This runs on the
+ * gateway's thread for every activation: a cheap check here, the strict one (idTime) on lookups.
+ */
+export function checkedMintedAt(id: string): number {
+  const ms = mintedAt(id);
+  if (id.length !== 36 || id.charCodeAt(14) !== 0x37 || Number.isNaN(ms)) {
+    throw new Error(`activation id ${JSON.stringify(id)} is not a UUIDv7`);
+  }
+  return ms;
+}
+
 /** The ms timestamp a UUIDv7 starts with; NaN for anything else. */
 export function idTime(id: string): number {
   return UUID_V7.test(id) ? mintedAt(id) : Number.NaN;
@@ -130,11 +142,7 @@ export class ActivationChunker {
   count = 0;
 
   add(a: Activation): void {
-    // This runs on the gateway's thread for every activation: a cheap check here, the strict one (idTime) on lookups.
-    const ms = mintedAt(a.id);
-    if (a.id.length !== 36 || a.id.charCodeAt(14) !== 0x37 || Number.isNaN(ms)) {
-      throw new Error(`activation id ${JSON.stringify(a.id)} is not a UUIDv7`);
-    }
+    const ms = checkedMintedAt(a.id);
     // Most of a batch is one key after another of the same: the last one's chunk is tried before building a key.
     const last = this.#last;
     let c =

@@ -5,6 +5,7 @@ import type { Logger } from "../logger.ts";
 import {
   type Activation,
   BatchBuilder,
+  checkedMintedAt,
   invocationSpan,
   type LogLine,
   type RecordBatch,
@@ -38,6 +39,14 @@ export interface RecorderOptions {
 }
 
 const NO_SPANS: Span[] = [];
+/**
+ * Records are packed this many at a time, not one by one as they come. Between two requests the gateway runs a great
+ * deal of other code; packing a record alone, its code and data were fetched again each time. Packed together they
+ * stay in the cache: interleaved A/B (8 rounds), 3.5% more throughput with recording on, 0.7 µs less of the gateway's
+ * thread a request. 64 records wait a few milliseconds under load: they die young, before a young-generation
+ * collection would copy them.
+ */
+const PACK_EVERY = 64;
 
 export class ActivationRecorder {
   readonly #store: Store;
@@ -47,6 +56,8 @@ export class ActivationRecorder {
   readonly #maxBuffered: number;
   /** What is recorded and not yet handed to the store, packed as it comes (see store/json-bytes.ts for why). */
   #batch = new BatchBuilder();
+  /** Records not yet packed: activation, its lines, its spans, and so on (see PACK_EVERY). */
+  #unpacked: unknown[] = [];
   /** Batches packed and not yet committed, oldest first: one the store refused stays first, to be written again. */
   #ready: RecordBatch[] = [];
   /** Spans not yet handed to the exporter (a batch the store refused is written again, but not exported again). */
@@ -71,22 +82,35 @@ export class ActivationRecorder {
    * stored: the activation holds it (see invocationSpan); it is made only for the export.
    */
   record(activation: Activation, logs: LogLine[], children: Span[] = NO_SPANS): void {
-    this.#batch.activation(activation);
-    for (const l of logs) this.#batch.line(l);
-    for (const s of children) this.#batch.span(s);
+    // Refused here, where the caller hears of it, rather than when its batch is packed.
+    checkedMintedAt(activation.id);
+    this.#unpacked.push(activation, logs, children);
+    if (this.#unpacked.length === PACK_EVERY * 3) this.#pack();
     if (this.#exporter) {
       const span = invocationSpan(activation);
       if (span) this.#unexported.push(span);
       for (const s of children) this.#unexported.push(s);
     }
-    if (this.#batch.count >= this.#maxBatch) void this.flush();
+    if (this.#batch.count + this.#unpacked.length / 3 >= this.#maxBatch) void this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), this.#flushMs);
+  }
+
+  /** Packs the records waiting for it into the open batch. */
+  #pack(): void {
+    const records = this.#unpacked;
+    this.#unpacked = [];
+    for (let i = 0; i < records.length; i += 3) {
+      this.#batch.activation(records[i] as Activation);
+      for (const l of records[i + 1] as LogLine[]) this.#batch.line(l);
+      for (const s of records[i + 2] as Span[]) this.#batch.span(s);
+    }
   }
 
   /** Writes everything recorded so far; resolves when it is committed (or has failed and been kept for a retry). */
   flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#pack();
     if (!this.#batch.empty) {
       this.#ready.push(this.#batch.finish());
       this.#batch = new BatchBuilder();
