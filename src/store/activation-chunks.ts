@@ -1,5 +1,6 @@
 // Activations are stored in chunks, as Loki stores log lines and Prometheus samples: one row per batch for each
-// (env, function, version, trigger), holding its activations as one JSON array. A row per activation, with the five
+// (env, function, version, trigger), holding its activations as one JSON array: its format, then a row each (see
+// Row; a row says only what is not usual and not derived from the id). A row per activation, with the five
 // indexes its lookups need, cost the writer ~9.5 µs per invocation (a quarter of a hello's whole CPU budget); a
 // chunk costs ~0.9 µs per activation (its JSON written to the file). What an activation is found by stays cheap:
 // - a function's newest first: the chunks of (env, function) by their last id, newest first;
@@ -208,8 +209,8 @@ export function packActivations(activations: Activation[]): PackedActivations {
 }
 
 /**
- * The span id of an activation's own span, unless one was given: the low 64 bits of its id, as hex (the random part,
- * which ends the trace id it starts). Never all zeros: the id's variant bits are set.
+ * The span id of an activation's own span, unless one was given: the low 64 bits of its id, as hex (its counter and
+ * random bits, which end the trace id it starts). Never all zeros: the id's variant bits are set.
  */
 export function ownSpanId(id: string): string {
   return id.slice(19, 23) + id.slice(24);
@@ -415,7 +416,7 @@ function fromRow(f: Row, key: ChunkKey): Activation {
   return a;
 }
 
-/** A row of format 1 (before Pave wrote a format number first): every field, in this order (null: derived or absent). */
+/** A row of format 1 (before the format number came first): every field, in this order (null: derived or absent). */
 type RowV1 = [
   id: string,
   startedAt: number,
