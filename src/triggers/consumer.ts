@@ -11,6 +11,8 @@ import {
   ASYNC_QUEUE,
   type ClaimedDelivery,
   type DeliveryOutcome,
+  idTime,
+  ownSpanId,
   type Store,
   type SubscriptionSpec,
 } from "../store/index.ts";
@@ -304,7 +306,8 @@ export class Consumers {
     const ids = {
       activationId: d.id,
       traceId: d.event.traceId || d.id.replaceAll("-", ""),
-      spanId: newSpanId(),
+      // As invokeIds gave it when the invocation was queued (the response's traceparent names it): the id's own.
+      spanId: Number.isNaN(idTime(d.id)) ? newSpanId() : ownSpanId(d.id),
       parentSpanId: d.event.spanId ?? null,
       traceState: undefined,
       correlationId: d.event.correlationId || d.id,

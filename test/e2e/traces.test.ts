@@ -202,10 +202,24 @@ describe("traces", () => {
       body: "{}",
     });
     assert.equal(res.status, 200);
-    const [, traceId] = TRACEPARENT.exec(res.headers.get("traceparent") ?? "") ?? [];
+    const [, traceId, spanId] = TRACEPARENT.exec(res.headers.get("traceparent") ?? "") ?? [];
     const [span] = (await traceOf(t, traceId as string, 1)).spans;
     assert.equal(span?.name, "plain");
     assert.equal(span?.attributes["faas.trigger"], "other");
+    assert.equal(span?.spanId, spanId, "the span the answer's traceparent names");
+  });
+
+  it("names, in a queued invoke's traceparent, the span its run records", { timeout: 20_000 }, async () => {
+    const res = await fetch(`${t.server.url}/api/v1/functions/plain/invocations?async=1`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.server.adminToken}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(res.status, 202);
+    const [, traceId, spanId] = TRACEPARENT.exec(res.headers.get("traceparent") ?? "") ?? [];
+    const [span] = (await traceOf(t, traceId as string, 1)).spans;
+    assert.equal(span?.name, "plain");
+    assert.equal(span?.spanId, spanId);
   });
 
   it("answers TraceNotFound for an unknown trace and BadRequest for a malformed id", { timeout: 20_000 }, async () => {
