@@ -144,6 +144,10 @@ export class ActivationChunker {
 
   add(a: Activation): void {
     const ms = checkedMintedAt(a.id);
+    // The row first: an activation it cannot be made of (a field missing) throws before the chunk counts it.
+    const ownTrace = isOwnTraceId(a.traceId, a.id);
+    const ownCorrelation = a.correlationId === a.id;
+    const fields = toRow(a, ms, ownTrace, ownCorrelation);
     // Most of a batch is one key after another of the same: the last one's chunk is tried before building a key.
     const last = this.#last;
     let c =
@@ -183,13 +187,11 @@ export class ActivationChunker {
     row.count++;
     if (a.status === "error") row.errors++;
     row.gb_seconds += a.gbSeconds;
-    const ownTrace = isOwnTraceId(a.traceId, a.id);
-    const ownCorrelation = a.correlationId === a.id;
     if (!ownTrace) this.#links.push({ kind: "trace", key: a.traceId, activation_id: a.id, chunk: c.index });
     if (!ownCorrelation) {
       this.#links.push({ kind: "correlation", key: a.correlationId, activation_id: a.id, chunk: c.index });
     }
-    c.body.push(toRow(a, ms, ownTrace, ownCorrelation));
+    c.body.push(fields);
     this.#last = c;
     this.count++;
   }

@@ -193,7 +193,11 @@ export class LogChunker {
       last !== undefined && last.row.env === l.env && last.row.function === l.function
         ? last
         : this.#open.get(`${l.env}\n${l.function}`);
-    if (!c || c.body.count >= LOG_CHUNK_MAX_LINES || ms - c.minMs > CHUNK_SPAN_MS || c.maxMs - ms > CHUNK_SPAN_MS) {
+    const fresh =
+      !c || c.body.count >= LOG_CHUNK_MAX_LINES || ms - c.minMs > CHUNK_SPAN_MS || c.maxMs - ms > CHUNK_SPAN_MS;
+    // The row first: a line it cannot be made of (a field missing) throws before any chunk counts it.
+    const fields = toRow(this.#seq, l, ms, fresh ? undefined : c?.version);
+    if (!c || fresh) {
       c = {
         row: {
           batch: 0,
@@ -224,7 +228,8 @@ export class LogChunker {
     if (ms > c.maxMs) c.maxMs = ms;
     row.count++;
     row.levels |= LEVEL_BITS[l.level];
-    c.body.push(toRow(this.#seq++, l, ms, c.version));
+    c.body.push(fields);
+    this.#seq++;
     c.version = l.version;
     this.#last = c;
   }

@@ -65,7 +65,7 @@ export class ActivationRecorder {
   readonly #exporter: SpanExport | undefined;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
-  /** Records lost because the store was failing for too long; surfaced in the server log. */
+  /** Records lost because the store was failing for too long, or could not be packed; surfaced in the server log. */
   dropped = 0;
 
   constructor(store: Store, logger: Logger, options: RecorderOptions = {}) {
@@ -95,13 +95,29 @@ export class ActivationRecorder {
     else this.#timer ??= setTimeout(() => void this.flush(), this.#flushMs);
   }
 
-  /** Packs the records waiting for it into the open batch. */
+  /**
+   * Packs the records waiting for it into the open batch. One that cannot be packed (a field missing: not one the
+   * invoker makes) is logged and dropped alone; the others, and whoever's record triggered the packing, go on.
+   */
   #pack(): void {
     const records = this.#unpacked;
     this.#unpacked = [];
     for (let i = 0; i < records.length; i += 3) {
-      this.#batch.activation(records[i] as Activation);
-      for (const l of records[i + 1] as LogLine[]) this.#batch.line(l);
+      const activation = records[i] as Activation;
+      try {
+        this.#batch.activation(activation);
+      } catch (err) {
+        this.dropped++;
+        this.#logger.error({ err, activation: activation.id }, "recording an activation failed; it is dropped");
+        continue;
+      }
+      for (const l of records[i + 1] as LogLine[]) {
+        try {
+          this.#batch.line(l);
+        } catch (err) {
+          this.#logger.error({ err, activation: activation.id }, "recording a log line failed; it is dropped");
+        }
+      }
       for (const s of records[i + 2] as Span[]) this.#batch.span(s);
     }
   }
@@ -133,7 +149,7 @@ export class ActivationRecorder {
         this.#ready.shift();
       } catch (err) {
         this.#shed();
-        // `dropped`: how many the buffer has shed so far (beyond maxBuffered) — the only place it is surfaced.
+        // `dropped`: how many were lost so far (shed beyond maxBuffered, or unpackable) — the only place it is surfaced.
         this.#logger.error(
           { err, count: batch.count, dropped: this.dropped },
           "writing activations failed; will retry",

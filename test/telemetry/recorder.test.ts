@@ -2,7 +2,7 @@
 // what it sheds beyond its limit, and that what it keeps lands in order once the store is back.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger, type Logger } from "../../src/logger.ts";
 import type { Store } from "../../src/store/index.ts";
 import type { RecordBatch } from "../../src/store/record-batch.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
@@ -94,6 +94,33 @@ describe("activation recorder", () => {
       listed.map((a) => a.id),
       [good.id],
     );
+    await store.close();
+  });
+
+  it("drops only a record it cannot pack, and says so, keeping the rest of its batch", async () => {
+    const { store } = await flakyStore();
+    const errors: string[] = [];
+    const logger = { error: (_: unknown, message: string) => errors.push(message) } as unknown as Logger;
+    const recorder = new ActivationRecorder(store, logger, { flushMs: 60_000 });
+    const first = act(T0, { function: "fn" });
+    const broken = { ...act(T0 + 1, { function: "fn" }), traceId: undefined as unknown as string };
+    const last = act(T0 + 2, { function: "fn" });
+    recorder.record(first, [line(first, "one")]);
+    recorder.record(broken, [line(broken, "lost")]);
+    recorder.record(last, [line(last, "bad", { traceId: undefined as unknown as string }), line(last, "kept")]);
+    await recorder.close();
+    const listed = await store.listActivations({ env: first.env, function: "fn", limit: 10 });
+    assert.deepEqual(
+      listed.map((a) => a.id),
+      [last.id, first.id],
+    );
+    const logs = await store.listLogs({ env: first.env, function: "fn", limit: 10 });
+    assert.deepEqual(logs.map((l) => l.message).sort(), ["kept", "one"]);
+    assert.equal(recorder.dropped, 1);
+    assert.deepEqual(errors, [
+      "recording an activation failed; it is dropped",
+      "recording a log line failed; it is dropped",
+    ]);
     await store.close();
   });
 
