@@ -13,7 +13,7 @@ import type { Activation, EgressCall, Trigger } from "./types.ts";
 
 /**
  * The format a chunk's body is written in, its first element: `[2, row, row, …]` (see Row). Bodies of format 1 are a
- * bare array of rows, which readers still take; nothing rewrites them.
+ * bare array of rows, which readers still take; retention rewrites one it cuts through in the current format.
  */
 export const FORMAT = 2;
 
@@ -40,7 +40,7 @@ export interface ChunkRow<Body = string> {
   count: number;
   errors: number;
   gb_seconds: number;
-  /** JSON: an array of rows, each an array of the fields below. */
+  /** JSON: the format (FORMAT), then a row per activation (see Row). */
   body: Body;
 }
 

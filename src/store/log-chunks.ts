@@ -42,7 +42,7 @@ export interface LogChunkRow<Body = string> {
   count: number;
   /** A bit per level present (LEVEL_BITS), so `--level error` skips chunks with no error line. */
   levels: number;
-  /** JSON: an array of lines, each an array of the fields below. */
+  /** JSON: the format (FORMAT), then a row per line (see Row). */
   body: Body;
 }
 

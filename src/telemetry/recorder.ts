@@ -149,7 +149,7 @@ export class ActivationRecorder {
         this.#ready.shift();
       } catch (err) {
         this.#shed();
-        // `dropped`: how many were lost so far (shed beyond maxBuffered, or unpackable) — the only place it is surfaced.
+        // `dropped`: how many were lost so far (shed beyond maxBuffered, or unpackable); surfaced only here.
         this.#logger.error(
           { err, count: batch.count, dropped: this.dropped },
           "writing activations failed; will retry",
