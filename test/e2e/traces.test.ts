@@ -195,29 +195,30 @@ describe("traces", () => {
     });
   }
 
-  it("starts a trace for a direct invoke, answering its traceparent; faas.trigger is other", async () => {
-    const res = await fetch(`${t.server.url}/api/v1/functions/plain/invocations`, {
+  /** A direct invoke of `plain` (queued with `?async=1`): its status, and the span its answer's traceparent names. */
+  async function invokePlain(query = ""): Promise<{ status: number; traceId: string; spanId: string }> {
+    const res = await fetch(`${t.server.url}/api/v1/functions/plain/invocations${query}`, {
       method: "POST",
       headers: { authorization: `Bearer ${t.server.adminToken}`, "content-type": "application/json" },
       body: "{}",
     });
-    assert.equal(res.status, 200);
-    const [, traceId, spanId] = TRACEPARENT.exec(res.headers.get("traceparent") ?? "") ?? [];
-    const [span] = (await traceOf(t, traceId as string, 1)).spans;
+    const [, traceId = "", spanId = ""] = TRACEPARENT.exec(res.headers.get("traceparent") ?? "") ?? [];
+    return { status: res.status, traceId, spanId };
+  }
+
+  it("starts a trace for a direct invoke, answering its traceparent; faas.trigger is other", async () => {
+    const { status, traceId, spanId } = await invokePlain();
+    assert.equal(status, 200);
+    const [span] = (await traceOf(t, traceId, 1)).spans;
     assert.equal(span?.name, "plain");
     assert.equal(span?.attributes["faas.trigger"], "other");
     assert.equal(span?.spanId, spanId, "the span the answer's traceparent names");
   });
 
   it("names, in a queued invoke's traceparent, the span its run records", { timeout: 20_000 }, async () => {
-    const res = await fetch(`${t.server.url}/api/v1/functions/plain/invocations?async=1`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${t.server.adminToken}`, "content-type": "application/json" },
-      body: "{}",
-    });
-    assert.equal(res.status, 202);
-    const [, traceId, spanId] = TRACEPARENT.exec(res.headers.get("traceparent") ?? "") ?? [];
-    const [span] = (await traceOf(t, traceId as string, 1)).spans;
+    const { status, traceId, spanId } = await invokePlain("?async=1");
+    assert.equal(status, 202);
+    const [span] = (await traceOf(t, traceId, 1)).spans;
     assert.equal(span?.name, "plain");
     assert.equal(span?.spanId, spanId);
   });
