@@ -32,7 +32,8 @@ export class JsonArrayBytes {
    * with; it doubles as it fills.
    */
   constructor(format?: number, initial = 2048) {
-    // Its own memory, not a slice of Node's shared pool, which a body waiting for its write would keep alive.
+    // Its own memory, not a slice of Node's shared pool, which a body waiting for its write would keep alive; never
+    // too small for `[` and the format.
     this.#bytes = Buffer.allocUnsafeSlow(Math.max(initial, 32));
     this.#bytes[0] = OPEN;
     if (format !== undefined) this.#length += this.#bytes.write(JSON.stringify(format), 1, "latin1");

@@ -54,7 +54,7 @@ export class ActivationRecorder {
   readonly #flushMs: number;
   readonly #maxBatch: number;
   readonly #maxBuffered: number;
-  /** What is recorded and not yet handed to the store, packed as it comes (see store/json-bytes.ts for why). */
+  /** What is packed and not yet handed to the store (see store/json-bytes.ts for why it is packed early). */
   #batch = new BatchBuilder();
   /** Records not yet packed: activation, its lines, its spans, and so on (see PACK_EVERY). */
   #unpacked: unknown[] = [];

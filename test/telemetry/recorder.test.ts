@@ -124,6 +124,26 @@ describe("activation recorder", () => {
     await store.close();
   });
 
+  it("writes every record, in order, across the groups it packs them in", async () => {
+    const { store } = await flakyStore();
+    const recorder = new ActivationRecorder(store, quiet(), { flushMs: 60_000 });
+    // 150: two whole groups of 64 and part of a third, which only the flush packs.
+    const acts = Array.from({ length: 150 }, (_, i) => act(T0 + i, { function: "fn" }));
+    for (const a of acts) recorder.record(a, [line(a, `line ${a.id}`)]);
+    await recorder.close();
+    const listed = await store.listActivations({ env: acts[0]?.env ?? "", function: "fn", limit: 200 });
+    assert.deepEqual(
+      listed.map((a) => a.id),
+      acts.map((a) => a.id).reverse(),
+    );
+    const logs = await store.listLogs({ env: acts[0]?.env ?? "", function: "fn", limit: 200 });
+    assert.deepEqual(
+      logs.map((l) => l.message),
+      acts.map((a) => `line ${a.id}`),
+    );
+    await store.close();
+  });
+
   it("writes a full batch without waiting for the timer", async () => {
     const { store, writes } = await flakyStore();
     const recorder = new ActivationRecorder(store, quiet(), { flushMs: 60_000, maxBatch: 3 });
