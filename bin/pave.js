@@ -3,13 +3,11 @@
 // below re-executes Node with it when the file is run another way). TypeScript sources load through tsx.
 //
 // --max-semi-space-size=32 doubles the young generation of the host's heap (V8's default is 16 MB semi-spaces). A
-// server under load allocates ~20 KB a request: with 16 MB that is a young-generation collection every ~40 ms, and a
-// process often settled into promoting ~0.6 MB at every one of them for the rest of its life, then marking and
-// compacting it (what kept those objects alive across two collections is not known; a heap snapshot finds nothing
-// per request). Logging hello under autocannon -c 16 for 6 s, recording on: at 16 MB (7 runs) scavenge pauses
-// 230–270 ms, 70–87 MB promoted, 1–3 full collections; at 32 MB (4 runs) 54–70 ms, 0.5–3 MB, none. RSS under that
-// load: +12–17 MB. `npm start` and the bench pass the same flags; function isolates keep the young generation
-// isolated-vm gives them (runtime/isolate-heap.ts).
+// server under load allocates ~20 KB a request: with 16 MB that is a young-generation collection every ~25 ms. Logging
+// hello under autocannon -c 16, recording on, --trace-gc-nvp: scavenges cost 0.8 µs a request at 16 MB and 0.55 at
+// 32 MB (2 runs each), for 12–17 MB more RSS under that load. (Before runtime/small-map.ts, a process at 16 MB often
+// promoted every request's objects for the rest of its life: 2.5 µs a request.) `npm start` and the bench pass the
+// same flags; function isolates keep the young generation isolated-vm gives them (runtime/isolate-heap.ts).
 import { spawnSync } from "node:child_process";
 
 const NODE_FLAGS = ["--no-node-snapshot", "--max-semi-space-size=32"];

@@ -75,8 +75,13 @@ export class Invoker {
   readonly #metrics: Metrics | undefined;
   /** False only in the benchmark that measures what recording costs (ServerOptions.record). */
   readonly #recording: boolean;
-  /** Invocations whose activation is not yet handed to the recorder (they may outlive their response: waitUntil). */
-  readonly #unrecorded = new Set<Promise<void>>();
+  /**
+   * Invocations whose activation is not yet handed to the recorder (they may outlive their response: waitUntil): a
+   * count, not a set of them; a Set taking an entry per request kept every request alive (see runtime/small-map.ts).
+   */
+  #unrecorded = 0;
+  /** drain() calls waiting for #unrecorded to reach 0. */
+  #drained: (() => void)[] = [];
   /** Asked before every run: an error refuses it (a budget throttle). Must be O(1): it is on the hot path. */
   readonly #refuse: ((env: string, name: string) => PaveError | undefined) | undefined;
 
@@ -251,18 +256,17 @@ export class Invoker {
       depth: primaryIds.depth ?? 0,
       readOnly: !shadow.writes,
     };
-    const done = this.#run(env, name, shadow.code, "shadow", input, ids, {
+    void this.#run(env, name, shadow.code, "shadow", input, ids, {
       of: primary.activationId,
       primary: primary.result,
     })
-      .then(() => undefined)
       // Refused (Throttled, CapacityExceeded) is on the record already; nothing else can reach a caller.
       .catch(() => undefined)
       .finally(() => {
         this.#shadows.release();
-        this.#unrecorded.delete(done);
+        this.#recorded();
       });
-    this.#unrecorded.add(done);
+    this.#unrecorded++;
   }
 
   async #run(
@@ -371,8 +375,8 @@ export class Invoker {
     });
     const tracked = recorded
       .catch((err: unknown) => this.#logger.error({ err, activation: id }, "recording an activation failed"))
-      .finally(() => this.#unrecorded.delete(tracked));
-    this.#unrecorded.add(tracked);
+      .finally(() => this.#recorded());
+    this.#unrecorded++;
     return { activationId: id, version: code.id, result, finished: tracked };
   }
 
@@ -385,7 +389,14 @@ export class Invoker {
 
   /** Resolves once every invocation started so far has handed its activation to the recorder (for a clean shutdown). */
   async drain(): Promise<void> {
-    while (this.#unrecorded.size > 0) await Promise.allSettled([...this.#unrecorded]);
+    if (this.#unrecorded > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
+  }
+
+  #recorded(): void {
+    if (--this.#unrecorded > 0) return;
+    const waiting = this.#drained;
+    this.#drained = [];
+    for (const resolve of waiting) resolve();
   }
 }
 

@@ -24,6 +24,7 @@ import {
   type WireInvocation,
 } from "./protocol.ts";
 import type { SandboxScript } from "./sandbox-script.ts";
+import { SmallMap } from "./small-map.ts";
 
 /** Where handlers run: see RuntimeOptions.inline. */
 export type InlineMode = "auto" | "always" | "never";
@@ -90,7 +91,7 @@ interface Running {
 /** Where the bridges deliver log lines and early results: by invocation id; "" is the module's load. */
 interface Sink {
   load: Running;
-  byId: Map<string, Running>;
+  byId: SmallMap<string, Running>;
   /** The version's bindings, once one is loaded; they also scrub its secrets from log lines. */
   bindings?: InstanceBindings;
   /**
@@ -133,7 +134,7 @@ export interface Booted {
 /** Creates an isolate with `memoryMb` of heap, evaluates the sandbox and hands it its bridges. */
 export async function boot(sandbox: SandboxScript, memoryMb: number, limits: LogLimits): Promise<Booted> {
   const isolate = newIsolate(memoryMb);
-  const sink: Sink = { load: freshRunning(), byId: new Map() };
+  const sink: Sink = { load: freshRunning(), byId: new SmallMap() };
   // Everything the isolate hands over is checked again in appendLog: its code is not ours to trust.
   const log = (id: unknown, level: unknown, message: unknown, fields: unknown) => {
     const running = (typeof id === "string" && sink.byId.get(id)) || sink.load;
