@@ -111,7 +111,9 @@ async function main(): Promise<void> {
       for (let i = 1; i <= settings.rounds; i++) {
         // The recording pair is started again every round, each on its own store: a process keeps its own speed for
         // its whole life (V8's collections and compiled code settle differently in each; two servers of one build
-        // have differed by ±5% over a whole run), which a median over the rounds of one pair could not shrug off.
+        // have differed by ±5% over a whole run), which a median over the rounds of one pair could not shrug off. One
+        // cause seen: about one process in ten runs Node's stream internals (nextTick's tick objects, endReadable,
+        // onwrite) through V8's runtime for every property they add, ~3 µs a request, from start to end.
         progress(`http: round ${i}/${settings.rounds}: starting pave with recording on, and with it off`);
         const recordedTarget = await startPave(tmp, logDir, { fn: "hello-log", data: join(tmp, "data-recorded") });
         targets.push(recordedTarget);

@@ -3,6 +3,7 @@
 import { performance } from "node:perf_hooks";
 import { AliasRouter, type Route } from "../deploy/index.ts";
 import { errorCodes, PaveError, toErrorBody } from "../errors.ts";
+import { InFlight } from "../in-flight.ts";
 import type { Logger } from "../logger.ts";
 import type {
   HttpInput,
@@ -18,7 +19,6 @@ import type {
 import { spanClock } from "../runtime/index.ts";
 import { type Activation, billedGbSeconds, type LogLine, type Span, type Store, type Trigger } from "../store/index.ts";
 import { type ActivationRecorder, type Metrics, newActivationIds } from "../telemetry/index.ts";
-
 import { ShadowBudget, sameAnswer } from "./shadow.ts";
 
 export interface InvokeIds {
@@ -75,13 +75,8 @@ export class Invoker {
   readonly #metrics: Metrics | undefined;
   /** False only in the benchmark that measures what recording costs (ServerOptions.record). */
   readonly #recording: boolean;
-  /**
-   * Invocations whose activation is not yet handed to the recorder (they may outlive their response: waitUntil): a
-   * count, not a set of them; a Set taking an entry per request kept every request alive (see runtime/small-map.ts).
-   */
-  #unrecorded = 0;
-  /** drain() calls waiting for #unrecorded to reach 0. */
-  #drained: (() => void)[] = [];
+  /** Invocations whose activation is not yet handed to the recorder (they may outlive their response: waitUntil). */
+  readonly #unrecorded = new InFlight();
   /** Asked before every run: an error refuses it (a budget throttle). Must be O(1): it is on the hot path. */
   readonly #refuse: ((env: string, name: string) => PaveError | undefined) | undefined;
 
@@ -256,17 +251,14 @@ export class Invoker {
       depth: primaryIds.depth ?? 0,
       readOnly: !shadow.writes,
     };
-    void this.#run(env, name, shadow.code, "shadow", input, ids, {
+    const shadowed = this.#run(env, name, shadow.code, "shadow", input, ids, {
       of: primary.activationId,
       primary: primary.result,
     })
       // Refused (Throttled, CapacityExceeded) is on the record already; nothing else can reach a caller.
       .catch(() => undefined)
-      .finally(() => {
-        this.#shadows.release();
-        this.#recorded();
-      });
-    this.#unrecorded++;
+      .finally(() => this.#shadows.release());
+    this.#unrecorded.track(shadowed);
   }
 
   async #run(
@@ -373,10 +365,10 @@ export class Invoker {
       }));
       this.#record(activation, logs, report.spans);
     });
-    const tracked = recorded
-      .catch((err: unknown) => this.#logger.error({ err, activation: id }, "recording an activation failed"))
-      .finally(() => this.#recorded());
-    this.#unrecorded++;
+    const tracked = recorded.catch((err: unknown) =>
+      this.#logger.error({ err, activation: id }, "recording an activation failed"),
+    );
+    this.#unrecorded.track(tracked);
     return { activationId: id, version: code.id, result, finished: tracked };
   }
 
@@ -388,15 +380,8 @@ export class Invoker {
   }
 
   /** Resolves once every invocation started so far has handed its activation to the recorder (for a clean shutdown). */
-  async drain(): Promise<void> {
-    if (this.#unrecorded > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
-  }
-
-  #recorded(): void {
-    if (--this.#unrecorded > 0) return;
-    const waiting = this.#drained;
-    this.#drained = [];
-    for (const resolve of waiting) resolve();
+  drain(): Promise<void> {
+    return this.#unrecorded.idle();
   }
 }
 

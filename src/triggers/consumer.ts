@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from "uuid";
 import type { Manifest } from "../deploy/index.ts";
 import { PaveError } from "../errors.ts";
 import type { Invoker } from "../gateway/index.ts";
+import { InFlight } from "../in-flight.ts";
 import type { Logger } from "../logger.ts";
 import { Reloader } from "../reloader.ts";
 import type { QueueVerdict } from "../runtime/index.ts";
@@ -80,7 +81,7 @@ export class Consumers {
     () => this.#load(),
     (err) => this.#logger.warn({ err }, "loading subscriptions failed; retrying on the next reload"),
   );
-  readonly #running = new Set<Promise<void>>();
+  readonly #running = new InFlight();
   #stopped = false;
 
   constructor(options: ConsumerOptions) {
@@ -120,8 +121,8 @@ export class Consumers {
   }
 
   /** Resolves once every batch started so far has run and been acked, retried or dead-lettered. */
-  async settled(): Promise<void> {
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  settled(): Promise<void> {
+    return this.#running.idle();
   }
 
   /** Claims nothing more and waits for the batches already running (they end within their timeout). */
@@ -235,11 +236,10 @@ export class Consumers {
       .catch((err: unknown) => this.#logger.error({ err, queue: lane.queue }, "a delivery run failed"))
       .finally(() => {
         lane.inflight--;
-        this.#running.delete(tracked);
         // Room again: claim the next batch now rather than at the next poll.
         this.#pump(lane);
       });
-    this.#running.add(tracked);
+    this.#running.track(tracked);
   }
 
   async #runBatch(lane: Lane, claim: string, batch: ClaimedDelivery[]): Promise<void> {

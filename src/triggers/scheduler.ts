@@ -2,6 +2,7 @@
 // only the leader fires, and each tick is claimed in the store first (compare-and-set), so exactly one node fires it.
 import { type Manifest, normaliseSchedule, type ScheduleTimes, scheduleTimes } from "../deploy/index.ts";
 import type { Invoker } from "../gateway/index.ts";
+import { InFlight } from "../in-flight.ts";
 import type { Logger } from "../logger.ts";
 import { Reloader } from "../reloader.ts";
 import type { ScheduleSpec, Store } from "../store/index.ts";
@@ -72,7 +73,7 @@ export class Scheduler {
     () => this.#arm(),
   );
   /** Ticks being claimed or run on this node. */
-  readonly #inflight = new Set<Promise<void>>();
+  readonly #inflight = new InFlight();
   #stopped = false;
   #leading: boolean;
 
@@ -114,8 +115,8 @@ export class Scheduler {
   }
 
   /** Resolves once every tick taken so far has been claimed and, if it fired, has run and been recorded. */
-  async settled(): Promise<void> {
-    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  settled(): Promise<void> {
+    return this.#inflight.idle();
   }
 
   /** Fires nothing more, and waits for the runs already started (they end within their timeout). */
@@ -203,8 +204,7 @@ export class Scheduler {
   }
 
   #track(p: Promise<void>): void {
-    this.#inflight.add(p);
-    void p.finally(() => this.#inflight.delete(p));
+    this.#inflight.track(p);
   }
 
   async #fire(e: Entry, tick: number, next: number): Promise<void> {
