@@ -6,7 +6,7 @@ export class InFlight {
   #count = 0;
   #waiting: (() => void)[] = [];
 
-  /** Counts `work` until it settles (its outcome is the caller's to handle). */
+  /** Counts `work` until it settles. A rejection is counted out and not reported: the caller must handle it. */
   track(work: Promise<unknown>): void {
     this.#count++;
     void work.then(
@@ -19,9 +19,9 @@ export class InFlight {
     return this.#count;
   }
 
-  /** Resolves once nothing is in flight: now, or when the last tracked work settles. */
+  /** Resolves once nothing is in flight, work tracked meanwhile included: now, or when the last of it settles. */
   async idle(): Promise<void> {
-    if (this.#count > 0) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    while (this.#count > 0) await new Promise<void>((resolve) => this.#waiting.push(resolve));
   }
 
   #settled(): void {

@@ -37,3 +37,21 @@ test("InFlight counts a rejected promise out without an unhandled rejection", as
   await work.idle();
   assert.equal(work.size, 0);
 });
+
+test("InFlight: work tracked just as the count reaches zero, before the waiter resumes, is waited for", async () => {
+  const work = new InFlight();
+  let finishA!: () => void;
+  const a = new Promise<void>((resolve) => (finishA = resolve));
+  work.track(a);
+  let finishB!: () => void;
+  // Runs after InFlight's own callback on `a`: the count has just reached zero.
+  void a.then(() => work.track(new Promise<void>((resolve) => (finishB = resolve))));
+  let idle = false;
+  const waiting = work.idle().then(() => (idle = true));
+  finishA();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(idle, false);
+  assert.equal(work.size, 1);
+  finishB();
+  await waiting;
+});

@@ -6,8 +6,8 @@
 // one in turn, and so on: a chain that re-seeds itself for the rest of the process's life. Each table holds the
 // requests in flight when it was outgrown, so every request's objects were promoted and left for full collections.
 // Measured with --trace-gc-nvp, logging hello under load at 16 MB semi-spaces: promoted per request 927 → 13 bytes,
-// scavenge time per request 2.5 → 0.9 µs, once neither this map nor the invoker's Set of pending records (now a count:
-// in-flight.ts) took a key per request.
+// scavenge time per request 2.5 → 0.9 µs, once neither this map nor the invoker's Set of pending records (now a
+// count: in-flight.ts) took a key per request.
 
 export class SmallMap<K, V> {
   readonly #keys: K[] = [];

@@ -204,7 +204,7 @@ export class Scheduler {
   }
 
   #track(p: Promise<void>): void {
-    this.#inflight.track(p);
+    this.#inflight.track(p.catch((err: unknown) => this.#logger.error({ err }, "a schedule tick failed")));
   }
 
   async #fire(e: Entry, tick: number, next: number): Promise<void> {
