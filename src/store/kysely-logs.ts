@@ -19,11 +19,22 @@ export interface GrepSpelling {
 
 const COLUMNS = ["id", "batch", "env", "function", "body"] as const;
 
+/** Pave's advisory-lock key for writing log chunks: the first 8 bytes of sha256("pave:log-order"), signed. */
+const LOG_ORDER_KEY = 3_971_670_857_727_521_733n;
+
 /**
  * Writes a batch's chunks of lines. A batch is numbered by the id its first chunk gets, which the store hands out in
  * increasing order, so line ids (batch × BATCH_LINES + place) increase from batch to batch.
+ *
+ * `ordered` (PostgreSQL, where several nodes write): ids must also become visible in that order, or a follower that
+ * read one node's batch would pass over another's smaller ids committed just after. So a transaction takes a lock
+ * before its first id and holds it to its commit: PostgreSQL makes a transaction visible before it releases its
+ * locks, so the next writer's ids are both larger and later. Called last in its transaction, to hold the lock only
+ * for these few inserts and the commit. SQLite has a single writer: its ids already commit in order.
  */
-export async function insertLogChunks(db: Db, packed: PackedLogs): Promise<void> {
+export async function insertLogChunks(db: Db, packed: PackedLogs, ordered = false): Promise<void> {
+  if (packed.chunks.length === 0) return;
+  if (ordered) await sql`select pg_advisory_xact_lock(${sql.lit(LOG_ORDER_KEY)})`.execute(db);
   let batch = 0;
   for (const [i, c] of packed.chunks.entries()) {
     const { id } = await db

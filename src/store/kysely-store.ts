@@ -322,13 +322,14 @@ export class KyselyStore implements Store {
     await this.db.transaction().execute(async (tx) => {
       await rollups.upsertRollups(tx, batch.rollups);
       await chunks.insertActivationChunks(tx, packed);
-      await logChunks.insertLogChunks(tx, lines);
       for (let i = 0; i < spans.length; i += ROWS_PER_INSERT) {
         await tx
           .insertInto("spans")
           .values(spans.slice(i, i + ROWS_PER_INSERT).map((sp) => fromSpan(sp, this.text)))
           .execute();
       }
+      // Last: on PostgreSQL it holds a lock until the commit (see insertLogChunks).
+      await logChunks.insertLogChunks(tx, lines, this.kind === "postgres");
     });
   }
 

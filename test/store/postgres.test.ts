@@ -5,10 +5,17 @@ import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import pg from "pg";
 import { openStore } from "../../src/store/index.ts";
+import { insertLogChunks } from "../../src/store/kysely-logs.ts";
+import { packLogLines } from "../../src/store/log-chunks.ts";
 import { migrationProvider } from "../../src/store/migrations/index.ts";
 import { openPostgresStore } from "../../src/store/postgres/index.ts";
+import { packRecords } from "../../src/store/record-batch.ts";
 import { storeContract } from "./contract.ts";
+import { act } from "./contract-activations.ts";
+import { line } from "./contract-logs.ts";
 import { type PgCluster, pgSkip, startPgCluster } from "./pg-cluster.ts";
+
+const T0 = 1_700_000_000_000;
 
 describe("postgres store", { skip: pgSkip }, () => {
   let cluster: PgCluster;
@@ -95,6 +102,48 @@ describe("postgres store", { skip: pgSkip }, () => {
         assert.deepEqual(await store.listEnvironments(), ["prod"]);
       } finally {
         await store.close();
+      }
+    });
+
+    it("a follower misses no line while two nodes write at once: a batch's line ids commit in the order given", async () => {
+      await admin.query("CREATE DATABASE following TEMPLATE pave_template");
+      const url = cluster.url("following");
+      const [a, b] = await Promise.all([openPostgresStore(url), openPostgresStore(url)]);
+      try {
+        const first = act(T0, { function: "fn" });
+        const second = act(T0 + 1, { function: "fn" });
+        // Node a has taken its batch's line ids and not yet committed (its transaction is still writing).
+        let commit = () => {};
+        const committing = new Promise<void>((resolve) => {
+          commit = resolve;
+        });
+        let taken = () => {};
+        const idsTaken = new Promise<void>((resolve) => {
+          taken = resolve;
+        });
+        const writingA = a.db.transaction().execute(async (tx) => {
+          await insertLogChunks(tx, packLogLines([line(first, "from a")]), true);
+          taken();
+          await committing;
+        });
+        await idsTaken;
+        // Node b writes a batch of its own meanwhile; a follower polls as `pave logs --follow` does.
+        const writingB = b.insertBatch(packRecords([second], [line(second, "from b")]));
+        const seen: string[] = [];
+        let cursor: number | undefined;
+        const poll = async () => {
+          const lines = await b.listLogs({ env: "prod", after: cursor, limit: 100 });
+          seen.push(...lines.map((l) => l.message));
+          cursor = lines.at(-1)?.id ?? cursor;
+        };
+        await new Promise((r) => setTimeout(r, 300));
+        await poll();
+        commit();
+        await Promise.all([writingA, writingB]);
+        await poll();
+        assert.deepEqual(seen, ["from a", "from b"], "every line, once, in id order");
+      } finally {
+        await Promise.all([a.close(), b.close()]);
       }
     });
   });
