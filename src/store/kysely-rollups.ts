@@ -43,8 +43,13 @@ export function rollupValues(r: RollupRow): unknown[] {
 /** The same upsert as a plain SQL statement with `?` placeholders, for adapters that prepare their own. */
 export const ROLLUP_UPSERT_SQL = `INSERT INTO rollups (${ROLLUP_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${ROLLUP_COLUMNS.map(() => "?").join(", ")}) ON CONFLICT (env, function, version, minute) DO UPDATE SET ${ROLLUP_SUMS.map((c) => `"${c}" = rollups."${c}" + excluded."${c}"`).join(", ")}`;
 
-/** Adds each row to its minute: one statement per 500 keys, never a read first. Keys must be unique (RollupSums). */
-export async function upsertRollups(tx: Transaction<Database>, rows: RollupRow[]): Promise<void> {
+/**
+ * Adds each row to its minute: one statement per 500 keys, never a read first. Keys must be unique (RollupSums).
+ * Rows are locked in key order: two nodes adding to the same minutes, each in the order its batch met them, would
+ * otherwise each hold a row the other waits for (PostgreSQL breaks the deadlock by failing one batch).
+ */
+export async function upsertRollups(tx: Transaction<Database>, unordered: RollupRow[]): Promise<void> {
+  const rows = [...unordered].sort(byKey);
   for (let i = 0; i < rows.length; i += ROWS_PER_UPSERT) {
     const values = rows.slice(i, i + ROWS_PER_UPSERT).map((r) => {
       const v = rollupValues(r);
@@ -65,6 +70,13 @@ export async function upsertRollups(tx: Transaction<Database>, rows: RollupRow[]
       .execute();
   }
 }
+
+/** Orders rows by their key: env, function, version, minute. */
+function byKey(x: RollupRow, y: RollupRow): number {
+  return compare(x.env, y.env) || compare(x.function, y.function) || compare(x.version, y.version) || x.start - y.start;
+}
+
+const compare = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 
 export async function queryRollups(db: Kysely<Database>, q: RollupQuery): Promise<RollupSum[]> {
   // The step is a validated whole number of ms, inlined: PostgreSQL matches the GROUP BY expression to the selected
