@@ -6,6 +6,10 @@ import type { LogQuery, Store } from "../store/index.ts";
 const POLL_MS = 250;
 const HEARTBEAT_MS = 15_000;
 
+function withoutSince({ since: _, ...rest }: LogQuery): LogQuery {
+  return rest;
+}
+
 /** Streams until the client goes away or `shutdown` aborts (the server is stopping: the client reconnects elsewhere). */
 export async function followLogs(
   store: Store,
@@ -39,11 +43,16 @@ export async function followLogs(
         resolve();
       };
     });
-  let q = query;
+  // A follower that resumes (a cursor, or Last-Event-ID) goes on from its cursor alone: `since` chose where it
+  // started, and read anew (a relative `2s`) it would drop the lines logged while it was away.
+  let q = query.after === undefined ? query : withoutSince(query);
   let lastBeat = Date.now();
   while (!closed) {
     let lines: Awaited<ReturnType<Store["listLogs"]>>;
+    let horizon: number;
     try {
+      // Read first: whatever the query finds, no line up to here is still to come.
+      horizon = await store.logHorizon(q.env);
       lines = await store.listLogs(q);
     } catch {
       // The store is briefly unavailable: keep the stream open and try again; the cursor loses nothing.
@@ -51,15 +60,17 @@ export async function followLogs(
       continue;
     }
     for (const line of lines) res.write(`id: ${line.id}\ndata: ${JSON.stringify(line)}\n\n`);
-    const last = lines.at(-1)?.id;
-    // After the first page, follow strictly forward from the newest line seen.
-    q = { ...q, after: last ?? q.after ?? 0, limit: 500 };
-    if (q.since !== undefined) delete q.since;
+    // A full page going forward may have more behind it. Otherwise the next poll starts at the horizon, not at the
+    // last line sent: a first page that found nothing must not start from the beginning, and a `--level error`
+    // follower of a busy function must not read the same lines again every poll.
+    const more = q.after !== undefined && lines.length >= q.limit;
+    const last = lines.at(-1)?.id ?? 0;
+    q = { ...withoutSince(q), after: more ? last : Math.max(last, q.after ?? 0, horizon), limit: 500 };
     if (Date.now() - lastBeat > HEARTBEAT_MS) {
       res.write(": keep-alive\n\n");
       lastBeat = Date.now();
     }
-    if (lines.length < (q.limit ?? 500)) await pause(POLL_MS);
+    if (!more) await pause(POLL_MS);
   }
   shutdown.removeEventListener("abort", stop);
   res.end();

@@ -3,7 +3,15 @@
 import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from "kysely";
 import { endsBefore, idTime, mintedAt } from "./activation-chunks.ts";
 import { activationIdsOf, isCut, PRUNE_RECORDS, type PruneBound, pruneWhole } from "./kysely-activations.ts";
-import { batchOfLine, LOG_LEVELS, levelsFrom, type PackedLogs, pruneLogChunk, unpackLogChunk } from "./log-chunks.ts";
+import {
+  BATCH_LINES,
+  batchOfLine,
+  LOG_LEVELS,
+  levelsFrom,
+  type PackedLogs,
+  pruneLogChunk,
+  unpackLogChunk,
+} from "./log-chunks.ts";
 import type { Database } from "./schema.ts";
 import type { LogLine, LogQuery } from "./types.ts";
 
@@ -114,6 +122,19 @@ export async function listLogs(db: Db, q: LogQuery, grep: GrepSpelling): Promise
     from = { batch: Number(last.batch), id: Number(last.id) };
     page = Math.min(page * 2, MAX_PAGE);
   }
+}
+
+/**
+ * The last id a line of the newest batch of `env` can have (see Store.logHorizon). Batches become visible in the order
+ * of their numbers (see insertLogChunks), so every line of a later batch has a larger id.
+ */
+export async function logHorizon(db: Db, env: string): Promise<number> {
+  const row = await db
+    .selectFrom("log_chunks")
+    .select((eb) => eb.fn.max("batch").as("batch"))
+    .where("env", "=", env)
+    .executeTakeFirst();
+  return row?.batch == null ? 0 : (Number(row.batch) + 1) * BATCH_LINES - 1;
 }
 
 const byId = (x: LogLine, y: LogLine) => (x.id as number) - (y.id as number);

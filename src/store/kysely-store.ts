@@ -359,6 +359,10 @@ export class KyselyStore implements Store {
     return logChunks.listLogs(this.db, q, this.grep);
   }
 
+  logHorizon(env: string): Promise<number> {
+    return logChunks.logHorizon(this.db, env);
+  }
+
   /**
    * How `--grep` is matched: lower() on both sides, because SQLite's LIKE ignores ASCII case while PostgreSQL's does
    * not; an adapter may spell it faster for its database.

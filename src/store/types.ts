@@ -643,6 +643,11 @@ export interface Store {
   getActivation(id: string): Promise<Activation | undefined>;
   listActivations(query: ActivationQuery): Promise<Activation[]>;
   listLogs(query: LogQuery): Promise<LogLine[]>;
+  /**
+   * The largest id a line of `env` visible now can have (0 when it has none): every line with a larger id is
+   * written later. A follower whose query matched nothing up to here goes on from here, not from its last match.
+   */
+  logHorizon(env: string): Promise<number>;
   /** A trace's spans in start order (empty when none are kept). */
   listSpans(traceId: string): Promise<Span[]>;
 

@@ -84,3 +84,60 @@ test("a follower survives a server restart and sees every later line exactly onc
     await server.close();
   }
 });
+
+test("a follower starts where --since says, and one that resumes keeps its place whatever since says", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "pave-e2e-follow-since-"));
+  const server = await startServer({ host: "127.0.0.1", port: 0, dataDir: dir, logger: createLogger("silent") });
+  const client = new PaveClient({ url: server.url, token: server.adminToken });
+  const call = async (n: number) => {
+    const res = await fetch(`${server.url}/fn/counter/?n=${n}`);
+    assert.equal(res.status, 200, await res.text());
+  };
+  const recorded = async (n: number) =>
+    eventually(async () => assert.equal((await client.logs({ function: "counter" })).logs.length, n), WAIT);
+  const follow = (filter: Parameters<PaveClient["followLogs"]>[0], seen: LogLine[]) => {
+    const stop = new AbortController();
+    const following = client.followLogs(filter, (l) => seen.push(l), stop.signal);
+    return async () => {
+      stop.abort();
+      await following;
+    };
+  };
+  try {
+    await deploySource(
+      client,
+      "counter",
+      `export default { fetch(request: Request) {
+        console.log("line " + new URL(request.url).searchParams.get("n"));
+        return new Response("ok");
+      } };\n`,
+    );
+    await call(0);
+    await call(1);
+    await recorded(2);
+    await new Promise((r) => setTimeout(r, 1500));
+    // Nothing in the last second: the follower starts now, not from the function's first line.
+    const seen: LogLine[] = [];
+    let stop = follow({ function: "counter", since: "1s" }, seen);
+    await new Promise((r) => setTimeout(r, 800));
+    await call(2);
+    await eventually(() => assert.deepEqual(messages(seen), ["line 2"]), WAIT);
+    await stop();
+
+    // Line 3 is logged while the follower is away, more than its `since: 1s` before it comes back with its cursor.
+    await call(3);
+    await recorded(4);
+    await new Promise((r) => setTimeout(r, 1500));
+    const resumed: LogLine[] = [];
+    stop = follow({ function: "counter", since: "1s", after: seen[0]?.id as number }, resumed);
+    await eventually(() => assert.deepEqual(messages(resumed), ["line 3"]), WAIT);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(messages(resumed), ["line 3"], "and nothing else");
+    await stop();
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const messages = (lines: LogLine[]) => lines.map((l) => l.message);

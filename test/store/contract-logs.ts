@@ -65,6 +65,24 @@ export function logsContract(test: StoreTest): void {
       assert.deepEqual(await store.listLogs({ env: ENV, after: ids[5], limit: 10 }), []);
     });
 
+    test("the horizon lies at or past every line visible, and before every line written later", async (store) => {
+      assert.equal(await store.logHorizon(ENV), 0, "no line yet");
+      const [a, b] = [act(T0, "a"), act(T0 + 1, "b")] as [Activation, Activation];
+      await store.insertActivations([a, b], [line(a, "a1"), line(b, "b1"), line(a, "a2")]);
+      const horizon = await store.logHorizon(ENV);
+      const first = await store.listLogs({ env: ENV, limit: 100 });
+      assert.ok(
+        first.every((l) => (l.id as number) <= horizon),
+        `${first.map((l) => l.id)} ≤ ${horizon}`,
+      );
+      // What a follower that had reached the horizon asks next: the later batch, and nothing before it.
+      const c = act(T0 + 2, "a");
+      await store.insertActivations([c], [line(c, "a3")]);
+      assert.deepEqual(messages(await store.listLogs({ env: ENV, after: horizon, limit: 100 })), ["a3"]);
+      assert.ok((await store.logHorizon(ENV)) > horizon);
+      assert.equal(await store.logHorizon("staging"), 0, "per environment");
+    });
+
     test("more lines of one function than a chunk holds stay in order, tailed and followed", async (store) => {
       const a = act(T0);
       const count = LOG_CHUNK_MAX_LINES * 2 + 10;
