@@ -1,7 +1,7 @@
 // The control API domain: registers the declared routes on fastify under /api/v1 with bearer auth, the role and
 // environment scope each route declares, zod validation and one error shape, and serves the OpenAPI document.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { z } from "zod";
+import { z } from "zod";
 import { ALL_ENVS, requireRole, requireScope } from "../auth/index.ts";
 import { PaveError, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -56,7 +56,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps, logger: Logger,
         // The role first, before the input is even read: a caller without it learns nothing about valid input.
         requireRole(token, spec.role, what);
         const params = parse(spec.params, request.params, "path");
-        const query = parse(spec.query, request.query, "query");
+        const query = parse(spec.query ?? NO_QUERY, request.query, "query");
         const body = spec.rawBody
           ? ((request.body as Buffer | undefined) ?? Buffer.alloc(0))
           : parse(spec.body, request.body, "body");
@@ -110,6 +110,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps, logger: Logger,
     void reply.code(status).send(body);
   });
 }
+
+/**
+ * The query of a route that declares none: empty. An unknown parameter is refused, never ignored — and never read as
+ * the request's environment (scope.ts), which let a token scoped to one environment name it on a route spanning all.
+ */
+const NO_QUERY = z.object({}).strict();
 
 function parse(schema: z.ZodType | undefined, value: unknown, where: string): never {
   if (!schema) return value as never;

@@ -102,6 +102,19 @@ describe("environment scopes", () => {
     await refused(stg.getActivation(v7()), "ActivationNotFound", /no activation/);
   });
 
+  it("reads no environment from a query parameter a route does not declare, and refuses the parameter", async () => {
+    const { token } = await t.client.createToken({ role: "viewer", envs: ["staging"], name: "stg-trace" });
+    const trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    // A trace spans every environment: a staging token naming staging in the query must not get it.
+    const named = await get(`/traces/${trace}?env=staging`, `Bearer ${token}`);
+    assert.equal(named.status, 400, JSON.stringify(named));
+    assert.equal(named.error?.code, "BadRequest");
+    assert.match(named.error?.message ?? "", /query/);
+    const bare = await get(`/traces/${trace}`, `Bearer ${token}`);
+    assert.equal(bare.status, 403, JSON.stringify(bare));
+    assert.equal((await get(`/traces/${trace}?foo=1`, `Bearer ${t.server.adminToken}`)).error?.code, "BadRequest");
+  });
+
   it("needs a * token for /metrics", async () => {
     const { token } = await t.client.createToken({ role: "viewer", envs: ["staging"], name: "scrape" });
     const res = await fetch(`${t.server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
