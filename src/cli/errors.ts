@@ -2,6 +2,7 @@
 // exit code scripts can trust: 0 ok, 1 the server or function said no, 2 usage error, 3 server unreachable.
 import { CommanderError } from "commander";
 import { ApiError } from "../client/index.ts";
+import { printable, safeJson } from "./safe-text.ts";
 
 /** A mistake in how the command was called (bad flag value, unsupported option): exit 2. */
 export class UsageError extends Error {
@@ -86,13 +87,16 @@ export function reportError(err: unknown, opts: { json: boolean; command: string
   const r = classify(err, opts.command);
   if (opts.json) {
     const error = { code: r.code, message: r.message, ...(r.details && { details: r.details }) };
-    process.stdout.write(`${JSON.stringify({ error })}\n`);
+    process.stdout.write(`${safeJson({ error })}\n`);
     return r.exit;
   }
-  const message = MULTILINE.has(r.code) ? r.message : (r.message.split("\n")[0] ?? "");
+  // A message may carry a function's own text (its thrown error): shown, never obeyed by the terminal.
+  const message = MULTILINE.has(r.code)
+    ? r.message.split("\n").map(printable).join("\n")
+    : printable(r.message.split("\n")[0] ?? "");
   const prefix = r.code === "UsageError" || r.code === "Error" ? "" : `${r.code}: `;
   const lines = [`error: ${prefix}${message}`];
-  if (r.hint) lines.push(`  hint: ${r.hint}`);
+  if (r.hint) lines.push(`  hint: ${printable(r.hint)}`);
   const activationId = r.details?.activationId;
   if (typeof activationId === "string") lines.push(`  see: pave activation ${activationId}`);
   process.stderr.write(`${lines.join("\n")}\n`);

@@ -5,7 +5,7 @@ import type { LogFilter, LogLine } from "../client/index.ts";
 import { clientFrom, optsOf } from "./client.ts";
 import { envOption, limitOption } from "./options.ts";
 import { dim, formatTime } from "./output.ts";
-import { printable, safeJsonLine } from "./safe-text.ts";
+import { printable, safeJson } from "./safe-text.ts";
 
 interface LogsOpts {
   follow?: boolean;
@@ -101,7 +101,7 @@ function fieldValue(v: unknown): string {
 
 /** `--json`: one object per line, with the same keys in the same order for every line (times in epoch ms). */
 export function jsonLine(l: LogLine): string {
-  return safeJsonLine({
+  return safeJson({
     id: l.id ?? null,
     ts: l.ts,
     level: l.level,

@@ -1,14 +1,15 @@
 // Shared output helpers for the CLI: JSON, aligned tables and human-readable times and durations.
 // Plain text and dependency-free; styling (bold/dim) only when the stream is a terminal.
+import { safeJson } from "./safe-text.ts";
 
 /** Prints a value as pretty JSON on stdout (the `--json` answer of a command). */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${safeJson(value, 2)}\n`);
 }
 
 /** Prints a value as one line of JSON (NDJSON, for streams). */
 export function printJsonLine(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+  process.stdout.write(`${safeJson(value)}\n`);
 }
 
 /** Aligns rows under headers, two spaces between columns, no trailing spaces. Headers are bold on a TTY. */

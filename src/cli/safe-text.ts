@@ -27,10 +27,16 @@ export function printable(text: string): string {
   });
 }
 
+/** What JSON.stringify leaves raw of UNSAFE: it escapes C0 controls, and lone surrogates, itself. */
+const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
 /**
- * One line of JSON that is just as safe on a terminal: JSON.stringify escapes C0 controls itself, and the rest of
- * the unsafe characters (which it leaves raw) become `\uXXXX` escapes — still valid JSON, meaning the same text.
+ * JSON that is just as safe on a terminal: the unsafe characters JSON.stringify leaves raw (they can only be inside
+ * strings) become `\uXXXX` escapes — still valid JSON, meaning the same text. `indent` as JSON.stringify's.
  */
-export function safeJsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+export function safeJson(value: unknown, indent?: number): string {
+  return (JSON.stringify(value, null, indent) ?? "null").replace(
+    RAW_IN_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import type { Span, TraceAnswer } from "../client/index.ts";
 import { clientFrom, optsOf } from "./client.ts";
 import { formatDuration, formatTime, printJson } from "./output.ts";
+import { printable } from "./safe-text.ts";
 
 export function registerTrace(program: Command): void {
   program
@@ -40,7 +41,8 @@ export function renderWaterfall(trace: TraceAnswer, opts: { columns: number; col
   }
   const raw = rows.map(({ span, depth }) => ({
     span,
-    name: `${"  ".repeat(depth)}${span.name}`,
+    // Names and messages come from functions (a kv key, a thrown error): shown, never obeyed by the terminal.
+    name: `${"  ".repeat(depth)}${printable(span.name)}`,
     where: `${span.function}@${versions.get(span.activationId) ?? "?"}`,
     duration: formatDuration(span.durationMs),
     status: span.status === "error" ? "error" : "ok",
@@ -87,7 +89,7 @@ export function renderWaterfall(trace: TraceAnswer, opts: { columns: number; col
   }
   const failed = rows.filter((r) => r.span.status === "error");
   if (failed.length > 0) lines.push("", "errors:");
-  for (const { span } of failed) lines.push(`  ${span.name}: ${span.statusMessage ?? "failed"}`);
+  for (const { span } of failed) lines.push(`  ${printable(span.name)}: ${printable(span.statusMessage ?? "failed")}`);
   return lines.join("\n");
 }
 

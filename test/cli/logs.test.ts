@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { formatLine, formatMessage, jsonLine } from "../../src/cli/logs.ts";
-import { printable, safeJsonLine } from "../../src/cli/safe-text.ts";
+import { printable, safeJson } from "../../src/cli/safe-text.ts";
 import type { LogLine } from "../../src/client/index.ts";
 
 const ts = new Date(2026, 10, 25, 14, 3, 5, 123).getTime();
@@ -26,7 +26,7 @@ describe("printable", () => {
 
   it("makes JSON lines that parse back to the same text and hold no raw control character", () => {
     const hostile = "\x1b[2J\u009b31m\u202e\u2028x\ud800";
-    const json = safeJsonLine({ message: hostile });
+    const json = safeJson({ message: hostile });
     assert.ok(!obeyed(json), json);
     assert.equal((JSON.parse(json) as { message: string }).message, hostile);
   });

@@ -2,8 +2,19 @@
 // format of `pave logs`.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { reportError } from "../../src/cli/errors.ts";
 import { formatLine } from "../../src/cli/logs.ts";
-import { ago, formatClock, formatDuration, formatMemory, formatTime, table } from "../../src/cli/output.ts";
+import {
+  ago,
+  formatClock,
+  formatDuration,
+  formatMemory,
+  formatTime,
+  printJson,
+  printJsonLine,
+  table,
+} from "../../src/cli/output.ts";
+import { ApiError } from "../../src/client/index.ts";
 
 describe("table", () => {
   it("aligns columns two spaces apart with no trailing spaces", () => {
@@ -84,5 +95,44 @@ describe("formatMemory and formatLine", () => {
     const ts = new Date(2026, 10, 25, 14, 3, 5, 123).getTime();
     const line = formatLine({ ts, level: "info", activationId: "0123456789abcdef", message: "hi" });
     assert.equal(line, "2026-11-25 14:03:05.123 INFO  89abcdef hi");
+  });
+});
+
+describe("terminal safety of what commands print", () => {
+  /** What `fn` writes to `stream` while it runs. */
+  function captured(stream: NodeJS.WriteStream, fn: () => void): string {
+    const write = stream.write;
+    let text = "";
+    stream.write = ((chunk: string) => {
+      text += chunk;
+      return true;
+    }) as typeof stream.write;
+    try {
+      fn();
+    } finally {
+      stream.write = write;
+    }
+    return text;
+  }
+  const hostile = "boom \x1b]0;PWNED\x07\x1b[2J\rgone \u009b31m \u202e \u2028";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point.
+  const obeyed = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u202a-\u202e]/;
+
+  it("escapes a function's own text in an error, as text and as JSON", () => {
+    const err = new ApiError("FunctionError", hostile, 502);
+    const text = captured(process.stderr, () => reportError(err, { json: false, command: "invoke" }));
+    assert.doesNotMatch(text, obeyed, JSON.stringify(text));
+    assert.match(text, /^error: FunctionError: boom \\u001b\]0;PWNED\\u0007\\u001b\[2J\\rgone/);
+    const json = captured(process.stdout, () => reportError(err, { json: true, command: "invoke" }));
+    assert.doesNotMatch(json.trimEnd(), obeyed, json);
+    assert.equal((JSON.parse(json) as { error: { message: string } }).error.message, hostile);
+  });
+
+  it("prints --json answers that parse back to the same text and hold nothing a terminal obeys", () => {
+    for (const print of [printJson, printJsonLine]) {
+      const out = captured(process.stdout, () => print({ activation: { errorMessage: hostile } }));
+      assert.doesNotMatch(out.replaceAll("\n", " "), obeyed, out);
+      assert.equal((JSON.parse(out) as { activation: { errorMessage: string } }).activation.errorMessage, hostile);
+    }
   });
 });

@@ -111,4 +111,21 @@ describe("renderWaterfall", () => {
     assert.ok(!renderWaterfall(trace, { columns: 80, color: false }).includes("\x1b["));
     assert.ok(renderWaterfall(trace, { columns: 80, color: true }).includes("\x1b[31m"));
   });
+
+  it("shows a function's own text (a kv key, a thrown message) without the terminal obeying it", () => {
+    const hostile: TraceAnswer = {
+      ...trace,
+      spans: [
+        span("1", null, "kv.get \x1b]0;PWNED\x07", {
+          kind: "server",
+          status: "error",
+          statusMessage: "Error: \x1b[2J\rgone\u202e",
+        }),
+      ],
+    };
+    const text = renderWaterfall(hostile, { columns: 100, color: false });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point.
+    assert.doesNotMatch(text.replaceAll("\n", " "), /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+    assert.match(text, /Error: \\u001b\[2J\\rgone\\u202e/);
+  });
 });
