@@ -3,14 +3,14 @@
 import { z } from "zod";
 import type { LogQuery } from "../store/index.ts";
 import { followLogs } from "./follow.ts";
-import { envQuery, fnName, pointInTime, timeRange } from "./params.ts";
+import { activationId, envQuery, fnName, pointInTime, timeRange } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
 import type { ApiDeps } from "./routes.ts";
 
 export const logsQuery = envQuery
   .extend({
     function: fnName.optional(),
-    activation: z.string().min(1).max(64).optional(),
+    activation: activationId.optional(),
     correlation: z.string().min(1).max(128).optional(),
     since: pointInTime.optional(),
     until: pointInTime.optional(),

@@ -17,6 +17,11 @@ export function lowerName(what: string) {
 /** A function name, as `pave.yaml` spells it. */
 export const fnName = lowerName("a function name");
 
+/** An activation id as Pave mints them (a lowercase UUID): a cursor or filter that is not one is refused. */
+export const activationId = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "an activation id (a lowercase UUID)");
+
 /**
  * `45s`, `30m`, `1h`, `2d` ago, an ISO 8601 date (`2026-11-25`, `2026-11-25T14:03Z`) or epoch ms → epoch ms.
  * Dates must start with a four-digit year: V8's Date.parse reads oddities like `-1` as the year 2001.

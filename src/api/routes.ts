@@ -6,7 +6,8 @@ import type { AliasControl, Approvals, CanaryControl, Deployer, Environments } f
 import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds, responseTraceparent } from "../gateway/index.ts";
 import type { AuditLog } from "../ops/index.ts";
-import type { Activation, FunctionRecord, Store } from "../store/index.ts";
+import { type Activation, type FunctionRecord, type Store, TRIGGERS } from "../store/index.ts";
+
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { auditRoutes } from "./audit.ts";
 import { canaryRoutes } from "./canary.ts";
@@ -17,7 +18,7 @@ import { asyncInvoke, missingActivation } from "./invoke-async.ts";
 import { kvRoutes } from "./kv.ts";
 import { logRoutes } from "./logs.ts";
 import { metricsRoutes } from "./metrics.ts";
-import { durationParam, envQuery, fnName, pointInTime, timeRange } from "./params.ts";
+import { activationId, durationParam, envQuery, fnName, pointInTime, timeRange } from "./params.ts";
 import { approvalRoutes, policyRoutes } from "./policies.ts";
 import { type RouteSpec, route } from "./route.ts";
 import { scheduleRoutes } from "./schedules.ts";
@@ -246,7 +247,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
             .string()
             .regex(/^[0-9a-f]{1,64}$/, "a version id (hex)")
             .optional(),
-          trigger: z.enum(["http", "invoke", "service", "schedule", "shadow", "topic"]).optional(),
+          trigger: z.enum(TRIGGERS).optional(),
           since: pointInTime.optional(),
           until: pointInTime.optional(),
           trace: z
@@ -254,7 +255,8 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
             .regex(/^[0-9a-f]{32}$/, "a W3C trace id: 32 lowercase hex digits")
             .optional(),
           correlation: z.string().min(1).max(128).optional(),
-          before: z.string().optional(),
+          // The `next` of the previous page.
+          before: activationId.optional(),
           limit: z.coerce.number().int().min(1).max(1000).default(20),
         })
         // An unknown filter is refused, not ignored: a typo must not silently widen the answer.

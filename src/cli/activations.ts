@@ -1,6 +1,7 @@
 // `pave activations [FN]` lists invocation records, newest first; `pave activation ID` shows one in full with
 // its log lines.
 import { type Command, Option } from "commander";
+import { TRIGGERS } from "../client/index.ts";
 import { clientFrom, optsOf } from "./client.ts";
 import { formatMessage } from "./logs.ts";
 import { envOption, limitOption } from "./options.ts";
@@ -14,15 +15,7 @@ export function registerActivations(program: Command): void {
     .argument("[fn]", "only this function's")
     .addOption(new Option("--status <status>", "only successes or only errors").choices(["success", "error"]))
     .option("--version <id>", "only this version's")
-    .addOption(
-      new Option("--trigger <trigger>", "only those started this way").choices([
-        "http",
-        "invoke",
-        "service",
-        "schedule",
-        "shadow",
-      ]),
-    )
+    .addOption(new Option("--trigger <trigger>", "only those started this way").choices(TRIGGERS))
     .option("--since <when>", "only those started since a duration ago (30s, 15m, 1h, 2d) or a date")
     .option("--until <when>", "only those started before a duration ago or a date")
     .option("--trace <id>", "only those in this W3C trace")

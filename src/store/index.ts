@@ -28,7 +28,7 @@ export { BatchBuilder, type RecordBatch } from "./record-batch.ts";
 export { DURATION_BOUNDS_MS, MINUTE_MS } from "./rollup-buckets.ts";
 export { defaultStoreUrl } from "./store-url.ts";
 export type * from "./types.ts";
-export { ASYNC_QUEUE } from "./types.ts";
+export { ASYNC_QUEUE, TRIGGERS } from "./types.ts";
 export { isStoreUnreachable, notReadyIfUnreachable } from "./unreachable.ts";
 
 /**

@@ -47,7 +47,9 @@ export type ActivationStatus = "success" | "error";
  * `shadow`: a copy of a request mirrored to an alias's shadow version (see docs/traffic.md), its answer discarded;
  * `topic`: a batch of a topic's events delivered to a subscriber.
  */
-export type Trigger = "http" | "invoke" | "service" | "schedule" | "shadow" | "topic";
+/** How an invocation was started. */
+export const TRIGGERS = ["http", "invoke", "service", "schedule", "shadow", "topic"] as const;
+export type Trigger = (typeof TRIGGERS)[number];
 
 /** The durable record of one invocation. */
 export interface Activation {

@@ -141,6 +141,8 @@ describe("service bindings", () => {
     assert.match((await bad("since=yesterday-ish")).body.error.message, /since: .*a duration like 1h or a date/);
     assert.match((await bad("trigger=cron")).body.error.message, /trigger/);
     assert.match((await bad("colour=red")).body.error.message, /colour/);
+    // A cursor that is no activation id was compared as text and answered with the first page.
+    assert.match((await bad("before=garbage")).body.error.message, /before: an activation id/);
   });
 
   it("serves Lambda-style handlers through context.env", async () => {

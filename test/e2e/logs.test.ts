@@ -164,6 +164,7 @@ describe("logs through a real server", () => {
       ["level=loud", /level/],
       ["limit=0", /limit/],
       ["after=-1", /after/],
+      ["activation=garbage", /activation: an activation id/],
     ];
     for (const [query, message] of cases) {
       const err = await t.client.logs(Object.fromEntries(new URLSearchParams(query))).then(
