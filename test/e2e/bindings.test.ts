@@ -33,7 +33,8 @@ describe("service bindings", () => {
         async fetch(request) {
           const url = new URL(request.url);
           return Response.json({ path: url.pathname, sku: url.searchParams.get("sku"), method: request.method,
-            body: await request.text(), caller: request.headers.get("x-caller") });
+            body: await request.text(), caller: request.headers.get("x-caller"),
+            correlation: request.headers.get("x-correlation-id") });
         },
       };`,
     );
@@ -42,7 +43,8 @@ describe("service bindings", () => {
       "shop",
       `export default {
         async fetch(request, env) {
-          const res = await env.INVENTORY.fetch("/stock?sku=42", { method: "POST", body: "hi", headers: { "x-caller": "shop" } });
+          const res = await env.INVENTORY.fetch("/stock?sku=42", { method: "POST", body: "hi",
+            headers: { "x-caller": "shop", "x-correlation-id": "made-up" } });
           return new Response(await res.text(), { status: res.status, headers: { "x-inner": String(res.status) } });
         },
       };`,
@@ -102,7 +104,15 @@ describe("service bindings", () => {
   it("calls another function directly, which sees its own path, method, body and headers", async () => {
     const res = await get("shop/", { "x-correlation-id": "order-7" });
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { path: "/stock", sku: "42", method: "POST", body: "hi", caller: "shop" });
+    // The correlation id the callee sees is the one it is recorded under, not one the caller's code made up.
+    assert.deepEqual(await res.json(), {
+      path: "/stock",
+      sku: "42",
+      method: "POST",
+      body: "hi",
+      caller: "shop",
+      correlation: "order-7",
+    });
   });
 
   it("records the callee's activation in the caller's trace and correlation, with trigger service", async () => {

@@ -210,10 +210,12 @@ export async function instanceBindings(
           `calling ${target} would nest service calls ${depth} deep; the limit is ${MAX_CALL_DEPTH}`,
         );
       }
-      // The callee sees the trace as any HTTP server would: in its request's headers, naming this call's span.
-      const headers = span
-        ? withoutTraceHeaders(req.headers).concat(traceHeaders(span, ctx.meta.traceState))
-        : req.headers;
+      // The callee sees the trace as any HTTP server would: in its request's headers, naming this call's span; and
+      // the correlation id it is recorded under, not one the caller's code set.
+      const own = req.headers.filter(([name]) => name.toLowerCase() !== "x-correlation-id");
+      const headers = (span ? withoutTraceHeaders(own).concat(traceHeaders(span, ctx.meta.traceState)) : own).concat(
+        ctx.meta.correlationId === undefined ? [] : [["x-correlation-id", ctx.meta.correlationId]],
+      );
       const res = await need().callService({
         env,
         target,
