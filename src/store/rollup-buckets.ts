@@ -86,6 +86,9 @@ export class RollupSums {
     row.durationMs += a.durationMs;
     row.billedMs += a.billedMs;
     row.gbSeconds += a.gbSeconds;
+    // One refused before it ran (throttled, out of capacity, over budget: billed nothing) took no time: counted,
+    // but kept out of the latency histogram, where its 0 ms would pull every percentile down.
+    if (a.billedMs === 0) return;
     const b = bucketOf(a.durationMs);
     row.histogram[b] = (row.histogram[b] as number) + 1;
   }

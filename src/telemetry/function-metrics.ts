@@ -16,11 +16,14 @@ export interface MetricsFigures {
   coldStarts: number;
   /** Refused at the concurrency limit or for want of memory; also counted in errors. */
   throttles: number;
-  /** Estimated from the duration histogram (ms); null when nothing ran. */
+  /**
+   * Estimated from the duration histogram (ms) of the invocations that ran (not those refused before running); null
+   * when none ran.
+   */
   p50: number | null;
   p90: number | null;
   p99: number | null;
-  /** Exact mean duration (ms); null when nothing ran. */
+  /** Exact mean duration (ms) of the invocations that ran; null when none ran. */
   meanMs: number | null;
   billedMs: number;
   gbSeconds: number;
@@ -145,6 +148,8 @@ export async function metricsSummary(
 
 function figures(s: RollupSum, prices: Prices): MetricsFigures {
   const ran = s.count > 0;
+  // The histogram holds the invocations that ran (see RollupSums): the mean is theirs too.
+  const timed = s.histogram.reduce((n, c) => n + c, 0);
   return {
     count: s.count,
     errors: s.errors,
@@ -154,7 +159,7 @@ function figures(s: RollupSum, prices: Prices): MetricsFigures {
     p50: estimatePercentile(s.histogram, 0.5),
     p90: estimatePercentile(s.histogram, 0.9),
     p99: estimatePercentile(s.histogram, 0.99),
-    meanMs: ran ? s.durationMs / s.count : null,
+    meanMs: timed > 0 ? s.durationMs / timed : null,
     billedMs: s.billedMs,
     gbSeconds: s.gbSeconds,
     cost: priceOf({ invocations: s.count, gbSeconds: s.gbSeconds }, prices),

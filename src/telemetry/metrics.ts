@@ -206,7 +206,8 @@ export class Metrics {
   #count(s: Series, a: Activation): void {
     if (a.errorCode === "Throttled") s.throttles.value++;
     s.invocations.value++;
-    s.duration.observe(a.durationMs / 1000);
+    // One refused before it ran (billed nothing) has no duration to observe (as in the rollups' histogram).
+    if (a.billedMs > 0) s.duration.observe(a.durationMs / 1000);
     if (a.cold) s.coldStarts.value++;
     s.gbSeconds.value += a.gbSeconds;
     for (const call of a.egress) {
