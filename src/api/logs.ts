@@ -6,6 +6,7 @@ import { followLogs } from "./follow.ts";
 import { activationId, envQuery, fnName, pointInTime, timeRange } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
 import type { ApiDeps } from "./routes.ts";
+import { refuseUnknownNames } from "./unknown-names.ts";
 
 export const logsQuery = envQuery
   .extend({
@@ -33,6 +34,7 @@ export function logRoutes(deps: Pick<ApiDeps, "store" | "shutdown">): RouteSpec[
       query: logsQuery,
       handler: async ({ query }) => {
         const logs = await store.listLogs(logQueryOf(query));
+        if (logs.length === 0) await refuseUnknownNames(store, query.env, query.function);
         return { logs, cursor: logs.at(-1)?.id ?? query.after ?? null };
       },
     }),
@@ -45,6 +47,8 @@ export function logRoutes(deps: Pick<ApiDeps, "store" | "shutdown">): RouteSpec[
       handler: async ({ query, request, reply }) => {
         const last = Number(request.headers["last-event-id"]);
         const q = logQueryOf(query);
+        // Following a name that is not there would wait forever for nothing.
+        await refuseUnknownNames(store, query.env, query.function);
         await followLogs(
           store,
           Number.isInteger(last) && last > 0 ? { ...q, after: last } : q,

@@ -6,6 +6,7 @@ import { functionMetrics, MAX_POINTS, metricsSummary, stepSpan } from "../teleme
 import { envQuery, lowerName, pointInTime } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
 import type { ApiDeps } from "./routes.ts";
+import { refuseUnknownNames } from "./unknown-names.ts";
 
 const MINUTE = 60_000;
 const UNIT_MS = { s: 1000, m: MINUTE, h: 3_600_000, d: 86_400_000 } as const;
@@ -98,8 +99,10 @@ export function metricsRoutes(deps: ApiDeps): RouteSpec[] {
             .describe("how far back, whole minutes (1m … 1d), plus the current minute; default 5m"),
         })
         .strict(),
-      handler: async ({ query }) =>
-        metricsSummary(store, { env: query.env, windowMs: query.window, now: Date.now(), prices: deps.prices }),
+      handler: async ({ query }) => {
+        await refuseUnknownNames(store, query.env);
+        return metricsSummary(store, { env: query.env, windowMs: query.window, now: Date.now(), prices: deps.prices });
+      },
     }),
   ];
 }

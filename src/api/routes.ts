@@ -28,6 +28,7 @@ import { tokenRoutes } from "./tokens.ts";
 import { topicRoutes } from "./topics.ts";
 import { traceRoutes } from "./traces.ts";
 import { trafficRoutes } from "./traffic.ts";
+import { refuseUnknownNames } from "./unknown-names.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -276,6 +277,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
           ...(query.correlation && { correlationId: query.correlation }),
           ...(query.before && { before: query.before }),
         });
+        if (rows.length === 0) await refuseUnknownNames(store, query.env, query.function);
         return { activations: rows, next: rows.length === query.limit ? (rows.at(-1) as Activation).id : null };
       },
     }),
@@ -299,15 +301,17 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
         })
         .strict()
         .superRefine(timeRange),
-      handler: async ({ query }) =>
-        costReport(store, {
+      handler: async ({ query }) => {
+        if (query.env !== undefined) await refuseUnknownNames(store, query.env);
+        return costReport(store, {
           ...(query.env !== undefined && { env: query.env }),
           by: query.by as CostGrouping,
           // The last seven days unless asked.
           since: query.since ?? Date.now() - 7 * 86_400_000,
           until: query.until ?? Date.now(),
           prices: deps.prices,
-        }),
+        });
+      },
     }),
     route({
       method: "GET",

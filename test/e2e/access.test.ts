@@ -90,6 +90,9 @@ describe("environment scopes", () => {
     await dev.putKvValue("carts", "k", "v", { env: "staging" });
     // Requests spanning every environment need a token scoped to *.
     await refused(dev.cost(), "Forbidden", /GET \/api\/v1\/cost spans every environment.+scoped to staging/);
+    // Inside its scope it is answered: that the environment does not exist yet, then its cost once it does.
+    await refused(dev.cost({ env: "staging" }), "EnvironmentNotFound", /no environment staging/);
+    await t.client.createEnvironment({ name: "staging" });
     assert.ok(await dev.cost({ env: "staging" }));
   });
 

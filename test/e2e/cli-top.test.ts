@@ -76,16 +76,16 @@ describe("pave top", () => {
     assert.equal(lines.length, 5);
   });
 
-  it("refuses a bad interval or window as a usage error, and an unknown environment's functions are none", async () => {
+  it("refuses a bad interval or window as a usage error, and an unknown environment as not found", async () => {
     const fast = await pave(t, ["top", "--interval", "10ms"]);
     assert.equal(fast.code, 2);
     assert.match(fast.err, /interval of at least 200ms/);
     const wide = await pave(t, ["top", "--window", "2h"]);
     assert.equal(wide.code, 2);
     assert.match(wide.err, /Expected 1m to 60m/);
-    const empty = await pave(t, ["top", "--env", "staging"]);
-    assert.equal(empty.code, 0, empty.err);
-    assert.match(empty.out, /no functions deployed/);
+    const unknown = await pave(t, ["top", "--env", "staging"]);
+    assert.equal(unknown.code, 1, unknown.err);
+    assert.match(unknown.err, /EnvironmentNotFound: no environment staging/);
   });
 });
 

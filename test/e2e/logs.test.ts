@@ -182,6 +182,43 @@ describe("logs through a real server", () => {
     assert.equal(stream.status, 400);
   });
 
+  it("answers an unknown function or environment as not found, and a removed function's history still", async () => {
+    const notFound = async (p: Promise<unknown>, code: string) =>
+      assert.equal(
+        (
+          (await p.then(
+            () => assert.fail("answered"),
+            (e: unknown) => e,
+          )) as ApiError
+        ).code,
+        code,
+      );
+    await notFound(t.client.logs({ function: "nope" }), "FunctionNotFound");
+    await notFound(t.client.logs({ env: "nope" }), "EnvironmentNotFound");
+    await notFound(t.client.listActivations({ function: "nope" }), "FunctionNotFound");
+    await notFound(t.client.cost({ env: "nope" }), "EnvironmentNotFound");
+    // Following a name that is not there is refused at once, not left waiting forever.
+    const stream = await fetch(`${t.server.url}/api/v1/logs/stream?function=nope`, {
+      headers: { authorization: `Bearer ${t.server.adminToken}` },
+    });
+    assert.equal(stream.status, 404);
+    // A function that exists, with nothing matching, is an empty answer.
+    assert.deepEqual((await t.client.logs({ function: "logger", grep: "no line says this" })).logs, []);
+    await deploySource(
+      t.client,
+      "gone",
+      `export default { fetch() { console.log("last words"); return new Response("ok"); } };`,
+    );
+    await linesOf("gone");
+    await t.client.deleteFunction("gone");
+    assert.deepEqual(messages((await t.client.logs({ function: "gone" })).logs), ["last words"]);
+    assert.deepEqual(
+      (await t.client.logs({ function: "gone", level: "error" })).logs,
+      [],
+      "nothing matches, but it was",
+    );
+  });
+
   it("stores hostile text so the API answers valid JSON and the CLI shows it escaped", async () => {
     const lines = await eventually(async () => {
       const found = await linesOf("hostile");
@@ -208,3 +245,5 @@ describe("logs through a real server", () => {
     assert.ok(shown[3]?.endsWith("line1\\nline2\\r\\rfake \\u001b[2J=\\u009b31m\ufffd"), shown[3]);
   });
 });
+
+const messages = (lines: LogLine[]) => lines.map((l) => l.message);
