@@ -28,14 +28,25 @@ export const activationId = z
  */
 export const pointInTime = z.string().transform((v, ctx) => {
   const rel = v.match(/^(\d+)(s|m|h|d)$/);
-  if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as "s"];
-  const t = /^\d+$/.test(v) ? Number(v) : /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : Number.NaN;
+  if (rel && Number(rel[1]) > 0) {
+    return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as "s"];
+  }
+  const t = /^\d+$/.test(v) ? Number(v) : realDate(v) ? Date.parse(v) : Number.NaN;
   if (Number.isNaN(t)) {
     ctx.addIssue({ code: "custom", message: "a duration like 1h or a date (ISO 8601 or epoch ms)" });
     return z.NEVER;
   }
   return t;
 });
+
+/** Whether `v` starts with a date that exists: V8's Date.parse reads 2026-02-30 as March 2. */
+function realDate(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(v);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
 
 /**
  * Refuses a `since`/`until` pair that selects nothing (`until` at or before `since`): an empty answer would look
