@@ -83,6 +83,10 @@ export function metricsRoutes(deps: ApiDeps): RouteSpec[] {
         if (!(await store.getFunction(query.env, params.name))) {
           throw new PaveError("FunctionNotFound", `no function ${params.name} in environment ${query.env}`);
         }
+        // A mistyped version would answer a series of zeros, as if it had run and done nothing.
+        if (query.version !== undefined && !(await store.getVersion(query.env, params.name, query.version))) {
+          throw new PaveError("VersionNotFound", `no version ${query.version} of ${params.name} in ${query.env}`);
+        }
         return functionMetrics(store, { ...query, function: params.name, prices: deps.prices });
       },
     }),

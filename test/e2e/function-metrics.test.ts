@@ -120,7 +120,11 @@ describe("function metrics", () => {
     const mine = await t.client.functionMetrics("busy", { since: "10m", version });
     assert.equal(mine.total.count, 20);
     assert.equal(mine.version, version);
-    const other = await t.client.functionMetrics("busy", { since: "10m", version: "abc123" });
+    // A version deployed since, never invoked.
+    const v2 = SOURCE.replace('"ok"', '"ok, v2"');
+    const next = (await deploySource(t.client, "busy", v2, { memory: 256, timeout: "5s" })).version.id;
+    assert.notEqual(next, version);
+    const other = await t.client.functionMetrics("busy", { since: "10m", version: next });
     assert.equal(other.total.count, 0);
   });
 
@@ -149,7 +153,7 @@ describe("function metrics", () => {
     const bad = async (query: string, code: string, message: RegExp, path = "/functions/busy/metrics") => {
       const res = await get(`${path}?${query}`);
       assert.equal(res.body.error.code, code, `${query}: ${res.body.error.message}`);
-      assert.equal(res.status, code === "FunctionNotFound" ? 404 : 400);
+      assert.equal(res.status, code.endsWith("NotFound") ? 404 : 400);
       assert.match(res.body.error.message, message, query);
     };
     await bad("since=1h&colour=red", "BadRequest", /colour/);
@@ -169,6 +173,8 @@ describe("function metrics", () => {
       /step: 4320[01] points; at most 1441 per query: use a step of at least 30m or a shorter span/,
     );
     await bad("version=NOT-HEX", "BadRequest", /version: a version id/);
+    await bad("version=ffffffffffff", "VersionNotFound", /no version ffffffffffff of busy in prod/);
+    await bad("env=nope", "EnvironmentNotFound", /no environment nope/, "/metrics/summary");
     await bad("since=1h", "FunctionNotFound", /no function ghost in environment prod/, "/functions/ghost/metrics");
     await bad("env=staging", "FunctionNotFound", /no function busy in environment staging/);
     await bad("window=0m", "BadRequest", /window: a window: a whole number of minutes/, "/metrics/summary");
