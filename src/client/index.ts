@@ -4,7 +4,7 @@
 
 /** How durations are read (`30s`, `15m`, `12h`, `30d`), the same on both sides of the wire. */
 export { DURATION_HINT, durationMs } from "../duration.ts";
-export { TRIGGERS } from "../store/types.ts";
+export { TRIGGERS } from "../store/index.ts";
 export { VERSION } from "../version.ts";
 
 import { resolve } from "node:path";
