@@ -5,6 +5,7 @@ import { clientFrom, optsOf } from "./client.ts";
 import { UsageError } from "./errors.ts";
 import { envOption, limitOption } from "./options.ts";
 import { ago, printJson, table } from "./output.ts";
+import { printable } from "./safe-text.ts";
 
 export function registerDlq(program: Command): void {
   program
@@ -44,7 +45,7 @@ export function registerDlq(program: Command): void {
         d.topic,
         String(d.attempts),
         ago(d.failedAt),
-        (d.lastError ?? "").split("\n")[0] ?? "",
+        printable((d.lastError ?? "").split("\n")[0] ?? ""),
       ]);
       process.stdout.write(`${table(rows, ["EVENT", "TOPIC", "ATTEMPTS", "FAILED", "LAST ERROR"])}\n`);
     });

@@ -6,6 +6,7 @@ import { clientFrom, optsOf } from "./client.ts";
 import { UsageError } from "./errors.ts";
 import { envOption } from "./options.ts";
 import { formatTime, printJson, table } from "./output.ts";
+import { printable, safeJson } from "./safe-text.ts";
 
 function parseJson(value: string): unknown {
   try {
@@ -64,7 +65,7 @@ export function registerEvents(program: Command): void {
         `  published    ${formatTime(e.publishedAt)} by ${e.source}`,
         `  correlation  ${e.correlationId}`,
         `  trace        ${e.traceId}`,
-        `  data         ${JSON.stringify(e.data)}`,
+        `  data         ${safeJson(e.data)}`,
       ];
       if (out.deliveries.length === 0) lines.push("  no subscriber was owed this event");
       for (const d of out.deliveries) {
@@ -74,7 +75,7 @@ export function registerEvents(program: Command): void {
           h.outcome === "replayed" ? "-" : String(h.attempt),
           h.outcome,
           h.activationId || "-",
-          h.error ?? "",
+          printable(h.error ?? ""),
         ]);
         if (rows.length > 0) lines.push(table(rows, ["AT", "ATTEMPT", "OUTCOME", "ACTIVATION", "ERROR"]));
       }

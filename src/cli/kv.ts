@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { clientFrom, optsOf } from "./client.ts";
 import { envOption, limitOption } from "./options.ts";
 import { formatDuration, formatTime, printJson, table } from "./output.ts";
+import { printable } from "./safe-text.ts";
 import { readInput } from "./stdin.ts";
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -45,7 +46,8 @@ export function registerKv(program: Command): void {
         process.stdout.write(`no keys${opts.prefix ? ` starting with ${opts.prefix}` : ""} in ${namespace}\n`);
         return;
       }
-      const rows = out.keys.map((k) => [k.name, expiry(k.expiresAt)]);
+      // Keys are a function's own text: shown, never obeyed by the terminal.
+      const rows = out.keys.map((k) => [printable(k.name), expiry(k.expiresAt)]);
       process.stdout.write(`${table(rows, ["KEY", "EXPIRES"])}\n`);
       if (out.cursor !== null) {
         process.stderr.write(`more keys: pave kv ls ${namespace} --cursor ${JSON.stringify(out.cursor)}\n`);
