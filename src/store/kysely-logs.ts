@@ -30,6 +30,9 @@ const COLUMNS = ["id", "batch", "env", "function", "body"] as const;
 /** Pave's advisory-lock key for writing log chunks: the first 8 bytes of sha256("pave:log-order"), signed. */
 const LOG_ORDER_KEY = 3_971_670_857_727_521_733n;
 
+/** 12 values a chunk: 500 chunks stay well under SQLite's 32766 bound parameters a statement. */
+const CHUNKS_PER_INSERT = 500;
+
 /**
  * Writes a batch's chunks of lines. A batch is numbered by the id its first chunk gets, which the store hands out in
  * increasing order, so line ids (batch × BATCH_LINES + place) increase from batch to batch.
@@ -37,23 +40,34 @@ const LOG_ORDER_KEY = 3_971_670_857_727_521_733n;
  * `ordered` (PostgreSQL, where several nodes write): ids must also become visible in that order, or a follower that
  * read one node's batch would pass over another's smaller ids committed just after. So a transaction takes a lock
  * before its first id and holds it to its commit: PostgreSQL makes a transaction visible before it releases its
- * locks, so the next writer's ids are both larger and later. Called last in its transaction, to hold the lock only
- * for these few inserts and the commit. SQLite has a single writer: its ids already commit in order.
+ * locks, so the next writer's ids are both larger and later. Called last in its transaction, and in two statements
+ * (all chunks, then their batch number) whatever their number, to hold the lock briefly. SQLite has a single
+ * writer: its ids already commit in order.
  */
 export async function insertLogChunks(db: Db, packed: PackedLogs, ordered = false): Promise<void> {
   if (packed.chunks.length === 0) return;
   if (ordered) await sql`select pg_advisory_xact_lock(${sql.lit(LOG_ORDER_KEY)})`.execute(db);
-  let batch = 0;
-  for (const [i, c] of packed.chunks.entries()) {
-    const { id } = await db
+  const ids: number[] = [];
+  for (let i = 0; i < packed.chunks.length; i += CHUNKS_PER_INSERT) {
+    const rows = await db
       .insertInto("log_chunks")
-      .values({ ...c, batch })
+      .values(packed.chunks.slice(i, i + CHUNKS_PER_INSERT).map((c) => ({ ...c, batch: 0 })))
       .returning("id")
-      .executeTakeFirstOrThrow();
-    if (packed.starts[i]) {
-      batch = Number(id);
-      await db.updateTable("log_chunks").set({ batch }).where("id", "=", id).execute();
-    }
+      .execute();
+    // Ids are handed out in the rows' order; RETURNING's own order is not promised.
+    ids.push(...rows.map((r) => Number(r.id)).sort((x, y) => x - y));
+  }
+  // Each batch (normally the only one) takes its first chunk's id as its number, set on all its chunks at once.
+  let first = 0;
+  for (let i = 1; i <= ids.length; i++) {
+    if (i < ids.length && !packed.starts[i]) continue;
+    const chunks = ids.slice(first, i);
+    await db
+      .updateTable("log_chunks")
+      .set({ batch: chunks[0] as number })
+      .where("id", "in", chunks)
+      .execute();
+    first = i;
   }
 }
 
