@@ -104,8 +104,14 @@ export function metricsRoutes(deps: ApiDeps): RouteSpec[] {
         })
         .strict(),
       handler: async ({ query }) => {
-        await refuseUnknownNames(store, query.env);
-        return metricsSummary(store, { env: query.env, windowMs: query.window, now: Date.now(), prices: deps.prices });
+        const summary = await metricsSummary(store, {
+          env: query.env,
+          windowMs: query.window,
+          now: Date.now(),
+          prices: deps.prices,
+        });
+        if (summary.functions.length === 0) await refuseUnknownNames(store, query.env);
+        return summary;
       },
     }),
   ];
