@@ -147,6 +147,37 @@ describe("postgres store", { skip: pgSkip }, () => {
       }
     });
 
+    it("a node stalled inside its transaction is cut off, so the log-order lock it holds frees the others", async () => {
+      await admin.query("CREATE DATABASE stalled TEMPLATE pave_template");
+      const url = cluster.url("stalled");
+      const [a, b] = await Promise.all([
+        openPostgresStore(url, { idleInTransactionTimeoutMs: 500 }),
+        openPostgresStore(url, { idleInTransactionTimeoutMs: 500 }),
+      ]);
+      try {
+        const first = act(T0, { function: "fn" });
+        const second = act(T0 + 1, { function: "fn" });
+        // Node a takes the lock with its ids, then hangs: no statement, no commit.
+        const stalled = a.db.transaction().execute(async (tx) => {
+          await insertLogChunks(tx, packLogLines([line(first, "never")]), true);
+          await new Promise((r) => setTimeout(r, 3000));
+          await sql`select 1`.execute(tx);
+        });
+        const failed = assert.rejects(stalled);
+        await new Promise((r) => setTimeout(r, 100));
+        const started = Date.now();
+        await b.insertBatch(packRecords([second], [line(second, "written")]));
+        assert.ok(Date.now() - started < 2500, `node b waited ${Date.now() - started} ms`);
+        await failed;
+        assert.deepEqual(
+          (await b.listLogs({ env: "prod", limit: 10 })).map((l) => l.message),
+          ["written"],
+        );
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
     it("two nodes adding to the same minutes' rollups at once never deadlock, whatever order their batches list them", async () => {
       await admin.query("CREATE DATABASE rollups_race TEMPLATE pave_template");
       const url = cluster.url("rollups_race");

@@ -34,6 +34,13 @@ export interface PostgresStoreOptions {
    * @default 5000
    */
   connectTimeoutMs?: number;
+  /**
+   * How long a session may sit inside a transaction without running a statement before the server ends it. A node
+   * that stops mid-transaction (partitioned, stalled) must not hold its locks until TCP notices: among them the one
+   * every node's log writes take in turn (see kysely-logs.ts insertLogChunks).
+   * @default 60000
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** The pool behind a store; exported for tests and tools that need a raw connection (e.g. CREATE DATABASE). */
@@ -46,6 +53,7 @@ export function createPool(url: string, opts: PostgresStoreOptions = {}): pg.Poo
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     // A runaway query (a store bug, a lock wait) fails after 30 s instead of holding a connection forever.
     statement_timeout: 30_000,
+    idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? 60_000,
     types,
     application_name: "pave",
   });
