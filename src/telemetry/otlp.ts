@@ -26,6 +26,12 @@ export interface OtlpOptions {
   delayMs?: number;
   /** One export's budget, retries included. @default 10000 */
   timeoutMs?: number;
+  /**
+   * How long a clean shutdown waits for the queue to go out; what is left then is dropped (and logged), so a
+   * collector that is down cannot hold the server's exit for a retry budget per batch.
+   * @default 5000
+   */
+  shutdownMs?: number;
   /** Pave's version, named by the instrumentation scope `pave` of every span. */
   version: string;
 }
@@ -47,8 +53,12 @@ export class OtlpExport implements SpanExport {
   readonly #version: string;
   readonly #resources = new Map<string, Resource>();
   #queue: Span[] = [];
+  readonly #shutdownMs: number;
   #timer: NodeJS.Timeout | undefined;
-  #sending: Promise<void> = Promise.resolve();
+  /** The loop sending the queue, while one runs: it takes whatever is added meanwhile. */
+  #draining: Promise<void> | undefined;
+  /** When dropping spans was last logged (see add). */
+  #droppingLoggedAt = 0;
   /** Spans refused because the queue was full (the collector is slow or down). */
   dropped = 0;
   /** Spans the collector never took, after the exporter's retries. */
@@ -70,12 +80,23 @@ export class OtlpExport implements SpanExport {
     this.#maxQueue = options.maxQueue ?? 20_000;
     this.#maxBatch = options.maxBatch ?? 512;
     this.#delayMs = options.delayMs ?? 1000;
+    this.#shutdownMs = options.shutdownMs ?? 5000;
     this.#version = options.version;
   }
 
   add(spans: Span[]): void {
     const room = this.#maxQueue - this.#queue.length;
-    if (spans.length > room) this.dropped += spans.length - Math.max(0, room);
+    if (spans.length > room) {
+      this.dropped += spans.length - Math.max(0, room);
+      // Said at most every 10 s for as long as the collector keeps up with less than it is sent.
+      if (Date.now() - this.#droppingLoggedAt >= 10_000) {
+        this.#droppingLoggedAt = Date.now();
+        this.#logger.warn(
+          { dropped: this.dropped, queued: this.#queue.length },
+          "the OTLP queue is full (the collector is slow or down): new spans are dropped",
+        );
+      }
+    }
     for (let i = 0; i < Math.min(room, spans.length); i++) this.#queue.push(spans[i] as Span);
     if (this.#queue.length >= this.#maxBatch) void this.flush();
     else if (this.#queue.length > 0 && !this.#timer) {
@@ -84,20 +105,47 @@ export class OtlpExport implements SpanExport {
     }
   }
 
-  /** Sends everything queued so far, one batch at a time; resolves when each got its answer. */
+  /**
+   * Sends everything queued, one batch at a time; resolves once the queue is empty and each batch got its answer.
+   * One loop at a time: a flush while one runs joins it (a chain of waiting loops grew for as long as the collector
+   * was down).
+   */
   flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#sending = this.#sending.then(async () => {
-      while (this.#queue.length > 0) await this.#send(this.#queue.splice(0, this.#maxBatch));
-    });
-    return this.#sending;
+    this.#draining ??= (async () => {
+      try {
+        while (this.#queue.length > 0) await this.#send(this.#queue.splice(0, this.#maxBatch));
+      } finally {
+        this.#draining = undefined;
+      }
+    })();
+    return this.#draining;
   }
 
-  /** Flushes, then closes the exporter (a clean shutdown loses nothing the collector would take). */
+  /**
+   * Flushes, then closes the exporter: a clean shutdown loses nothing a working collector would take. Waits at most
+   * shutdownMs; what is still queued then is counted as failed, and logged.
+   */
   async shutdown(): Promise<void> {
-    await this.flush();
-    await this.#exporter.shutdown();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#shutdownMs);
+    });
+    const closed = (async () => {
+      await this.flush();
+      await this.#exporter.shutdown();
+      return true;
+    })();
+    const done = await Promise.race([closed, deadline]);
+    clearTimeout(timer);
+    if (done) return;
+    const left = this.#queue.splice(0).length;
+    this.failed += left;
+    this.#logger.warn(
+      { unsent: left, failed: this.failed, dropped: this.dropped },
+      `the collector did not take the last spans within ${this.#shutdownMs} ms of shutting down; they are dropped`,
+    );
   }
 
   #send(batch: Span[]): Promise<void> {
@@ -107,7 +155,10 @@ export class OtlpExport implements SpanExport {
         if (result.code === ExportResultCode.SUCCESS) this.sent += batch.length;
         else {
           this.failed += batch.length;
-          this.#logger.warn({ err: result.error, spans: batch.length }, "exporting spans over OTLP failed");
+          this.#logger.warn(
+            { err: result.error, spans: batch.length, failed: this.failed, dropped: this.dropped },
+            "exporting spans over OTLP failed",
+          );
         }
         resolve();
       });
