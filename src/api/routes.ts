@@ -7,7 +7,6 @@ import { PaveError } from "../errors.ts";
 import { type Invoker, invokeIds, responseTraceparent } from "../gateway/index.ts";
 import type { AuditLog } from "../ops/index.ts";
 import { type Activation, type FunctionRecord, type Store, TRIGGERS } from "../store/index.ts";
-
 import { type CostGrouping, costReport, type Metrics, type Prices } from "../telemetry/index.ts";
 import { auditRoutes } from "./audit.ts";
 import { canaryRoutes } from "./canary.ts";

@@ -52,8 +52,8 @@ export class OtlpExport implements SpanExport {
   readonly #delayMs: number;
   readonly #version: string;
   readonly #resources = new Map<string, Resource>();
-  #queue: Span[] = [];
   readonly #shutdownMs: number;
+  #queue: Span[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** The loop sending the queue, while one runs: it takes whatever is added meanwhile. */
   #draining: Promise<void> | undefined;
@@ -132,11 +132,15 @@ export class OtlpExport implements SpanExport {
     const deadline = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), this.#shutdownMs);
     });
+    // It may settle after the deadline, when no one awaits it any more: a failure is logged, never left unhandled.
     const closed = (async () => {
       await this.flush();
       await this.#exporter.shutdown();
       return true;
-    })();
+    })().catch((err: unknown) => {
+      this.#logger.warn({ err }, "closing the OTLP exporter failed");
+      return true;
+    });
     const done = await Promise.race([closed, deadline]);
     clearTimeout(timer);
     if (done) return;
