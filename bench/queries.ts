@@ -74,7 +74,10 @@ function uuidAt(ms: number, seq: number): string {
   return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${s.slice(0, 3)}-8${s.slice(3, 6)}-${s.slice(6, 15)}000`;
 }
 
-/** Activations spread over the last hour across FUNCTIONS functions; lines of fn-000 and of the others, in batches. */
+/**
+ * Activations spread over the last hour across FUNCTIONS functions, in batches; fn-000's log `lines` between them (a
+ * function that logs a great deal: ~100 lines an invocation at full scale), the others' `otherLines`.
+ */
 async function seed(
   store: Store,
   now: number,
@@ -82,10 +85,9 @@ async function seed(
 ): Promise<void> {
   const start = now - HOUR + 1000;
   const step = (HOUR - 2000) / scale.activations;
-  const totalLines = scale.lines + scale.otherLines;
-  // Lines interleave with activations in time, as they would be recorded.
-  const linesPerActivation = totalLines / scale.activations;
-  let lineNo = 0;
+  const mineTotal = Math.ceil(scale.activations / FUNCTIONS);
+  const otherTotal = scale.activations - mineTotal;
+  let [mine, others, mineLines, otherLines] = [0, 0, 0, 0];
   let pending: Activation[] = [];
   let logs: LogLine[] = [];
   let inflight: Promise<void> = Promise.resolve();
@@ -94,12 +96,14 @@ async function seed(
     const fn = fnName(i % FUNCTIONS);
     const a = activation(uuidAt(ts, i), fn, ts, i);
     pending.push(a);
-    const due = Math.floor((i + 1) * linesPerActivation) - lineNo;
-    for (let k = 0; k < due; k++, lineNo++) {
-      // fn-000 gets `lines` of them, evenly spread; the rest go to another function.
-      const mine =
-        Math.floor((lineNo * scale.lines) / totalLines) !== Math.floor(((lineNo + 1) * scale.lines) / totalLines);
-      logs.push(line(a, mine ? fnName(0) : fnName(1 + (lineNo % (FUNCTIONS - 1))), ts, lineNo));
+    // A line is stored in its activation's row: each activation logs its share, spread evenly.
+    if (i % FUNCTIONS === 0) {
+      const due = Math.floor((++mine * scale.lines) / mineTotal);
+      while (mineLines < due) logs.push(line(a, ts, mineLines++));
+    } else {
+      const due = Math.floor((++others * scale.otherLines) / otherTotal);
+      // Numbered apart from fn-000's, so the needle's frequency in fn-000 stays NEEDLE_EVERY.
+      while (otherLines < due) logs.push(line(a, ts, -1 - otherLines++));
     }
     if (pending.length >= BATCH) {
       // One batch in flight while the next is built: the writer thread commits as this one generates.
@@ -139,13 +143,14 @@ function activation(id: string, fn: string, ts: number, i: number): Activation {
   };
 }
 
-function line(a: Activation, fn: string, ts: number, n: number): LogLine {
+/** Line `n` of fn-000 (n ≥ 0) or of another function (n < 0): one of fn-000's in NEEDLE_EVERY holds the needle. */
+function line(a: Activation, ts: number, n: number): LogLine {
   const needle = n % NEEDLE_EVERY === NEEDLE_EVERY - 1 ? ` ${NEEDLE}` : "";
   const structured = n % 3 === 0;
   return {
     activationId: a.id,
     env: ENV,
-    function: fn,
+    function: a.function,
     version: a.version,
     ts,
     level: n % 20 === 0 ? "warn" : "info",

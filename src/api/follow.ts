@@ -53,6 +53,9 @@ export async function followLogs(
     try {
       // Read first: whatever the query finds, no line up to here is still to come.
       horizon = await store.logHorizon(q.env);
+      // A cursor beyond every line stored is not one this store gave (it is from before an upgrade that renumbered
+      // lines, or from another store): it would wait for ids that may never come, so it follows from the newest line.
+      if (q.after !== undefined && q.after > horizon) q = { ...q, after: horizon };
       lines = await store.listLogs(q);
     } catch {
       // The store is briefly unavailable: keep the stream open and try again; the cursor loses nothing.

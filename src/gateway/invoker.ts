@@ -17,7 +17,14 @@ import type {
   VersionCode,
 } from "../runtime/index.ts";
 import { spanClock } from "../runtime/index.ts";
-import { type Activation, billedGbSeconds, type LogLine, type Span, type Store, type Trigger } from "../store/index.ts";
+import {
+  type Activation,
+  billedGbSeconds,
+  type LogEntry,
+  type Span,
+  type Store,
+  type Trigger,
+} from "../store/index.ts";
 import { type ActivationRecorder, type Metrics, newActivationIds } from "../telemetry/index.ts";
 import { ShadowBudget, sameAnswer } from "./shadow.ts";
 
@@ -351,19 +358,7 @@ export class Invoker {
         egress: report.egress,
         shadowMatch: mirror ? sameAnswer(mirror.primary, result) : null,
       });
-      const logs: LogLine[] = report.logs.map((l) => ({
-        activationId: id,
-        env,
-        function: name,
-        version: code.id,
-        ts: l.ts,
-        level: l.level,
-        message: l.message,
-        fields: l.fields,
-        traceId: ids.traceId,
-        correlationId: ids.correlationId,
-      }));
-      this.#record(activation, logs, report.spans);
+      this.#record(activation, report.logs, report.spans);
     });
     const tracked = recorded.catch((err: unknown) =>
       this.#logger.error({ err, activation: id }, "recording an activation failed"),
@@ -373,7 +368,7 @@ export class Invoker {
   }
 
   /** Hands the activation (which holds its own span) to metrics and the recorder, with its binding calls' spans. */
-  #record(activation: Activation, logs: LogLine[], children: Span[]): void {
+  #record(activation: Activation, logs: readonly LogEntry[], children: Span[]): void {
     if (!this.#recording) return;
     this.#metrics?.observe(activation);
     this.#recorder.record(activation, logs, children);

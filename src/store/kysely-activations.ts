@@ -1,13 +1,13 @@
 // Activations over Kysely, stored in chunks (see activation-chunks.ts): written a chunk per key and batch, read by
 // decoding the few chunks a query can touch. Adapter-neutral SQL, like kysely-store.ts.
-import type { ExpressionBuilder, Kysely, Transaction } from "kysely";
+import { type ExpressionBuilder, type Insertable, type Kysely, sql, type Transaction } from "kysely";
 import {
   activationOfTrace,
   endsBefore,
   idTime,
+  type LinkRow,
   mintedAt,
-  type PackedActivations,
-  packActivations,
+  pruneChunk,
   unpackChunk,
   uuidv7Floor,
 } from "./activation-chunks.ts";
@@ -22,8 +22,27 @@ const WHOLE = ["id", "env", "function", "version", "trigger", "last_id", "body"]
 /** SQLite allows at most 32766 bound parameters per statement: 4 a link, so 1000 links an insert. */
 const LINKS_PER_INSERT = 1000;
 
-/** Writes a batch's chunks, then its links with the ids the chunks were given. */
-export async function insertActivationChunks(db: Db, packed: PackedActivations): Promise<void> {
+/** Pave's advisory-lock key for writing chunks with lines: the first 8 bytes of sha256("pave:log-order"), signed. */
+const LOG_ORDER_KEY = 3_971_670_857_727_521_733n;
+
+/**
+ * Writes a batch's chunks, then its links with the ids the chunks were given.
+ *
+ * `ordered` (PostgreSQL, where several nodes write): a line's id is its chunk's id × LINE_SLOTS + its place, and ids
+ * of chunks with lines must also become visible in their order, or a follower that read one node's chunk would pass
+ * over another's smaller ids committed just after. So a transaction that writes lines takes a lock before its first
+ * id and holds it to its commit: PostgreSQL makes a transaction visible before it releases its locks, so the next
+ * writer's ids are both larger and later. Called last in its transaction, to hold the lock briefly. SQLite has a
+ * single writer: its ids already commit in order.
+ */
+export async function insertActivationChunks(
+  db: Db,
+  packed: { chunks: Insertable<Database["activation_chunks"]>[]; links: LinkRow[] },
+  ordered = false,
+): Promise<void> {
+  if (ordered && packed.chunks.some((c) => Number(c.lines ?? 0) > 0)) {
+    await sql`select pg_advisory_xact_lock(${sql.lit(LOG_ORDER_KEY)})`.execute(db);
+  }
   const ids: number[] = [];
   for (const chunk of packed.chunks) {
     const row = await db.insertInto("activation_chunks").values(chunk).returning("id").executeTakeFirstOrThrow();
@@ -363,38 +382,31 @@ export function pruneBatch<T extends { count: number | string }>(chunks: T[]): T
 }
 
 /**
- * Deletes the chunks `next` lists (those wholly beyond a retention bound), about PRUNE_RECORDS records a statement,
- * until it lists none; returns how many records went.
+ * Deletes the activations beyond the bound, with their lines: whole chunks, about PRUNE_RECORDS records a statement,
+ * and the older rows of chunks that straddle it.
  */
-export async function pruneWhole(
-  next: () => Promise<{ id: number | string; count: number | string }[]>,
-  drop: (ids: number[]) => Promise<void>,
-): Promise<number> {
-  let removed = 0;
-  for (;;) {
-    const whole = pruneBatch(await next());
-    if (whole.length === 0) return removed;
-    await drop(whole.map((c) => Number(c.id)));
-    removed += whole.reduce((n, c) => n + Number(c.count), 0);
-  }
-}
-
-/** Deletes the activations beyond the bound: whole chunks, and the older rows of chunks that straddle it. */
-export async function pruneChunks(db: Db, cut: PruneBound): Promise<number> {
+export async function pruneChunks(db: Db, cut: PruneBound): Promise<{ activations: number; lines: number }> {
   const op = cut.inclusive ? "<=" : "<";
-  let removed = await pruneWhole(
-    () =>
-      db
+  let removed = 0;
+  let lines = 0;
+  for (;;) {
+    const whole = pruneBatch(
+      await db
         .selectFrom("activation_chunks")
-        .select(["id", "count"])
+        .select(["id", "count", "lines"])
         .where("last_id", op, cut.bound)
         .limit(PRUNE_RECORDS)
         .execute(),
-    async (ids) => {
-      await db.deleteFrom("activation_links").where("chunk_id", "in", ids).execute();
-      await db.deleteFrom("activation_chunks").where("id", "in", ids).execute();
-    },
-  );
+    );
+    if (whole.length === 0) break;
+    const ids = whole.map((c) => Number(c.id));
+    await db.deleteFrom("activation_links").where("chunk_id", "in", ids).execute();
+    await db.deleteFrom("activation_chunks").where("id", "in", ids).execute();
+    for (const c of whole) {
+      removed += Number(c.count);
+      lines += Number(c.lines);
+    }
+  }
   const straddling = await db
     .selectFrom("activation_chunks")
     .select(WHOLE)
@@ -402,24 +414,16 @@ export async function pruneChunks(db: Db, cut: PruneBound): Promise<number> {
     .where("first_id", op, cut.bound)
     .execute();
   for (const c of straddling) {
-    const rows = unpackChunk(c);
-    const left = rows.filter((a) => !isCut(cut, a.id));
-    removed += rows.length - left.length;
+    const pruned = pruneChunk(c, (id) => isCut(cut, id));
+    removed += pruned.removed;
+    lines += pruned.linesRemoved;
     await db
       .deleteFrom("activation_links")
       .where("chunk_id", "=", c.id)
       .where("activation_id", op, cut.bound)
       .execute();
-    const [rest] = packActivations(left).chunks;
-    if (rest === undefined) await db.deleteFrom("activation_chunks").where("id", "=", c.id).execute();
-    else {
-      const { first_id, last_id, count, errors, gb_seconds, body } = rest;
-      await db
-        .updateTable("activation_chunks")
-        .set({ first_id, last_id, count, errors, gb_seconds, body })
-        .where("id", "=", c.id)
-        .execute();
-    }
+    if (pruned.rest === undefined) await db.deleteFrom("activation_chunks").where("id", "=", c.id).execute();
+    else await db.updateTable("activation_chunks").set(pruned.rest).where("id", "=", c.id).execute();
   }
-  return removed;
+  return { activations: removed, lines };
 }

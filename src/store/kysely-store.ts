@@ -309,27 +309,25 @@ export class KyselyStore implements Store {
     return aliases.listAliasHistory(this.db, env, fn, alias, limit);
   }
 
-  insertActivations(activations: Activation[], logs: LogLine[], spans: Span[] = []): Promise<void> {
-    return this.insertBatch(packRecords(activations, logs, spans));
+  async insertActivations(activations: Activation[], logs: LogLine[], spans: Span[] = []): Promise<void> {
+    await this.insertBatch(packRecords(activations, logs, spans));
   }
 
   async insertBatch(batch: RecordBatch): Promise<void> {
-    const { activations, logs, spans } = batch;
-    if (activations.chunks.length === 0 && logs.chunks.length === 0 && spans.length === 0) return;
+    const { activations, spans } = batch;
+    if (activations.chunks.length === 0 && spans.length === 0) return;
     // Decoded before the transaction opens: it then holds its locks only for the writes.
     const packed = { chunks: textBodies(activations.chunks), links: activations.links };
-    const lines = { chunks: textBodies(logs.chunks), starts: logs.starts };
     await this.db.transaction().execute(async (tx) => {
       await rollups.upsertRollups(tx, batch.rollups);
-      await chunks.insertActivationChunks(tx, packed);
       for (let i = 0; i < spans.length; i += ROWS_PER_INSERT) {
         await tx
           .insertInto("spans")
           .values(spans.slice(i, i + ROWS_PER_INSERT).map((sp) => fromSpan(sp, this.text)))
           .execute();
       }
-      // Last: on PostgreSQL it holds a lock until the commit (see insertLogChunks).
-      await logChunks.insertLogChunks(tx, lines, this.kind === "postgres");
+      // Last: on PostgreSQL, chunks with lines hold a lock until the commit (see insertActivationChunks).
+      await chunks.insertActivationChunks(tx, packed, this.kind === "postgres");
     });
   }
 
@@ -396,8 +394,7 @@ export class KyselyStore implements Store {
     if (cut === undefined) return { activations: 0, logs: 0, spans: 0 };
     const { bound } = cut;
     const op = cut.inclusive ? "<=" : "<";
-    const activations = await chunks.pruneChunks(this.db, cut);
-    const logs = await logChunks.pruneLogChunks(this.db, cut);
+    const { activations, lines: logs } = await chunks.pruneChunks(this.db, cut);
     // Spans have no single-column key: each batch is a range of activation ids, found through their index.
     let spans = 0;
     for (;;) {

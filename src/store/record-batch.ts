@@ -1,15 +1,14 @@
-// What the recorder hands the store: a batch of activations, log lines, binding-call spans and the rollups they add
-// up to, packed as they are recorded. Activations and lines become chunk bodies at once (see json-bytes.ts for why),
-// so a batch waiting for its write holds bytes, not the records.
-import { ActivationChunker, type PackedActivations } from "./activation-chunks.ts";
-import { LogChunker, type PackedLogs } from "./log-chunks.ts";
+// What the recorder hands the store: a batch of activations with their log lines, binding-call spans and the rollups
+// they add up to, packed as they are recorded. Activations and their lines become chunk bodies at once (see
+// json-bytes.ts for why), so a batch waiting for its write holds bytes, not the records.
+import { ActivationChunker, linesByActivation, type PackedActivations } from "./activation-chunks.ts";
 import { RollupSums } from "./rollup-buckets.ts";
-import type { Activation, LogLine, RollupRow, Span } from "./types.ts";
+import type { Activation, LogEntry, LogLine, RollupRow, Span } from "./types.ts";
 
 /** A packed batch, written in one transaction (Store.insertBatch). */
 export interface RecordBatch {
+  /** The activations, each with its lines. */
   activations: PackedActivations<Buffer>;
-  logs: PackedLogs<Buffer>;
   spans: Span[];
   /** Rollups commit with the activations they sum, so the two never disagree. */
   rollups: RollupRow[];
@@ -20,20 +19,14 @@ export interface RecordBatch {
 /** Packs records as they come; `finish` gives the batch. */
 export class BatchBuilder {
   readonly #activations = new ActivationChunker();
-  readonly #logs = new LogChunker();
   readonly #rollups = new RollupSums();
   readonly #spans: Span[] = [];
   #empty = true;
 
-  /** Throws, adding nothing, for an id that is not a UUIDv7. */
-  activation(a: Activation): void {
-    this.#activations.add(a);
+  /** An activation and the lines it logged. Throws, adding nothing, for an id that is not a UUIDv7. */
+  activation(a: Activation, lines?: readonly LogEntry[]): void {
+    this.#activations.add(a, lines);
     this.#rollups.add(a);
-    this.#empty = false;
-  }
-
-  line(l: LogLine): void {
-    this.#logs.add(l);
     this.#empty = false;
   }
 
@@ -54,7 +47,6 @@ export class BatchBuilder {
   finish(): RecordBatch {
     return {
       activations: this.#activations.finish(),
-      logs: this.#logs.finish(),
       spans: this.#spans,
       rollups: this.#rollups.rows(),
       count: this.#activations.count,
@@ -62,11 +54,14 @@ export class BatchBuilder {
   }
 }
 
-/** A batch of records packed at once (what Store.insertActivations writes). */
+/**
+ * A batch of records packed at once (what Store.insertActivations writes); each line goes with its activation, which
+ * must be among `activations`.
+ */
 export function packRecords(activations: Activation[], logs: LogLine[], spans: Span[] = []): RecordBatch {
+  const logged = linesByActivation(activations, logs);
   const batch = new BatchBuilder();
-  for (const a of activations) batch.activation(a);
-  for (const l of logs) batch.line(l);
+  for (const a of activations) batch.activation(a, logged.get(a.id));
   for (const s of spans) batch.span(s);
   return batch.finish();
 }

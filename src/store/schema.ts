@@ -2,7 +2,9 @@
 // Booleans are 0/1 integers and times are epoch milliseconds, so SQLite and PostgreSQL agree.
 import type { Generated } from "kysely";
 import type { ChunkRow } from "./activation-chunks.ts";
-import type { LogChunkRow } from "./log-chunks.ts";
+
+/** A chunk's columns about its lines, which 019 added (0 in chunks without lines). */
+type LineColumns = "lines" | "levels" | "first_line_ts" | "last_line_ts";
 
 export interface Database {
   /** `source` is the environment it was copied from (`from` is a keyword in SQL); columns after name: migration 012. */
@@ -51,8 +53,10 @@ export interface Database {
     changed_by: string;
     changed_at: number;
   };
-  /** Activations, a chunk per batch and key (see activation-chunks.ts). */
-  activation_chunks: ChunkRow & { id: Generated<number> };
+  /** Activations with their log lines, a chunk per batch and key (see activation-chunks.ts). */
+  activation_chunks: Omit<ChunkRow, LineColumns> & { id: Generated<number> } & {
+    [column in LineColumns]: Generated<number>;
+  };
   /** The trace and correlation ids activations do not derive from their own id, with the chunk that holds each. */
   activation_links: {
     kind: string;
@@ -60,8 +64,6 @@ export interface Database {
     activation_id: string;
     chunk_id: number;
   };
-  /** Log lines, a chunk per batch and function (see log-chunks.ts). */
-  log_chunks: LogChunkRow & { id: Generated<number> };
   /** Per-minute sums of activations; the histogram's `h0` … columns are listed in rollup-buckets.ts. */
   rollups: {
     env: string;

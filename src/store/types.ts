@@ -353,6 +353,9 @@ export interface LogLine {
   correlationId: string;
 }
 
+/** A line as its activation records it: the rest of a LogLine is its activation's. */
+export type LogEntry = Pick<LogLine, "ts" | "level" | "message" | "fields">;
+
 /** What a schedule is: the manifest's `schedule`, as the scheduler keeps it in the store. */
 export interface ScheduleSpec {
   env: string;

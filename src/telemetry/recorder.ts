@@ -7,7 +7,7 @@ import {
   BatchBuilder,
   checkedMintedAt,
   invocationSpan,
-  type LogLine,
+  type LogEntry,
   type RecordBatch,
   type Span,
   type Store,
@@ -79,10 +79,10 @@ export class ActivationRecorder {
   }
 
   /**
-   * Takes an activation with its log lines and the spans of its binding calls. The invocation's own span is not
+   * Takes an activation with the lines it logged and the spans of its binding calls. The invocation's own span is not
    * stored: the activation holds it (see invocationSpan); it is made only for the export.
    */
-  record(activation: Activation, logs: LogLine[], children: Span[] = NO_SPANS): void {
+  record(activation: Activation, logs: readonly LogEntry[], children: Span[] = NO_SPANS): void {
     // Refused here, where the caller hears of it, rather than when its batch is packed.
     checkedMintedAt(activation.id);
     this.#unpacked.push(activation, logs, children);
@@ -106,18 +106,11 @@ export class ActivationRecorder {
     for (let i = 0; i < records.length; i += 3) {
       const activation = records[i] as Activation;
       try {
-        this.#batch.activation(activation);
+        this.#batch.activation(activation, records[i + 1] as LogEntry[]);
       } catch (err) {
         this.dropped++;
         this.#logger.error({ err, activation: activation.id }, "recording an activation failed; it is dropped");
         continue;
-      }
-      for (const l of records[i + 1] as LogLine[]) {
-        try {
-          this.#batch.line(l);
-        } catch (err) {
-          this.#logger.error({ err, activation: activation.id }, "recording a log line failed; it is dropped");
-        }
       }
       for (const s of records[i + 2] as Span[]) this.#batch.span(s);
     }

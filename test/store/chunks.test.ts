@@ -1,20 +1,23 @@
-// How activations and log lines are packed into chunks (activation-chunks.ts, log-chunks.ts): where a batch is split,
-// what is derived rather than stored, and that unpacking gives back exactly what was packed.
+// How activations and their log lines are packed into chunks (activation-chunks.ts): where a batch is split, what is
+// derived rather than stored, and that unpacking gives back exactly what was packed.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   CHUNK_MAX_ROWS,
   CHUNK_SPAN_MS,
+  type ChunkRow,
+  chunkLines,
   FORMAT,
   idTime,
+  LINE_SLOTS,
   ownSpanId,
   ownTraceId,
   packActivations,
+  pruneChunk,
   unpackChunk,
 } from "../../src/store/activation-chunks.ts";
 import { JsonArrayBytes } from "../../src/store/json-bytes.ts";
 import { pruneBatch } from "../../src/store/kysely-activations.ts";
-import { BATCH_LINES, packLogLines, pruneLogChunk, unpackLogChunk } from "../../src/store/log-chunks.ts";
 import { act } from "./contract-activations.ts";
 import { activationAt } from "./contract-rollups.ts";
 
@@ -105,6 +108,8 @@ describe("activation chunks", () => {
       null,
       null,
       null,
+      // No lines.
+      null,
       null,
       null,
       null,
@@ -113,6 +118,7 @@ describe("activation chunks", () => {
       0,
     ]);
     assert.deepEqual(rows[2]?.slice(10), [
+      null,
       null,
       null,
       "error",
@@ -184,132 +190,121 @@ describe("activation chunks", () => {
   });
 });
 
-describe("log chunks", () => {
+describe("log lines in their activations' rows", () => {
   const a = act(T0);
-  const b = act(T0 + 1, { function: "other", correlationId: "c-1" });
-  const line = (x: typeof a, message: string, level: "info" | "error" = "info") => ({
+  const b = act(T0 + 1, { correlationId: "c-1" });
+  const line = (x: typeof a, message: string, level: "info" | "error" = "info", ts = x.startedAt) => ({
     activationId: x.id,
     env: x.env,
     function: x.function,
     version: x.version,
-    ts: x.startedAt,
+    ts,
     level,
     message,
     fields: message === "a2" ? { k: [1, "two"] } : null,
     traceId: x.traceId,
     correlationId: x.correlationId,
   });
+  const bodyRows = (body: string | undefined) => (JSON.parse(body ?? "[]") as unknown[]).slice(1) as unknown[][];
 
-  it("number a batch's lines across its chunks, and round-trip them", () => {
-    const lines = [line(a, "a1"), line(b, "b1", "error"), line(a, "a2")];
-    const { chunks, starts } = packLogLines(lines);
-    assert.deepEqual(starts, [true, false]);
+  it("round-trip, numbered by their chunk's id and place, the chunk's columns summing them", () => {
+    const lines = [line(a, "a1"), line(b, "b1", "error", T0 + 7), line(a, "a2", "info", T0 + 3)];
+    const [chunk] = packActivations([a, b], lines).chunks;
+    assert.ok(chunk);
+    assert.deepEqual([chunk.lines, chunk.levels, chunk.first_line_ts, chunk.last_line_ts], [3, 2 | 8, T0, T0 + 7]);
+    // An activation's lines are together, in its row: a1 and a2, then b1.
+    assert.deepEqual(chunkLines({ ...chunk, id: 7 }), [
+      { ...lines[0], id: 7 * LINE_SLOTS },
+      { ...lines[2], id: 7 * LINE_SLOTS + 1 },
+      { ...lines[1], id: 7 * LINE_SLOTS + 2 },
+    ]);
+    assert.deepEqual(chunkLines({ ...chunk, id: 7 }, b.id), [{ ...lines[1], id: 7 * LINE_SLOTS + 2 }]);
+    assert.deepEqual(unpackChunk(chunk), [a, b]);
+    const [, none] = packActivations([a], []).chunks.concat(packActivations([a], []).chunks);
+    assert.deepEqual([none?.lines, none?.levels, none?.first_line_ts, none?.last_line_ts], [0, 0, 0, 0]);
+  });
+
+  it("are written as [time after the id's, level, message, fields?], after the usual ten and before the rare", () => {
+    // Usual: a span of its own, as the invoker records one.
+    const usual = (at: number) => {
+      const x = act(at);
+      return { ...x, spanId: ownSpanId(x.id), parentSpanId: null, spanStartedAt: x.startedAt };
+    };
+    const [a, quiet] = [usual(T0), usual(T0 + 4)];
+    const rare = act(T0 + 2, { cold: true });
+    const lines = [line(a, "whole", "info", T0 + 3), line(a, "fraction", "info", T0 + 3.5), line(a, "a2")];
+    const [chunk] = packActivations([a, rare, quiet], [...lines, line(rare, "cold one", "error")]).chunks;
+    const rows = bodyRows(chunk?.body);
+    assert.equal(JSON.parse(chunk?.body ?? "")[0], FORMAT);
+    assert.deepEqual(rows[0]?.[10], [
+      [3, 1, "whole"],
+      [T0 + 3.5, 1, "fraction"],
+      [0, 1, "a2", { k: [1, "two"] }],
+    ]);
+    assert.equal(rows[0]?.length, 11);
+    assert.deepEqual(rows[1]?.slice(10, 15), [[[0, 3, "cold one"]], null, null, null, 1]);
+    // A rare row without lines keeps their place, null; a usual one without lines ends at ten.
+    assert.equal(bodyRows(packActivations([rare]).chunks[0]?.body)[0]?.[10], null);
+    assert.equal(rows[2]?.length, 10);
+    assert.deepEqual(unpackChunk(chunk as ChunkRow), [a, rare, quiet]);
+  });
+
+  it("past LINE_SLOTS in a chunk start another; an activation's own lines past it are dropped and counted", () => {
+    const many = (x: typeof a, n: number) => Array.from({ length: n }, (_, i) => line(x, `${i}`));
+    const half = LINE_SLOTS / 2 + 1;
+    const chunks = packActivations([a, b], [...many(a, half), ...many(b, half)]).chunks;
     assert.deepEqual(
-      chunks.map((c) => [c.function, c.count, c.levels]),
+      chunks.map((c) => [c.count, c.lines]),
       [
-        ["fn", 2, 2],
-        ["other", 1, 8],
+        [1, half],
+        [1, half],
       ],
     );
-    const batch = 7;
-    const back = chunks.flatMap((c) => unpackLogChunk({ ...c, batch }));
-    assert.deepEqual(
-      back.sort((x, y) => (x.id as number) - (y.id as number)),
-      lines.map((l, i) => ({ ...l, id: batch * BATCH_LINES + i })),
-    );
+    const [huge] = packActivations([a], many(a, LINE_SLOTS + 5)).chunks;
+    assert.equal(huge?.lines, LINE_SLOTS);
+    assert.equal(unpackChunk(huge as ChunkRow)[0]?.logsDropped, 5);
   });
 
-  it("write a line's time after its activation's, unless it is fractional or the id is not a UUIDv7", () => {
-    const lines = [
-      { ...line(a, "whole"), ts: T0 + 3 },
-      { ...line(a, "fraction"), ts: T0 + 3.5 },
-      { ...line(a, "old id"), activationId: "not-a-uuid", ts: T0 },
-    ];
-    const { chunks } = packLogLines(lines);
-    const [, ...rows] = JSON.parse(chunks[0]?.body ?? "[]") as [number, ...unknown[][]];
-    assert.deepEqual(
-      rows.map((r) => r[2]),
-      [3, T0 + 3.5, T0],
-    );
-    assert.deepEqual(
-      chunks.flatMap((c) => unpackLogChunk({ ...c, batch: 1 })).map(({ id: _, ...l }) => l),
-      lines,
-    );
-  });
-
-  it("write a line's level as a number, and its version only where it changes", () => {
-    const next = { ...act(T0 + 1), version: "v2" };
-    const lines = [line(a, "one"), line(a, "a2"), line(next, "two", "error"), line(next, "three")];
-    const { chunks } = packLogLines(lines);
-    const [, ...rows] = JSON.parse(chunks[0]?.body ?? "[]") as [number, ...unknown[][]];
-    assert.deepEqual(rows, [
-      [0, a.id, 0, 1, "one", null, "v1"],
-      [1, a.id, 0, 1, "a2", { k: [1, "two"] }],
-      [2, next.id, 0, 3, "two", null, "v2"],
-      [3, next.id, 0, 1, "three"],
-    ]);
-    assert.deepEqual(
-      chunks.flatMap((c) => unpackLogChunk({ ...c, batch: 0 })).map(({ id: _, ...l }) => l),
-      lines,
-    );
-    // Retention's rewrite of what is left keeps the versions.
-    const { rest } = pruneLogChunk(chunks[0]?.body ?? "", (id) => id === a.id);
-    assert.deepEqual(
-      unpackLogChunk({ batch: 0, env: "prod", function: "fn", body: rest?.body ?? "" }).map((l) => l.version),
-      ["v2", "v2"],
-    );
-  });
-
-  it("read bodies of format 1, and rewrite them in the current one when retention cuts them", () => {
-    const id = "01a21863-b9ef-73dc-97e1-2942760ae88a";
-    const later = "01a21864-0000-7000-8000-000000000000";
-    const body = JSON.stringify([
-      [0, id, "c72f", 3, "info", "hello", { method: "GET" }, null, null],
-      [1, later, "c72f", 0, "warn", "late", null, "t".repeat(32), "corr"],
-    ]);
-    const lines = unpackLogChunk({ batch: 2, env: "prod", function: "f", body });
-    assert.deepEqual(lines[0], {
-      id: 2 * BATCH_LINES,
-      activationId: id,
-      env: "prod",
-      function: "f",
-      version: "c72f",
-      ts: idTime(id) + 3,
-      level: "info",
-      message: "hello",
-      fields: { method: "GET" },
-      traceId: ownTraceId(id),
-      correlationId: id,
-    });
-    const { rest } = pruneLogChunk(body, (x) => x === id);
-    assert.equal(JSON.parse(rest?.body ?? "")[0], FORMAT);
-    assert.deepEqual(unpackLogChunk({ batch: 2, env: "prod", function: "f", body: rest?.body ?? "" }), [lines[1]]);
-  });
-
-  it("keep the ids of the lines retention leaves in a chunk", () => {
+  it("keep their ids when retention removes activations before or between theirs", () => {
     const later = act(T0 + 2);
-    const { chunks } = packLogLines([line(a, "a1"), line(later, "l1", "error"), line(a, "a2"), line(later, "l2")]);
-    const [chunk] = chunks;
-    assert.ok(chunk && chunks.length === 1);
-    const { rest, removed } = pruneLogChunk(chunk.body, (id) => id < later.id);
-    assert.equal(removed, 2);
+    const [chunk] = packActivations(
+      [a, later, b],
+      [line(a, "a1"), line(later, "l1", "error"), line(a, "a2"), line(later, "l2"), line(b, "b1")],
+    ).chunks;
+    assert.ok(chunk);
+    const before = chunkLines({ ...chunk, id: 3 });
+    const { rest, removed, linesRemoved } = pruneChunk(chunk, (id) => id !== later.id);
+    assert.deepEqual([removed, linesRemoved], [2, 3]);
     assert.ok(rest);
     assert.deepEqual(
-      [rest.count, rest.first_activation, rest.last_activation, rest.levels],
-      [2, later.id, later.id, 10],
+      [rest.count, rest.first_id, rest.last_id, rest.lines, rest.levels, rest.first_line_ts, rest.last_line_ts],
+      [1, later.id, later.id, 2, 10, later.startedAt, later.startedAt],
     );
-    const left = unpackLogChunk({ batch: 3, env: "prod", function: "fn", body: rest.body });
+    const left = chunkLines({ ...chunk, ...rest, id: 3 });
+    assert.deepEqual(left, [before[2], before[3]]);
+    assert.deepEqual(unpackChunk({ ...chunk, ...rest }), [later]);
+    // Cut again, what is left keeps its place behind the gaps.
+    const again = pruneChunk({ ...chunk, ...rest }, () => false);
+    assert.deepEqual(chunkLines({ ...chunk, ...(again.rest as object), id: 3 }), left);
     assert.deepEqual(
-      left.map((l) => [l.message, l.id]),
-      [
-        ["l1", 3 * BATCH_LINES + 1],
-        ["l2", 3 * BATCH_LINES + 3],
-      ],
+      pruneChunk(chunk, () => true),
+      { rest: undefined, removed: 3, linesRemoved: 5 },
     );
+  });
+
+  it("are none in a chunk of format 2, whose rows are read with their rare part at 10", () => {
+    const id = "01a21863-b9ef-73dc-97e1-2942760ae88a";
+    const key = { env: "prod", function: "f", version: "v", trigger: "http" };
+    const body = JSON.stringify([2, [id, 0, 1500, 2, 128, null, 200, "GET", "/", null, "Boom", "it broke"]]);
+    const [old] = unpackChunk({ ...key, body });
     assert.deepEqual(
-      pruneLogChunk(chunk.body, () => true),
-      { rest: undefined, removed: 4 },
+      [old?.errorCode, old?.errorMessage, old?.status, old?.durationMs],
+      ["Boom", "it broke", "error", 1.5],
     );
+    assert.deepEqual(chunkLines({ ...key, id: 1, body }), []);
+    const { rest } = pruneChunk({ ...key, body }, () => false);
+    assert.equal(JSON.parse(rest?.body ?? "")[0], FORMAT);
+    assert.deepEqual(unpackChunk({ ...key, body: rest?.body ?? "" }), [old]);
   });
 });
 

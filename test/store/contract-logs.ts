@@ -1,9 +1,11 @@
-// The Store contract for how log lines are found once stored in chunks (see log-chunks.ts): insertion order across
-// the functions of a batch and across batches, a chunk's columns never hiding a line a query asks for (--grep's
-// spellings, levels, an activation's lines), and retention through the middle of a chunk. Part of storeContract.
+// The Store contract for how log lines are found once stored in their activations' rows (see activation-chunks.ts):
+// insertion order across the functions of a batch and across batches, a chunk's columns never hiding a line a query
+// asks for (--grep's spellings, levels, an activation's lines), and retention through the middle of a chunk. Part of
+// storeContract.
 import assert from "node:assert/strict";
 import { describe } from "node:test";
 import { v7 } from "uuid";
+import { LINE_SLOTS } from "../../src/store/activation-chunks.ts";
 import type { Activation, LogLine, Store } from "../../src/store/index.ts";
 import { act as activation } from "./contract-activations.ts";
 
@@ -11,8 +13,6 @@ import { act as activation } from "./contract-activations.ts";
 function act(at: number, fn = "fn", over: Partial<Activation> = {}): Activation {
   return activation(at, { function: fn, ...over });
 }
-
-import { LOG_CHUNK_MAX_LINES } from "../../src/store/log-chunks.ts";
 
 const ENV = "prod";
 const T0 = 1_700_000_000_000;
@@ -39,8 +39,8 @@ export function line(a: Activation, message: string, over: Partial<LogLine> = {}
 const messages = (lines: LogLine[]) => lines.map((l) => l.message);
 
 export function logsContract(test: StoreTest): void {
-  describe("log lines in chunks", () => {
-    test("lines keep the order they were recorded in, across a batch's functions and across batches", async (store) => {
+  describe("log lines in their activations' chunks", () => {
+    test("lines keep the order they were recorded in, activation by activation, across batches", async (store) => {
       const [a, b, c] = [act(T0, "a"), act(T0 + 1, "b"), act(T0 + 2, "c")] as [Activation, Activation, Activation];
       // Interleaved functions in one batch, then a second batch.
       await store.insertActivations(
@@ -49,7 +49,8 @@ export function logsContract(test: StoreTest): void {
       );
       const d = act(T0 + 3, "a");
       await store.insertActivations([d], [line(d, "a3")]);
-      const order = ["a1", "b1", "a2", "c1", "b2", "a3"];
+      // An activation's lines are recorded with it: a's, then b's, then c's.
+      const order = ["a1", "a2", "b1", "b2", "c1", "a3"];
       const all = await store.listLogs({ env: ENV, limit: 100 });
       assert.deepEqual(messages(all), order);
       const ids = all.map((l) => l.id as number);
@@ -60,7 +61,7 @@ export function logsContract(test: StoreTest): void {
       assert.deepEqual(messages(await store.listLogs({ env: ENV, limit: 4 })), order.slice(2));
       assert.deepEqual(messages(await store.listLogs({ env: ENV, function: "a", limit: 2 })), ["a2", "a3"]);
       // A follower whose cursor is in the middle of a batch gets the rest of it, then the next, once each.
-      assert.deepEqual(messages(await store.listLogs({ env: ENV, after: ids[2], limit: 2 })), ["c1", "b2"]);
+      assert.deepEqual(messages(await store.listLogs({ env: ENV, after: ids[2], limit: 2 })), ["b2", "c1"]);
       assert.deepEqual(messages(await store.listLogs({ env: ENV, after: ids[4], limit: 10 })), ["a3"]);
       assert.deepEqual(await store.listLogs({ env: ENV, after: ids[5], limit: 10 }), []);
     });
@@ -84,11 +85,12 @@ export function logsContract(test: StoreTest): void {
     });
 
     test("more lines of one function than a chunk holds stay in order, tailed and followed", async (store) => {
-      const a = act(T0);
-      const count = LOG_CHUNK_MAX_LINES * 2 + 10;
+      // 1000 lines an activation (the runtime's limit): a batch of them fills more than one chunk's LINE_SLOTS.
+      const acts = Array.from({ length: Math.ceil(LINE_SLOTS / 1000) + 1 }, (_, i) => act(T0 + i));
+      const count = acts.length * 1000;
       await store.insertActivations(
-        [a],
-        Array.from({ length: count }, (_, i) => line(a, `n${i}`)),
+        acts,
+        acts.flatMap((a, j) => Array.from({ length: 1000 }, (_, i) => line(a, `n${j * 1000 + i}`))),
       );
       assert.deepEqual(messages(await store.listLogs({ env: ENV, function: "fn", limit: 3 })), [
         `n${count - 3}`,
@@ -105,7 +107,11 @@ export function logsContract(test: StoreTest): void {
         after = page.at(-1)?.id as number;
       }
       assert.equal(seen, count);
-      assert.equal((await store.listLogs({ env: ENV, activationId: a.id, limit: count })).length, count);
+      const last = acts.at(-1) as Activation;
+      assert.deepEqual(messages(await store.listLogs({ env: ENV, activationId: last.id, limit: 2 })), [
+        `n${count - 2}`,
+        `n${count - 1}`,
+      ]);
     });
 
     test("--grep finds text however JSON spells it in a chunk, in messages and in fields", async (store) => {
@@ -165,13 +171,12 @@ export function logsContract(test: StoreTest): void {
       const root = act(T0, "checkout");
       const child = act(T0 + 1, "payments", { correlationId: root.id });
       const other = act(T0 + 2, "payments");
-      await store.insertActivations([root], [line(root, "start")]);
+      await store.insertActivations([root], [line(root, "start"), line(root, "done", { ts: T0 + 3 })]);
       await store.insertActivations([child, other], [line(child, "charged"), line(other, "unrelated")]);
-      await store.insertActivations([], [line(root, "done", { ts: T0 + 3 })]);
       assert.deepEqual(messages(await store.listLogs({ env: ENV, correlationId: root.id, limit: 10 })), [
         "start",
-        "charged",
         "done",
+        "charged",
       ]);
       assert.deepEqual(
         messages(await store.listLogs({ env: ENV, correlationId: root.id, function: "payments", limit: 10 })),
@@ -191,6 +196,33 @@ export function logsContract(test: StoreTest): void {
       assert.deepEqual(after, before.slice(4));
       // A follower whose cursor was on a line now gone goes on from the next.
       assert.deepEqual(messages(await store.listLogs({ env: ENV, after: before[1]?.id, limit: 2 })), ["m4", "m5"]);
+    });
+
+    test("retention of activations between others keeps the ids of the lines after them", async (store) => {
+      // Recorded as they finish, not as they started: the older ones sit between newer ones in the chunk.
+      const [a0, a1, a5, a6] = [act(T0), act(T0 + 1), act(T0 + 5), act(T0 + 6)] as Activation[] as [
+        Activation,
+        Activation,
+        Activation,
+        Activation,
+      ];
+      await store.insertActivations(
+        [a5, a0, a6, a1],
+        [line(a5, "m5"), line(a0, "m0"), line(a0, "m0b"), line(a6, "m6"), line(a1, "m1")],
+      );
+      const before = await store.listLogs({ env: ENV, limit: 100 });
+      assert.deepEqual(messages(before), ["m5", "m0", "m0b", "m6", "m1"]);
+      assert.deepEqual(await store.pruneActivations({ before: T0 + 2 }), { activations: 2, logs: 3, spans: 0 });
+      const after = await store.listLogs({ env: ENV, limit: 100 });
+      assert.deepEqual(after, [before[0], before[3]]);
+      assert.deepEqual(await store.listLogs({ env: ENV, level: "info", since: T0 + 6, limit: 100 }), [before[3]]);
+      assert.equal((await store.listActivations({ env: ENV, limit: 10 })).length, 2);
+    });
+
+    test("a line is stored with its activation, or not at all", async (store) => {
+      const a = act(T0);
+      await assert.rejects(store.insertActivations([], [line(a, "alone")]), /its activation is not with it/);
+      assert.deepEqual(await store.listLogs({ env: ENV, limit: 10 }), []);
     });
   });
 }

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import pg from "pg";
+import { packActivations } from "../../src/store/activation-chunks.ts";
 import { openStore } from "../../src/store/index.ts";
-import { insertLogChunks } from "../../src/store/kysely-logs.ts";
-import { packLogLines } from "../../src/store/log-chunks.ts";
+import { insertActivationChunks } from "../../src/store/kysely-activations.ts";
 import { migrationProvider } from "../../src/store/migrations/index.ts";
 import { openPostgresStore } from "../../src/store/postgres/index.ts";
 import { packRecords } from "../../src/store/record-batch.ts";
@@ -122,7 +122,7 @@ describe("postgres store", { skip: pgSkip }, () => {
           taken = resolve;
         });
         const writingA = a.db.transaction().execute(async (tx) => {
-          await insertLogChunks(tx, packLogLines([line(first, "from a")]), true);
+          await insertActivationChunks(tx, packActivations([first], [line(first, "from a")]), true);
           taken();
           await committing;
         });
@@ -159,7 +159,7 @@ describe("postgres store", { skip: pgSkip }, () => {
         const second = act(T0 + 1, { function: "fn" });
         // Node a takes the lock with its ids, then hangs: no statement, no commit.
         const stalled = a.db.transaction().execute(async (tx) => {
-          await insertLogChunks(tx, packLogLines([line(first, "never")]), true);
+          await insertActivationChunks(tx, packActivations([first], [line(first, "never")]), true);
           await new Promise((r) => setTimeout(r, 3000));
           await sql`select 1`.execute(tx);
         });

@@ -10,9 +10,8 @@ import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { packActivations } from "../../src/store/activation-chunks.ts";
 import { openStore } from "../../src/store/index.ts";
 import { fromSpan } from "../../src/store/kysely-store.ts";
-import { packLogLines } from "../../src/store/log-chunks.ts";
 import { migrationProvider } from "../../src/store/migrations/index.ts";
-import { CHUNK_COLUMNS, LOG_CHUNK_COLUMNS, SPAN_COLUMNS } from "../../src/store/sqlite/index.ts";
+import { CHUNK_COLUMNS, SPAN_COLUMNS } from "../../src/store/sqlite/index.ts";
 import { storeContract } from "./contract.ts";
 import { line } from "./contract-logs.ts";
 import { activationAt } from "./contract-rollups.ts";
@@ -30,21 +29,6 @@ describe("sqlite rows", () => {
     // The writer sends each row as Object.values of a from* literal: the literal's field order is the column order.
     const [chunk] = packActivations([activationAt(1)]).chunks;
     assert.deepEqual(Object.keys(chunk ?? {}), [...CHUNK_COLUMNS]);
-    const [log] = packLogLines([
-      {
-        activationId: "a",
-        env: "prod",
-        function: "f",
-        version: "v",
-        ts: 1,
-        level: "info",
-        message: "m",
-        fields: null,
-        traceId: "t",
-        correlationId: "c",
-      },
-    ]).chunks;
-    assert.deepEqual(Object.keys(log ?? {}), [...LOG_CHUNK_COLUMNS]);
     const span = fromSpan({
       traceId: "t",
       spanId: "s",
@@ -74,14 +58,11 @@ describe("sqlite file store", () => {
     await store.close();
     const db = new SQLite(path, { readonly: true });
     try {
-      for (const table of ["activation_chunks", "log_chunks"]) {
-        const row = db.prepare(`select typeof(body) as type, body from ${table}`).get() as {
-          type: string;
-          body: string;
-        };
-        assert.equal(row.type, "text", table);
-      }
-      const lines = db.prepare("select count(*) as n from log_chunks where body like '%grüße%'").get() as { n: number };
+      const row = db.prepare("select typeof(body) as type from activation_chunks").get() as { type: string };
+      assert.equal(row.type, "text");
+      const lines = db.prepare("select count(*) as n from activation_chunks where body like '%grüße%'").get() as {
+        n: number;
+      };
       assert.equal(lines.n, 1);
       const chunk = db.prepare("select body from activation_chunks").get() as { body: string };
       assert.ok(chunk.body.includes("/ü?q=😀"));
@@ -219,18 +200,23 @@ describe("migrations from 001", () => {
         assert.equal(a.gbSeconds, 0);
         assert.deepEqual(a.egress, []);
         assert.equal(a.billedMs, 3);
-        // Migrations 017 and 018 carried the activation and its lines into chunks, in their order.
+        // Migrations 017 and 018 carried the activation and its lines into chunks, and 019 its lines into its row, in
+        // their order: a line now says its activation's trace and correlation (001's lines had none of their own).
         assert.equal(a.traceId, "t");
         assert.equal(a.correlationId, "c");
         const lines = await store.listLogs({ env: "prod", activationId: a.id, limit: 10 });
         assert.deepEqual(
           lines.map((l) => [l.message, l.ts, l.traceId, l.fields]),
           [
-            ["first", 1000, "", null],
-            ["second", 1001, "", null],
+            ["first", 1000, "t", null],
+            ["second", 1001, "t", null],
           ],
         );
         assert.deepEqual((await store.listActivations({ env: "prod", correlationId: "c", limit: 5 })).length, 1);
+        assert.deepEqual(
+          (await store.listLogs({ env: "prod", grep: "second", limit: 5 })).map((l) => l.id),
+          [lines[1]?.id],
+        );
       } finally {
         await store.close();
       }

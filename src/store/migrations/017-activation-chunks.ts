@@ -91,7 +91,10 @@ export const activationChunks: Migration = {
         .limit(PAGE)
         .execute();
       if (rows.length === 0) break;
-      await insertActivationChunks(db, packActivations(rows.map((r) => fromOldRow(r, text.load))));
+      const packed = packActivations(rows.map((r) => fromOldRow(r, text.load)));
+      // Without the columns about lines, which 019 added: these chunks hold none.
+      const chunks = packed.chunks.map(({ lines: _, levels: _l, first_line_ts: _f, last_line_ts: _t, ...c }) => c);
+      await insertActivationChunks(db, { chunks, links: packed.links });
       after = (rows.at(-1) as OldRow).id;
     }
     await db.schema.dropTable("activations").execute();

@@ -19,6 +19,7 @@ import { changes } from "./015-changes.ts";
 import { activationSpans } from "./016-activation-spans.ts";
 import { activationChunks } from "./017-activation-chunks.ts";
 import { logChunks } from "./018-log-chunks.ts";
+import { linesInActivations } from "./019-lines-in-activations.ts";
 
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   "016-activation-spans": activationSpans,
   "017-activation-chunks": activationChunks,
   "018-log-chunks": logChunks,
+  "019-lines-in-activations": linesInActivations,
 };
 
 export const migrationProvider: MigrationProvider = {

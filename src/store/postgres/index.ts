@@ -37,7 +37,7 @@ export interface PostgresStoreOptions {
   /**
    * How long a session may sit inside a transaction without running a statement before the server ends it. A node
    * that stops mid-transaction (partitioned, stalled) must not hold its locks until TCP notices: among them the one
-   * every node's log writes take in turn (see kysely-logs.ts insertLogChunks).
+   * every node takes in turn to write chunks with log lines (see kysely-activations.ts insertActivationChunks).
    * @default 60000
    */
   idleInTransactionTimeoutMs?: number;

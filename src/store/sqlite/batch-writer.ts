@@ -1,17 +1,13 @@
-// One batch of recorded activations, logs, spans and rollups, written in one SQLite transaction with prepared
-// statements: by the writer thread for a file store, and on the main connection for a private in-memory one.
+// One batch of recorded activations (with their log lines), spans and rollups, written in one SQLite transaction with
+// prepared statements: by the writer thread for a file store, and on the main connection for a private in-memory one.
 import type SQLite from "better-sqlite3";
 
-/** A batch as column values: chunks and links (activation-chunks.ts), log, span and rollup rows. */
+/** A batch as column values: chunks and links (activation-chunks.ts), span and rollup rows. */
 export interface Batch {
   /** Each in CHUNK_COLUMNS order, the body as its UTF-8 bytes. */
   chunks: unknown[][];
   /** [kind, key, activation id, the index of its chunk in `chunks`]. */
   links: unknown[][];
-  /** Chunks of log lines, each in LOG_CHUNK_COLUMNS order with batch 0 … */
-  logs: unknown[][];
-  /** … and whether each begins a batch, numbered by the id it is given (see kysely-logs.ts insertLogChunks). */
-  logStarts: boolean[];
   spans: unknown[][];
   rollups: unknown[][];
 }
@@ -20,9 +16,6 @@ export interface Batch {
 export interface BatchSql {
   chunkSql: string;
   linkSql: string;
-  logSql: string;
-  /** Numbers a batch of log chunks: `batch` = ? where `id` = ?. */
-  logBatchSql: string;
   spanSql: string;
   /** The additive upsert of one rollup row. */
   rollupSql: string;
@@ -32,22 +25,12 @@ export interface BatchSql {
 export function batchWriter(db: SQLite.Database, sql: BatchSql): (batch: Batch) => void {
   const chunk = db.prepare(sql.chunkSql);
   const link = db.prepare(sql.linkSql);
-  const log = db.prepare(sql.logSql);
-  const logBatch = db.prepare(sql.logBatchSql);
   const span = db.prepare(sql.spanSql);
   const rollup = db.prepare(sql.rollupSql);
   // Rollups commit with the activations they sum, so the two never disagree.
   return db.transaction((b: Batch) => {
     const ids = b.chunks.map((row) => chunk.run(row).lastInsertRowid);
     for (const [kind, key, activation, index] of b.links) link.run(kind, key, activation, ids[index as number]);
-    let batch = 0;
-    for (const [i, row] of b.logs.entries()) {
-      const { lastInsertRowid: id } = log.run(batch, ...row.slice(1));
-      if (b.logStarts[i]) {
-        batch = Number(id);
-        logBatch.run(batch, id);
-      }
-    }
     for (const row of b.spans) span.run(row);
     for (const row of b.rollups) rollup.run(row);
   });

@@ -22,6 +22,10 @@ export const CHUNK_COLUMNS = [
   "count",
   "errors",
   "gb_seconds",
+  "lines",
+  "levels",
+  "first_line_ts",
+  "last_line_ts",
   "body",
 ] as const;
 
@@ -41,20 +45,6 @@ export const SPAN_COLUMNS = [
   "function",
 ] as const;
 
-/** A chunk of log lines' columns, in the order the writer binds them (LogChunkRow's fields). */
-export const LOG_CHUNK_COLUMNS = [
-  "batch",
-  "env",
-  "function",
-  "first_ts",
-  "last_ts",
-  "first_activation",
-  "last_activation",
-  "count",
-  "levels",
-  "body",
-] as const;
-
 /**
  * An insert of one row, its values bound in the columns' order. Names are quoted: `count` and `trigger` are words.
  * A chunk's `body` comes as the UTF-8 bytes of its JSON (a blob, to SQLite) and is stored as the text they spell.
@@ -68,8 +58,6 @@ function insertSql(table: string, columns: readonly string[]): string {
 const BATCH_SQL: BatchSql = {
   chunkSql: insertSql("activation_chunks", CHUNK_COLUMNS),
   linkSql: "INSERT INTO activation_links (kind, key, activation_id, chunk_id) VALUES (?, ?, ?, ?)",
-  logSql: insertSql("log_chunks", LOG_CHUNK_COLUMNS),
-  logBatchSql: "UPDATE log_chunks SET batch = ? WHERE id = ?",
   spanSql: insertSql("spans", SPAN_COLUMNS),
   rollupSql: ROLLUP_UPSERT_SQL,
 };
@@ -99,15 +87,13 @@ class SqliteStore extends KyselyStore {
   }
 
   override async insertBatch(batch: RecordBatch): Promise<void> {
-    const { activations, logs, spans } = batch;
-    if (activations.chunks.length === 0 && logs.chunks.length === 0 && spans.length === 0) return;
+    const { activations, spans } = batch;
+    if (activations.chunks.length === 0 && spans.length === 0) return;
     await this.#insert({
       // Object.values, not a lookup per column: the literals list their fields in the columns' order
       // (test/store/sqlite.test.ts checks it).
       chunks: activations.chunks.map((c) => Object.values(c)),
       links: activations.links.map((l) => [l.kind, l.key, l.activation_id, l.chunk]),
-      logs: logs.chunks.map((c) => Object.values(c)),
-      logStarts: logs.starts,
       spans: spans.map((sp) => Object.values(fromSpan(sp))),
       rollups: batch.rollups.map(rollupValues),
     });

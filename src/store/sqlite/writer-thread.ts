@@ -28,7 +28,7 @@ port.on("message", (m: WriterRequest) => {
   let answer: WriterResponse;
   try {
     const [links, spans, rollups] = JSON.parse(m.rows) as [unknown[][], unknown[][], unknown[][]];
-    write({ chunks: m.chunks, links, logs: m.logs, logStarts: m.logStarts, spans, rollups });
+    write({ chunks: m.chunks, links, spans, rollups });
     answer = { seq: m.seq };
   } catch (err) {
     answer = { seq: m.seq, error: err instanceof Error ? err.message : String(err) };

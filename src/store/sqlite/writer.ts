@@ -2,7 +2,7 @@
 // on the event loop stalled every request in flight for the length of a batch (~10% of the gateway's time, and the
 // p99), so a file store commits them on a thread of its own. Rows cross as arrays of column values, in one JSON
 // string per batch: posting a string is a copy, where structured-cloning the arrays was ~5% of the event loop's time.
-// Chunks of activations and of log lines cross as they are: a few rows, each with its body's bytes (copied, not
+// Chunks of activations (with their lines) cross as they are: a few rows, each with its body's bytes (copied, not
 // transferred: a batch that fails is written again, from the gateway's copy).
 import { Worker } from "node:worker_threads";
 import type { Batch, BatchSql } from "./batch-writer.ts";
@@ -13,8 +13,7 @@ export interface WriterSetup extends BatchSql {
 
 export type WriterRequest =
   /** `rows`: JSON of [links, spans, rollups] (see Batch). */
-  | { kind: "write"; seq: number; chunks: unknown[][]; logs: unknown[][]; logStarts: boolean[]; rows: string }
-  | { kind: "close" };
+  { kind: "write"; seq: number; chunks: unknown[][]; rows: string } | { kind: "close" };
 
 export interface WriterResponse {
   seq: number;
@@ -49,9 +48,8 @@ export class WriterThread {
     const worker = this.#start();
     // Alive while a batch is out, so an awaited write cannot be cut short; idle, it must not hold the process open.
     if (this.#pending.size === 1) worker.ref();
-    const { chunks, logs, logStarts } = batch;
     const rows = JSON.stringify([batch.links, batch.spans, batch.rollups]);
-    worker.postMessage({ kind: "write", seq, chunks, logs, logStarts, rows } satisfies WriterRequest);
+    worker.postMessage({ kind: "write", seq, chunks: batch.chunks, rows } satisfies WriterRequest);
     return done;
   }
 

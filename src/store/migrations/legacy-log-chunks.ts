@@ -1,23 +1,25 @@
-// Log lines are stored in chunks, like activations (activation-chunks.ts) and as Loki stores them: one row per batch
-// and (env, function), holding its lines as one JSON array. A row per line, with the four indexes its queries need,
-// cost the writer ~7.8 µs of CPU a line; a chunk ~0.8 µs (its JSON written to the file). Queries pick chunks by their
-// columns (time range, levels present, the activations' id range, a LIKE on the body for --grep), then decode only
-// those and test each line.
+// Log lines as 018 stored them, before 019 moved them into their activations' rows (see activation-chunks.ts): a
+// chunk per batch and (env, function), its lines as one JSON array. Kept for those two migrations only: 018 writes
+// them (from the table of a row per line before it), 019 reads them.
 //
-// A line's id is its batch × BATCH_LINES + its place in the batch: it increases with insertion, across the chunks of
-// one batch too, so it is still the follow cursor and still orders an environment's lines as they were recorded. A
-// batch is numbered by the id its first chunk was given (see insertLogChunks).
+// A line's id was its batch × BATCH_LINES + its place in the batch; a batch was numbered by the id its first chunk was
+// given (see insertLogChunks).
+import type { Generated, Kysely } from "kysely";
 import {
   atMinted,
   CHUNK_SPAN_MS,
-  FORMAT,
   isOwnTraceId,
+  LEVEL_BITS,
+  LOG_LEVELS,
   mintedAt,
   ownTraceId,
   sinceMinted,
-} from "./activation-chunks.ts";
-import { JsonArrayBytes, textBodies } from "./json-bytes.ts";
-import type { LogLevel, LogLine } from "./types.ts";
+} from "../activation-chunks.ts";
+import { JsonArrayBytes, textBodies } from "../json-bytes.ts";
+import type { LogLevel, LogLine } from "../types.ts";
+
+/** The format of the bodies 018 wrote (format 1 bodies, from before, have no format number). */
+const FORMAT = 2;
 
 /** At most this many lines a chunk: a lookup decodes a whole chunk. */
 export const LOG_CHUNK_MAX_LINES = 4096;
@@ -42,18 +44,8 @@ export interface LogChunkRow<Body = string> {
   count: number;
   /** A bit per level present (LEVEL_BITS), so `--level error` skips chunks with no error line. */
   levels: number;
-  /** JSON: the format (FORMAT), then a row per line (see Row). */
+  /** JSON: the format (2), then a row per line (see Row). */
   body: Body;
-}
-
-export const LOG_LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
-
-/** The bit of each level in a chunk's `levels`. */
-export const LEVEL_BITS: Record<LogLevel, number> = { debug: 1, info: 2, warn: 4, error: 8 };
-
-/** The bits of `level` and every level above it. */
-export function levelsFrom(level: LogLevel): number {
-  return LOG_LEVELS.slice(LOG_LEVELS.indexOf(level)).reduce((bits, l) => bits | LEVEL_BITS[l], 0);
 }
 
 /**
@@ -258,44 +250,36 @@ export function unpackLogChunk(chunk: {
   return linesOf(chunk.body, Number(chunk.batch) * BATCH_LINES, chunk.env, chunk.function);
 }
 
-/** What retention leaves of a chunk it cuts through: its columns and body anew, or undefined when nothing is left. */
-export type PrunedChunk = Omit<LogChunkRow, "batch" | "env" | "function">;
+/** The table 018 made. */
+export type LegacyLogChunks = { log_chunks: LogChunkRow & { id: Generated<number> } };
 
-/** Removes the lines of the activations `gone` says are gone; the lines left keep their place, so their ids. */
-export function pruneLogChunk(
-  body: string,
-  gone: (activationId: string) => boolean,
-): { rest: PrunedChunk | undefined; removed: number } {
-  // Counted from 0, a line's id is its place in its batch.
-  const lines = linesOf(body, 0, "", "");
-  const left = lines.filter((l) => !gone(l.activationId));
-  const first = left[0];
-  if (first === undefined) return { rest: undefined, removed: lines.length };
-  const rows: unknown[] = [FORMAT];
-  const rest: PrunedChunk = {
-    first_ts: first.ts,
-    last_ts: first.ts,
-    first_activation: first.activationId,
-    last_activation: first.activationId,
-    count: left.length,
-    levels: 0,
-    body: "",
-  };
-  let version: string | undefined;
-  for (const l of left) {
-    if (l.ts < rest.first_ts) rest.first_ts = l.ts;
-    if (l.ts > rest.last_ts) rest.last_ts = l.ts;
-    if (l.activationId < rest.first_activation) rest.first_activation = l.activationId;
-    if (l.activationId > rest.last_activation) rest.last_activation = l.activationId;
-    rest.levels |= LEVEL_BITS[l.level];
-    rows.push(toRow(l.id as number, l, mintedAt(l.activationId), version));
-    version = l.version;
+/** 12 values a chunk: 500 chunks stay well under SQLite's 32766 bound parameters a statement. */
+const CHUNKS_PER_INSERT = 500;
+
+/**
+ * Writes a batch's chunks of lines (018's carry-over: one writer, so its ids commit in order). A batch is numbered by
+ * the id its first chunk gets.
+ */
+export async function insertLogChunks(db: Kysely<LegacyLogChunks>, packed: PackedLogs): Promise<void> {
+  const ids: number[] = [];
+  for (let i = 0; i < packed.chunks.length; i += CHUNKS_PER_INSERT) {
+    const rows = await db
+      .insertInto("log_chunks")
+      .values(packed.chunks.slice(i, i + CHUNKS_PER_INSERT).map((c) => ({ ...c, batch: 0 })))
+      .returning("id")
+      .execute();
+    // Ids are handed out in the rows' order; RETURNING's own order is not promised.
+    ids.push(...rows.map((r) => Number(r.id)).sort((x, y) => x - y));
   }
-  rest.body = JSON.stringify(rows);
-  return { rest, removed: lines.length - left.length };
-}
-
-/** The batch a line id points into. */
-export function batchOfLine(lineId: number): number {
-  return Math.floor(lineId / BATCH_LINES);
+  let first = 0;
+  for (let i = 1; i <= ids.length; i++) {
+    if (i < ids.length && !packed.starts[i]) continue;
+    const chunks = ids.slice(first, i);
+    await db
+      .updateTable("log_chunks")
+      .set({ batch: chunks[0] as number })
+      .where("id", "in", chunks)
+      .execute();
+    first = i;
+  }
 }
