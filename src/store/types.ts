@@ -643,7 +643,10 @@ export interface Store {
    * records as they come (record-batch.ts).
    */
   insertBatch(batch: RecordBatch): Promise<void>;
-  /** insertBatch for records at hand: packs them, then writes them the same way. */
+  /**
+   * insertBatch for records at hand: packs them, then writes them the same way. A line is stored in its activation's
+   * row: one whose activation is not among `activations` is refused, and nothing is written.
+   */
   insertActivations(activations: Activation[], logs: LogLine[], spans?: Span[]): Promise<void>;
   getActivation(id: string): Promise<Activation | undefined>;
   listActivations(query: ActivationQuery): Promise<Activation[]>;
