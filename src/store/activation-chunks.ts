@@ -167,6 +167,21 @@ export function activationOfTrace(traceId: string): string | undefined {
 
 const NO_LINES: readonly LogEntry[] = [];
 
+/** A chunk's columns before its first activation (`id`) is added, in the order the SQLite writer binds them. */
+function noSums(id: string): Omit<ChunkRow, keyof ChunkKey | "body"> {
+  return {
+    first_id: id,
+    last_id: id,
+    count: 0,
+    errors: 0,
+    gb_seconds: 0,
+    lines: 0,
+    levels: 0,
+    first_line_ts: 0,
+    last_line_ts: 0,
+  };
+}
+
 /**
  * Groups a batch into chunks of (env, function, version, trigger), in the order the activations come, each encoded
  * as it is added (see json-bytes.ts).
@@ -214,15 +229,7 @@ export class ActivationChunker {
           function: a.function,
           version: a.version,
           trigger: a.trigger,
-          first_id: a.id,
-          last_id: a.id,
-          count: 0,
-          errors: 0,
-          gb_seconds: 0,
-          lines: 0,
-          levels: 0,
-          first_line_ts: 0,
-          last_line_ts: 0,
+          ...noSums(a.id),
         },
         index: this.#all.length,
         body: new JsonArrayBytes(FORMAT),
@@ -710,17 +717,7 @@ export function pruneChunk(
     if (gap > 0) kept.push(gap);
     gap = 0;
     kept.push(r);
-    rest ??= {
-      first_id: a.id,
-      last_id: a.id,
-      count: 0,
-      errors: 0,
-      gb_seconds: 0,
-      lines: 0,
-      levels: 0,
-      first_line_ts: 0,
-      last_line_ts: 0,
-    };
+    rest ??= noSums(a.id);
     if (a.id < rest.first_id) rest.first_id = a.id;
     if (a.id > rest.last_id) rest.last_id = a.id;
     rest.count++;
