@@ -12,6 +12,8 @@ export interface QueryFigures {
   seedS: number;
   /** Median of the runs, ms. */
   lastActivationsMs: number;
+  /** The same for the function that logs (its lines are in its activations' rows, and decoded with them). */
+  lastLoggingActivationsMs: number;
   grepHourMs: number;
   /** How many lines the grep found (the needle is rare, so the query must scan the hour). */
   grepMatches: number;
@@ -39,6 +41,9 @@ export async function measureQueries(
     const lastActivations = await median(scale.runs * 4, () =>
       store.listActivations({ env: ENV, function: fnName(37), limit: 100 }),
     );
+    const lastLoggingActivations = await median(scale.runs * 4, () =>
+      store.listActivations({ env: ENV, function: target, limit: 100 }),
+    );
     let grepMatches = 0;
     const grepHour = await median(scale.runs, async () => {
       const found = await store.listLogs({ env: ENV, function: target, since: now - HOUR, grep: NEEDLE, limit: 1000 });
@@ -52,6 +57,7 @@ export async function measureQueries(
       otherLines: scale.otherLines,
       seedS,
       lastActivationsMs: lastActivations,
+      lastLoggingActivationsMs: lastLoggingActivations,
       grepHourMs: grepHour,
       grepMatches,
       runs: scale.runs,

@@ -1,7 +1,7 @@
 // `pave logs --follow` over server-sent events: polls the store from a cursor, so it works the same on one node
 // or many, and a client that reconnects with Last-Event-ID misses nothing.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { LogQuery, Store } from "../store/index.ts";
+import { LINE_ID_BASE, type LogQuery, type Store } from "../store/index.ts";
 
 const POLL_MS = 250;
 const HEARTBEAT_MS = 15_000;
@@ -53,9 +53,12 @@ export async function followLogs(
     try {
       // Read first: whatever the query finds, no line up to here is still to come.
       horizon = await store.logHorizon(q.env);
-      // A cursor beyond every line stored is not one this store gave (it is from before an upgrade that renumbered
-      // lines, or from another store): it would wait for ids that may never come, so it follows from the newest line.
-      if (q.after !== undefined && q.after > horizon) q = { ...q, after: horizon };
+      // A cursor this store cannot place goes on from the newest line: one from before migration 019 (lines were
+      // numbered apart then; read as today's it would send old lines again), or one beyond every line stored (from
+      // another store), which would wait for ids that may never come.
+      if (q.after !== undefined && (q.after > horizon || (q.after > 0 && q.after < LINE_ID_BASE))) {
+        q = { ...q, after: horizon };
+      }
       lines = await store.listLogs(q);
     } catch {
       // The store is briefly unavailable: keep the stream open and try again; the cursor loses nothing.

@@ -15,7 +15,7 @@
 // packing it is a few values more in a row already being written. Kept apart (format 2 and log_chunks), a line was
 // packed, chunked and bounded on its own, and recording cost 30% more of the gateway's thread (interleaved A/B, 8
 // rounds: 12.9% of throughput against 8.9%). A chunk's columns say what log queries pick it by (lines, levels,
-// their time range); a line's id is its chunk's id × LINE_SLOTS + its place among the chunk's lines.
+// their time range); a line's id is made of its chunk's id and its place among the chunk's lines (lineId).
 import { JsonArrayBytes, textBodies } from "./json-bytes.ts";
 import type { Activation, EgressCall, LogEntry, LogLevel, LogLine, Trigger } from "./types.ts";
 
@@ -26,14 +26,35 @@ import type { Activation, EgressCall, LogEntry, LogLevel, LogLine, Trigger } fro
  */
 export const FORMAT = 3;
 
-/** At most this many activations a chunk: a lookup decodes a whole chunk, so this bounds what one costs (~1 ms). */
+/**
+ * A lookup decodes a whole chunk, so a chunk holds at most this many activations, and about this many bytes of rows
+ * (lines included): whatever its activations logged, one costs a few ms to decode. A row is never split, so a chunk
+ * may pass the bytes by one row (at most the runtime's 256 KiB of lines an activation, JSON-escaped).
+ */
 export const CHUNK_MAX_ROWS = 1000;
+export const CHUNK_MAX_BYTES = 1024 * 1024;
 
 /**
- * A line's id is its chunk's id × LINE_SLOTS + its place among the chunk's lines, so a chunk holds at most this many
- * (an activation logs at most 1000 by default): 2^37 chunk ids fit in a safe integer, 8 years of 500 chunks a second.
+ * A chunk holds at most this many lines: a line's id is LINE_ID_BASE + its chunk's id × LINE_SLOTS + its place among
+ * the chunk's lines (lineId). 2^37 chunk ids fit below 2^53, 8 years of 500 chunks a second.
  */
-export const LINE_SLOTS = 2 ** 16;
+export const LINE_SLOTS = 2 ** 15;
+
+/**
+ * Where the ids of lines stored in their activation's row start. Lines stored apart (before migration 019) were
+ * numbered below it, from 1: a cursor under it is from before the upgrade, and cannot be placed among today's ids.
+ */
+export const LINE_ID_BASE = 2 ** 52;
+
+/** The id of the line at `place` among the lines of the chunk with id `chunkId`. */
+export function lineId(chunkId: number, place: number): number {
+  return LINE_ID_BASE + chunkId * LINE_SLOTS + place;
+}
+
+/** The id of the chunk a line id points into (0 for ids from before LINE_ID_BASE: before every chunk). */
+export function chunkOfLine(id: number): number {
+  return Math.max(0, Math.floor((id - LINE_ID_BASE) / LINE_SLOTS));
+}
 
 /**
  * A chunk's ids lie within this many ms of each other, so the chunk holding an id has its last id within this much
@@ -98,6 +119,8 @@ interface OpenChunk {
   row: Omit<ChunkRow, "body">;
   index: number;
   body: JsonArrayBytes;
+  /** About the bytes of its rows (see ROW_BYTES). */
+  bytes: number;
   minMs: number;
   maxMs: number;
 }
@@ -167,6 +190,14 @@ export function activationOfTrace(traceId: string): string | undefined {
 
 const NO_LINES: readonly LogEntry[] = [];
 
+/**
+ * What a row takes in a chunk's body, roughly, beside its lines' messages: ~100 bytes for a usual one, a line's time,
+ * level and brackets, four times that for a line with fields. Enough to keep a chunk near CHUNK_MAX_BYTES without
+ * measuring each row's JSON.
+ */
+const ROW_BYTES = 100;
+const LINE_BYTES = 16;
+
 /** A chunk's columns before its first activation (`id`) is added, in the order the SQLite writer binds them. */
 function noSums(id: string): Omit<ChunkRow, keyof ChunkKey | "body"> {
   return {
@@ -206,6 +237,8 @@ export class ActivationChunker {
     const ownTrace = isOwnTraceId(a.traceId, a.id);
     const ownCorrelation = a.correlationId === a.id;
     const fields = toRow(a, ms, ownTrace, ownCorrelation, logged);
+    let bytes = ROW_BYTES;
+    for (const l of logged) bytes += l.message.length + (l.fields === null ? LINE_BYTES : LINE_BYTES * 4);
     // Most of a batch is one key after another of the same: the last one's chunk is tried before building a key.
     const last = this.#last;
     let c =
@@ -221,7 +254,8 @@ export class ActivationChunker {
       c.body.count >= CHUNK_MAX_ROWS ||
       ms - c.minMs > CHUNK_SPAN_MS ||
       c.maxMs - ms > CHUNK_SPAN_MS ||
-      c.row.lines + logged.length > LINE_SLOTS
+      c.row.lines + logged.length > LINE_SLOTS ||
+      c.bytes + bytes > CHUNK_MAX_BYTES
     ) {
       c = {
         row: {
@@ -233,6 +267,7 @@ export class ActivationChunker {
         },
         index: this.#all.length,
         body: new JsonArrayBytes(FORMAT),
+        bytes: 0,
         minMs: ms,
         maxMs: ms,
       };
@@ -244,6 +279,7 @@ export class ActivationChunker {
     if (a.id > row.last_id) row.last_id = a.id;
     if (ms < c.minMs) c.minMs = ms;
     if (ms > c.maxMs) c.maxMs = ms;
+    c.bytes += bytes;
     row.count++;
     if (a.status === "error") row.errors++;
     row.gb_seconds += a.gbSeconds;
@@ -631,14 +667,14 @@ export function unpackChunk(chunk: ChunkKey & { body: string }): Activation[] {
 }
 
 /**
- * A chunk's log lines, in the order they were written, each with its id (the chunk's id × LINE_SLOTS + its place) and
+ * A chunk's log lines, in the order they were written, each with its id (lineId: its chunk's and its place) and
  * what its activation says of it. Only format 3 bodies hold lines. `only`: the lines of that activation alone.
  */
 export function chunkLines(chunk: ChunkKey & { id: number | string; body: string }, only?: string): LogLine[] {
   const { format, rows } = rowsOf(chunk.body);
   const lines: LogLine[] = [];
   if (format !== FORMAT) return lines;
-  let id = Number(chunk.id) * LINE_SLOTS;
+  let id = lineId(Number(chunk.id), 0);
   for (const f of rows) {
     if (typeof f === "number") {
       id += f as Gap;

@@ -5,7 +5,7 @@ import { openSqliteStore } from "./sqlite/index.ts";
 import { parseStoreUrl } from "./store-url.ts";
 import type { Store } from "./types.ts";
 
-export { billedGbSeconds, checkedMintedAt, idTime, ownSpanId } from "./activation-chunks.ts";
+export { billedGbSeconds, checkedMintedAt, idTime, LINE_ID_BASE, ownSpanId } from "./activation-chunks.ts";
 export type * from "./audit-types.ts";
 export {
   type BackupContents,

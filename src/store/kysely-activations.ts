@@ -28,7 +28,7 @@ const LOG_ORDER_KEY = 3_971_670_857_727_521_733n;
 /**
  * Writes a batch's chunks, then its links with the ids the chunks were given.
  *
- * `ordered` (PostgreSQL, where several nodes write): a line's id is its chunk's id × LINE_SLOTS + its place, and ids
+ * `ordered` (PostgreSQL, where several nodes write): a line's id is its chunk's id, then its place (lineId), and ids
  * of chunks with lines must also become visible in their order, or a follower that read one node's chunk would pass
  * over another's smaller ids committed just after. So a transaction that writes lines takes a lock before its first
  * id and holds it to its commit: PostgreSQL makes a transaction visible before it releases its locks, so the next
@@ -63,18 +63,23 @@ export async function insertActivationChunks(
   }
 }
 
+/**
+ * The chunks that can hold the activation with this id (a UUIDv7 minted at `ms`): those whose id range holds it, found
+ * by their last id, which lies within CHUNK_SPAN_MS after it.
+ */
+export function chunksHolding(db: Db, id: string, ms: number) {
+  return db
+    .selectFrom("activation_chunks")
+    .where("last_id", ">=", id)
+    .where("last_id", "<", endsBefore(ms))
+    .where("first_id", "<=", id);
+}
+
 /** The activation with this id, from the few chunks whose span can hold it. */
 export async function getActivation(db: Db, id: string): Promise<Activation | undefined> {
   const ms = idTime(id);
   if (Number.isNaN(ms)) return undefined;
-  const chunks = await db
-    .selectFrom("activation_chunks")
-    .select(WHOLE)
-    .where("last_id", ">=", id)
-    .where("last_id", "<", endsBefore(ms))
-    .where("first_id", "<=", id)
-    .execute();
-  for (const c of chunks) {
+  for (const c of await chunksHolding(db, id, ms).select(WHOLE).execute()) {
     const found = unpackChunk(c).find((a) => a.id === id);
     if (found) return found;
   }
@@ -143,8 +148,8 @@ function olderThan(c: Cursor) {
 const newestFirst = (x: Activation, y: Activation) => (x.id < y.id ? 1 : x.id > y.id ? -1 : 0);
 
 /** The first page of chunks a list decodes; each next page is twice as many, up to MAX_PAGE. */
-const FIRST_PAGE = 2;
-const MAX_PAGE = 32;
+export const FIRST_PAGE = 2;
+export const MAX_PAGE = 32;
 
 /**
  * Newest first. Chunks are read newest (by last id) first; since chunks overlap in time, the walk stops only once

@@ -2,8 +2,8 @@
 // chunks of activations on their columns about lines (how many, their levels and time range, a LIKE on the body for
 // --grep), then decodes only those and tests each line. Adapter-neutral SQL, like kysely-store.ts.
 import { type Expression, type Kysely, type SqlBool, sql, type Transaction } from "kysely";
-import { chunkLines, endsBefore, idTime, LINE_SLOTS, LOG_LEVELS, levelsFrom } from "./activation-chunks.ts";
-import { activationIdsOf } from "./kysely-activations.ts";
+import { chunkLines, chunkOfLine, idTime, LEVEL_BITS, LINE_SLOTS, levelsFrom, lineId } from "./activation-chunks.ts";
+import { activationIdsOf, chunksHolding, FIRST_PAGE, MAX_PAGE } from "./kysely-activations.ts";
 import type { Database } from "./schema.ts";
 import type { LogLine, LogQuery } from "./types.ts";
 
@@ -11,9 +11,9 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** How a database matches `--grep`: a LIKE on a column, and the same case folding done in JavaScript. */
 export interface GrepSpelling {
-  /** Whether the column holds the pattern (already lowercased and LIKE-escaped). */
+  /** Whether the column holds the pattern (already folded and LIKE-escaped). */
   condition(column: "body", pattern: string): Expression<SqlBool>;
-  /** The case folding the condition applies to the column (the pattern is lowercased), to test lines the same way. */
+  /** The case folding the condition applies to the column, done to the pattern and to lines tested one by one. */
   fold(text: string): string;
 }
 
@@ -22,13 +22,9 @@ const COLUMNS = ["id", "env", "function", "version", "trigger", "body"] as const
 /** Chunks that hold lines: spelled as a literal, so the partial indexes on it (migration 019) serve the query. */
 const HAS_LINES = sql<SqlBool>`lines > 0`;
 
-/** The first page of chunks a listing decodes; each next page is twice as many, up to MAX_PAGE. */
-const FIRST_PAGE = 2;
-const MAX_PAGE = 32;
-
 /**
  * The newest `limit` lines, oldest first, when tailing; the oldest `limit` after the cursor when following, so a
- * follower never skips one. A line's id is its chunk's id × LINE_SLOTS + its place, so chunks are walked in id order
+ * follower never skips one. A line's id is its chunk's id, then its place (lineId), so chunks are walked in id order
  * and the walk stops once `limit` lines matched.
  */
 export async function listLogs(db: Db, q: LogQuery, grep: GrepSpelling): Promise<LogLine[]> {
@@ -52,7 +48,7 @@ export async function listLogs(db: Db, q: LogQuery, grep: GrepSpelling): Promise
   // Newest first when tailing, oldest first when following: `found` is kept in that order.
   let found: LogLine[] = [];
   let page = FIRST_PAGE;
-  let from = tail ? undefined : Math.floor((q.after as number) / LINE_SLOTS);
+  let from = tail ? undefined : chunkOfLine(q.after as number);
   for (;;) {
     const chunks = await (from === undefined ? query : query.where("id", tail ? "<" : ">=", from))
       .orderBy("id", tail ? "desc" : "asc")
@@ -86,7 +82,7 @@ export async function logHorizon(db: Db, env: string): Promise<number> {
     .where("env", "=", env)
     .where(HAS_LINES)
     .executeTakeFirst();
-  return row?.id == null ? 0 : (Number(row.id) + 1) * LINE_SLOTS - 1;
+  return row?.id == null ? 0 : lineId(Number(row.id), LINE_SLOTS - 1);
 }
 
 const byId = (x: LogLine, y: LogLine) => (x.id as number) - (y.id as number);
@@ -95,22 +91,16 @@ const byId = (x: LogLine, y: LogLine) => (x.id as number) - (y.id as number);
 async function linesOfActivation(db: Db, q: LogQuery, activationId: string): Promise<LogLine[]> {
   const ms = idTime(activationId);
   if (Number.isNaN(ms)) return [];
-  let query = db
-    .selectFrom("activation_chunks")
-    .select(COLUMNS)
-    .where("env", "=", q.env)
-    .where("last_id", ">=", activationId)
-    .where("last_id", "<", endsBefore(ms))
-    .where("first_id", "<=", activationId)
-    .where(HAS_LINES);
+  let query = chunksHolding(db, activationId, ms).select(COLUMNS).where("env", "=", q.env).where(HAS_LINES);
   if (q.function !== undefined) query = query.where("function", "=", q.function);
   return (await query.execute()).flatMap((c) => chunkLines(c, activationId));
 }
 
 /** What a query asks of each decoded line (its chunk's columns only said it might match). */
 function lineMatcher(q: LogQuery, grep: GrepSpelling): (l: LogLine) => boolean {
-  const levels = q.level === undefined ? undefined : LOG_LEVELS.slice(LOG_LEVELS.indexOf(q.level));
-  const needle = q.grep?.toLowerCase();
+  const levels = q.level === undefined ? undefined : levelsFrom(q.level);
+  // Folded as the database folds the body: a character it leaves alone must be matched as typed.
+  const needle = q.grep === undefined ? undefined : grep.fold(q.grep);
   return (l) =>
     (q.function === undefined || l.function === q.function) &&
     (q.activationId === undefined || l.activationId === q.activationId) &&
@@ -118,7 +108,7 @@ function lineMatcher(q: LogQuery, grep: GrepSpelling): (l: LogLine) => boolean {
     (q.after === undefined || (l.id as number) > q.after) &&
     (q.since === undefined || l.ts >= q.since) &&
     (q.until === undefined || l.ts < q.until) &&
-    (levels === undefined || levels.includes(l.level)) &&
+    (levels === undefined || (levels & LEVEL_BITS[l.level]) !== 0) &&
     (needle === undefined ||
       grep.fold(l.message).includes(needle) ||
       (l.fields !== null && grep.fold(JSON.stringify(l.fields)).includes(needle)));
@@ -134,13 +124,13 @@ function grepChunks(needle: string, grep: GrepSpelling): Expression<SqlBool> {
   const escaped = JSON.stringify(needle).slice(1, -1);
   // A NUL is always escaped in the body (and PostgreSQL cannot take one in a pattern).
   const spellings = [...new Set([escaped, needle])].filter((s) => !s.includes("\0"));
-  const conditions = spellings.map((s) => grep.condition("body", likePattern(s)));
+  const conditions = spellings.map((s) => grep.condition("body", likePattern(grep.fold(s))));
   return conditions.length === 1
     ? (conditions[0] as Expression<SqlBool>)
     : sql<SqlBool>`(${sql.join(conditions, sql` or `)})`;
 }
 
-/** A LIKE pattern for a literal substring: lowercased, with the wildcards and the escape character escaped. */
+/** A LIKE pattern for a literal substring (already folded), with the wildcards and the escape character escaped. */
 function likePattern(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

@@ -3,12 +3,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  CHUNK_MAX_BYTES,
   CHUNK_MAX_ROWS,
   CHUNK_SPAN_MS,
   type ChunkRow,
   chunkLines,
   FORMAT,
   idTime,
+  LINE_ID_BASE,
   LINE_SLOTS,
   ownSpanId,
   ownTraceId,
@@ -213,12 +215,13 @@ describe("log lines in their activations' rows", () => {
     assert.ok(chunk);
     assert.deepEqual([chunk.lines, chunk.levels, chunk.first_line_ts, chunk.last_line_ts], [3, 2 | 8, T0, T0 + 7]);
     // An activation's lines are together, in its row: a1 and a2, then b1.
+    const at = (place: number) => LINE_ID_BASE + 7 * LINE_SLOTS + place;
     assert.deepEqual(chunkLines({ ...chunk, id: 7 }), [
-      { ...lines[0], id: 7 * LINE_SLOTS },
-      { ...lines[2], id: 7 * LINE_SLOTS + 1 },
-      { ...lines[1], id: 7 * LINE_SLOTS + 2 },
+      { ...lines[0], id: at(0) },
+      { ...lines[2], id: at(1) },
+      { ...lines[1], id: at(2) },
     ]);
-    assert.deepEqual(chunkLines({ ...chunk, id: 7 }, b.id), [{ ...lines[1], id: 7 * LINE_SLOTS + 2 }]);
+    assert.deepEqual(chunkLines({ ...chunk, id: 7 }, b.id), [{ ...lines[1], id: at(2) }]);
     assert.deepEqual(unpackChunk(chunk), [a, b]);
     const [, none] = packActivations([a], []).chunks.concat(packActivations([a], []).chunks);
     assert.deepEqual([none?.lines, none?.levels, none?.first_line_ts, none?.last_line_ts], [0, 0, 0, 0]);
@@ -263,6 +266,20 @@ describe("log lines in their activations' rows", () => {
     const [huge] = packActivations([a], many(a, LINE_SLOTS + 5)).chunks;
     assert.equal(huge?.lines, LINE_SLOTS);
     assert.equal(unpackChunk(huge as ChunkRow)[0]?.logsDropped, 5);
+  });
+
+  it("past about CHUNK_MAX_BYTES in a chunk start another, so a lookup decodes a bounded body", () => {
+    const big = Array.from({ length: 40 }, (_, i) => act(T0 + i));
+    const chunks = packActivations(
+      big,
+      big.flatMap((x) => Array.from({ length: 10 }, () => line(x, "x".repeat(8000)))),
+    ).chunks;
+    assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
+    for (const c of chunks) assert.ok(c.body.length < CHUNK_MAX_BYTES + 100_000, `${c.body.length} bytes`);
+    assert.deepEqual(
+      chunks.flatMap((c) => unpackChunk(c)),
+      big,
+    );
   });
 
   it("keep their ids when retention removes activations before or between theirs", () => {

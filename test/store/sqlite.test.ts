@@ -7,10 +7,13 @@ import { after, describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
 import SQLite from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
-import { packActivations } from "../../src/store/activation-chunks.ts";
-import { openStore } from "../../src/store/index.ts";
+import { v7 } from "uuid";
+import { LINE_ID_BASE, LINE_SLOTS, packActivations, unpackChunk } from "../../src/store/activation-chunks.ts";
+import { type Activation, type LogLine, openStore } from "../../src/store/index.ts";
+import { insertActivationChunks } from "../../src/store/kysely-activations.ts";
 import { fromSpan } from "../../src/store/kysely-store.ts";
 import { migrationProvider } from "../../src/store/migrations/index.ts";
+import { insertLogChunks, packLogLines } from "../../src/store/migrations/legacy-log-chunks.ts";
 import { CHUNK_COLUMNS, SPAN_COLUMNS } from "../../src/store/sqlite/index.ts";
 import { storeContract } from "./contract.ts";
 import { line } from "./contract-logs.ts";
@@ -219,6 +222,89 @@ describe("migrations from 001", () => {
         );
       } finally {
         await store.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("migration 019", () => {
+  /** A file store migrated up to 018, holding `activations` and their `lines` as 018 stored them. */
+  async function storeAt018(path: string, activations: Activation[], lines: LogLine[]): Promise<void> {
+    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SQLite(path) }) });
+    try {
+      const migrator = new Migrator({ db: old, provider: migrationProvider, migrationTableName: "pave_migrations" });
+      assert.equal((await migrator.migrateTo("018-log-chunks")).error, undefined);
+      const packed = packActivations(activations);
+      const chunks = packed.chunks.map(({ lines: _, levels: _l, first_line_ts: _f, last_line_ts: _t, ...c }) => c);
+      await insertActivationChunks(old as never, { chunks, links: packed.links });
+      await insertLogChunks(old as never, packLogLines(lines));
+    } finally {
+      await old.destroy();
+    }
+  }
+
+  it("carries every line of a chunk that held more than one may now, splitting it; links follow", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pave-migrate-"));
+    try {
+      const path = join(dir, "pave.db");
+      const T = Date.now() - 60_000;
+      // 1000 activations of 40 lines: one chunk of activations, 40,000 lines, more than LINE_SLOTS.
+      const acts = Array.from({ length: 1000 }, (_, i) =>
+        activationAt(T + i, { id: v7({ msecs: T + i }), correlationId: i === 999 ? "order-9" : "" }),
+      ).map((a) => ({ ...a, correlationId: a.correlationId || a.id }));
+      const lines = acts.flatMap((a, i) => Array.from({ length: 40 }, (_, j) => line(a, `a${i} l${j}`)));
+      assert.ok(lines.length > LINE_SLOTS);
+      await storeAt018(path, acts, lines);
+      const store = await openStore(path);
+      try {
+        const all = await store.listLogs({ env: "prod", limit: 100_000 });
+        assert.equal(all.length, lines.length);
+        assert.deepEqual(
+          all.map((l) => l.message),
+          lines.map((l) => l.message),
+        );
+        assert.ok(all.every((l) => (l.id as number) >= LINE_ID_BASE));
+        const last = acts.at(-1) as Activation;
+        assert.deepEqual(await store.getActivation(last.id), last);
+        // The linked activation moved to a chunk of its own, and is still found by its correlation id.
+        assert.deepEqual(
+          (await store.listActivations({ env: "prod", correlationId: "order-9", limit: 5 })).map((a) => a.id),
+          [last.id],
+        );
+        assert.equal((await store.listLogs({ env: "prod", correlationId: "order-9", limit: 100 })).length, 40);
+        assert.equal((await store.listActivations({ env: "prod", limit: 2000 })).length, 1000);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("undone with no line stored, leaves bodies the previous release reads (format 2)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pave-migrate-"));
+    try {
+      const path = join(dir, "pave.db");
+      const store = await openStore(path);
+      const a = activationAt(Date.now(), { cold: true });
+      await store.insertActivations([a], []);
+      await store.close();
+      const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SQLite(path) }) });
+      try {
+        const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: "pave_migrations" });
+        assert.equal((await migrator.migrateTo("018-log-chunks")).error, undefined);
+        const raw = new SQLite(path, { readonly: true });
+        const { body } = raw.prepare("select body from activation_chunks").get() as { body: string };
+        raw.close();
+        assert.equal(JSON.parse(body)[0], 2);
+        assert.deepEqual(
+          unpackChunk({ env: a.env, function: a.function, version: a.version, trigger: a.trigger, body }),
+          [a],
+        );
+      } finally {
+        await db.destroy();
       }
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -49,7 +49,7 @@ export interface LogChunkRow<Body = string> {
 }
 
 /**
- * One line in a chunk of format 2 (see FORMAT in activation-chunks.ts): what its chunk's key does not say, in this
+ * One line in a chunk of format 2 (the body's first element): what its chunk's key does not say, in this
  * order, null or left off the end where derived. Most lines end at their message or their fields.
  */
 type Row = [
