@@ -9,6 +9,8 @@ export interface LogEntry {
   message: string;
   /** The line's structured fields (a plain object of JSON values), or null. */
   fields: Record<string, unknown> | null;
+  /** The UTF-8 bytes of its message and its fields' JSON, as the budget counts them (the store sizes chunks by it). */
+  bytes: number;
 }
 
 export interface LogLimits {
@@ -64,6 +66,7 @@ export function appendLog(
     level: LEVELS.has(level) ? (level as SandboxLogLevel) : "info",
     message: text,
     fields: kept,
+    bytes,
   });
 }
 

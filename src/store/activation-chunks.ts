@@ -28,8 +28,8 @@ export const FORMAT = 3;
 
 /**
  * A lookup decodes a whole chunk, so a chunk holds at most this many activations, and about this many bytes of rows
- * (lines included): whatever its activations logged, one costs a few ms to decode. A row is never split, so a chunk
- * may pass the bytes by one row (at most the runtime's 256 KiB of lines an activation, JSON-escaped).
+ * (lines included; see ROW_BYTES): whatever its activations logged, one costs a few ms to decode. A row is never
+ * split, so a chunk may pass the bytes by one row (at most the runtime's 256 KiB of lines an activation).
  */
 export const CHUNK_MAX_ROWS = 1000;
 export const CHUNK_MAX_BYTES = 1024 * 1024;
@@ -191,11 +191,13 @@ export function activationOfTrace(traceId: string): string | undefined {
 const NO_LINES: readonly LogEntry[] = [];
 
 /**
- * What a row takes in a chunk's body, roughly, beside its lines' messages: ~100 bytes for a usual one, a line's time,
- * level and brackets, four times that for a line with fields. Enough to keep a chunk near CHUNK_MAX_BYTES without
- * measuring each row's JSON.
+ * What a row takes in a chunk's body, roughly: ~100 bytes for a usual one, its error message, ~150 an egress call, and
+ * for each line its time, level and brackets, and its text's bytes (as the runtime counted them; for a line handed
+ * over without, its message at 3 bytes a character and 1 KiB of fields). Escapes are not counted (a control character
+ * takes up to 6 bytes): enough to keep chunks near CHUNK_MAX_BYTES without measuring each row's JSON.
  */
 const ROW_BYTES = 100;
+const EGRESS_BYTES = 150;
 const LINE_BYTES = 16;
 
 /** A chunk's columns before its first activation (`id`) is added, in the order the SQLite writer binds them. */
@@ -237,8 +239,8 @@ export class ActivationChunker {
     const ownTrace = isOwnTraceId(a.traceId, a.id);
     const ownCorrelation = a.correlationId === a.id;
     const fields = toRow(a, ms, ownTrace, ownCorrelation, logged);
-    let bytes = ROW_BYTES;
-    for (const l of logged) bytes += l.message.length + (l.fields === null ? LINE_BYTES : LINE_BYTES * 4);
+    let bytes = ROW_BYTES + (a.errorMessage?.length ?? 0) + a.egress.length * EGRESS_BYTES;
+    for (const l of logged) bytes += LINE_BYTES + (l.bytes ?? l.message.length * 3 + (l.fields === null ? 0 : 1024));
     // Most of a batch is one key after another of the same: the last one's chunk is tried before building a key.
     const last = this.#last;
     let c =

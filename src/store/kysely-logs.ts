@@ -19,6 +19,11 @@ export interface GrepSpelling {
 
 const COLUMNS = ["id", "env", "function", "version", "trigger", "body"] as const;
 
+/** ASCII letters lowercased, every other character as it is: how `--grep` ignores case (see KyselyStore.grep). */
+export function foldAscii(text: string): string {
+  return text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+}
+
 /** Chunks that hold lines: spelled as a literal, so the partial indexes on it (migration 019) serve the query. */
 const HAS_LINES = sql<SqlBool>`lines > 0`;
 

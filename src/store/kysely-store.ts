@@ -362,12 +362,14 @@ export class KyselyStore implements Store {
   }
 
   /**
-   * How `--grep` is matched: lower() on both sides, because SQLite's LIKE ignores ASCII case while PostgreSQL's does
-   * not; an adapter may spell it faster for its database.
+   * How `--grep` is matched: ignoring ASCII case, as SQLite's LIKE does, on every database. lower() in the C collation
+   * folds ASCII letters only, whatever the database's locale: folding more (É, İ, a final Σ) in SQL and in JavaScript
+   * alike cannot be promised, and a needle folded one way and a line another would miss. An adapter may spell it
+   * faster for its database.
    */
   protected readonly grep: logChunks.GrepSpelling = {
-    condition: (column, pattern) => sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`,
-    fold: (text) => text.toLowerCase(),
+    condition: (column, pattern) => sql<SqlBool>`lower(${sql.ref(column)} collate "C") like ${pattern} escape '\\'`,
+    fold: logChunks.foldAscii,
   };
 
   kvGet(env: string, namespace: string, key: string, now: number): Promise<KvEntry | undefined> {

@@ -353,8 +353,11 @@ export interface LogLine {
   correlationId: string;
 }
 
-/** A line as its activation records it: the rest of a LogLine is its activation's. */
-export type LogEntry = Pick<LogLine, "ts" | "level" | "message" | "fields">;
+/**
+ * A line as its activation records it: the rest of a LogLine is its activation's. `bytes`: its message's and fields'
+ * UTF-8 bytes, when known (the runtime counts them), to size chunks by.
+ */
+export type LogEntry = Pick<LogLine, "ts" | "level" | "message" | "fields"> & { bytes?: number };
 
 /** What a schedule is: the manifest's `schedule`, as the scheduler keeps it in the store. */
 export interface ScheduleSpec {

@@ -231,21 +231,23 @@ describe("migrations from 001", () => {
 
 describe("migration 019", () => {
   /** A file store migrated up to 018, holding `activations` and their `lines` as 018 stored them. */
-  async function storeAt018(path: string, activations: Activation[], lines: LogLine[]): Promise<void> {
+  async function storeAt018(path: string, batches: [Activation[], LogLine[]][]): Promise<void> {
     const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SQLite(path) }) });
     try {
       const migrator = new Migrator({ db: old, provider: migrationProvider, migrationTableName: "pave_migrations" });
       assert.equal((await migrator.migrateTo("018-log-chunks")).error, undefined);
-      const packed = packActivations(activations);
-      const chunks = packed.chunks.map(({ lines: _, levels: _l, first_line_ts: _f, last_line_ts: _t, ...c }) => c);
-      await insertActivationChunks(old as never, { chunks, links: packed.links });
-      await insertLogChunks(old as never, packLogLines(lines));
+      for (const [activations, lines] of batches) {
+        const packed = packActivations(activations);
+        const chunks = packed.chunks.map(({ lines: _, levels: _l, first_line_ts: _f, last_line_ts: _t, ...c }) => c);
+        await insertActivationChunks(old as never, { chunks, links: packed.links });
+        await insertLogChunks(old as never, packLogLines(lines));
+      }
     } finally {
       await old.destroy();
     }
   }
 
-  it("carries every line of a chunk that held more than one may now, splitting it; links follow", async () => {
+  it("carries every line of a chunk that held more than one may now, splitting it in its place; links follow", async () => {
     const dir = await mkdtemp(join(tmpdir(), "pave-migrate-"));
     try {
       const path = join(dir, "pave.db");
@@ -256,14 +258,23 @@ describe("migration 019", () => {
       ).map((a) => ({ ...a, correlationId: a.correlationId || a.id }));
       const lines = acts.flatMap((a, i) => Array.from({ length: 40 }, (_, j) => line(a, `a${i} l${j}`)));
       assert.ok(lines.length > LINE_SLOTS);
-      await storeAt018(path, acts, lines);
+      // A later batch: its line stays the newest, after every part the first chunk is split into.
+      const later = activationAt(T + 5000, { id: v7({ msecs: T + 5000 }) });
+      await storeAt018(path, [
+        [acts, lines],
+        [[later], [line(later, "later")]],
+      ]);
       const store = await openStore(path);
       try {
         const all = await store.listLogs({ env: "prod", limit: 100_000 });
-        assert.equal(all.length, lines.length);
+        assert.equal(all.length, lines.length + 1);
         assert.deepEqual(
           all.map((l) => l.message),
-          lines.map((l) => l.message),
+          [...lines.map((l) => l.message), "later"],
+        );
+        assert.deepEqual(
+          (await store.listLogs({ env: "prod", limit: 1 })).map((l) => l.message),
+          ["later"],
         );
         assert.ok(all.every((l) => (l.id as number) >= LINE_ID_BASE));
         const last = acts.at(-1) as Activation;
@@ -274,7 +285,7 @@ describe("migration 019", () => {
           [last.id],
         );
         assert.equal((await store.listLogs({ env: "prod", correlationId: "order-9", limit: 100 })).length, 40);
-        assert.equal((await store.listActivations({ env: "prod", limit: 2000 })).length, 1000);
+        assert.equal((await store.listActivations({ env: "prod", limit: 2000 })).length, 1001);
       } finally {
         await store.close();
       }

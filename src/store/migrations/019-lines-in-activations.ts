@@ -1,7 +1,7 @@
 // Log lines move into their activations' rows (see activation-chunks.ts): packing a line stops being the work of a
 // record of its own, and recording costs the gateway's thread 30% less. Each chunk of activations gets the columns
-// log queries pick it by; the lines 018 chunked are carried into the rows of their activations, in their order, then
-// log_chunks goes. One transaction: a migration cut short leaves the store as it was (SQLite's migrations run
+// log queries pick it by; the lines 018 chunked are carried into the rows of their activations, in their order (each
+// chunk written anew, in id order, split where it holds more than a chunk may), then log_chunks goes. One transaction: a migration cut short leaves the store as it was (SQLite's migrations run
 // outside one; PostgreSQL's are one already).
 //
 // Lines are renumbered: today's ids start at LINE_ID_BASE, so a cursor from before is told apart and a follower that
@@ -16,8 +16,11 @@ import { type LegacyLogChunks, unpackLogChunk } from "./legacy-log-chunks.ts";
 /** Chunks of activations carried over per read. */
 const PAGE = 200;
 
-/** Decoded log chunks kept while carrying (neighbouring chunks of activations read the same few). */
-const DECODED_KEPT = 256;
+/**
+ * Decoded log chunks kept while carrying, the most recently used: neighbouring chunks of activations (a batch's
+ * versions and triggers) read the same few, and a decoded chunk of 4096 lines can take megabytes.
+ */
+const DECODED_KEPT = 16;
 
 type Before = Database & LegacyLogChunks;
 
@@ -50,7 +53,7 @@ export const linesInActivations: Migration = {
           .execute();
       }
 
-      // Only the chunks there before: those a carry splits off are written complete.
+      // Only the chunks there before: each is written anew after them (see carryLines).
       const last = await db
         .selectFrom("activation_chunks")
         .select((eb) => eb.fn.max("id").as("id"))
@@ -113,9 +116,10 @@ function toFormat2(body: string): string {
 }
 
 /**
- * Rewrites a chunk with the lines its activations logged, found in the log chunks whose range overlaps its own. A
- * chunk whose lines are more than one may hold (LINE_SLOTS, CHUNK_MAX_BYTES) is split: the first part keeps its id,
- * the others are added, and the links of their activations follow them.
+ * Writes a chunk anew at the end of the table, with the lines its activations logged (found in the log chunks whose
+ * range overlaps its own), then deletes it. Every chunk is moved so, in id order: line ids follow chunk ids, and a
+ * chunk whose lines are more than one may hold (LINE_SLOTS, CHUNK_MAX_BYTES) is split into parts with consecutive
+ * ids, in their place among the others rather than after all of them. Its activations' links follow their part.
  */
 async function carryLines(
   db: Kysely<Before>,
@@ -124,50 +128,29 @@ async function carryLines(
 ): Promise<void> {
   const logChunks = await db
     .selectFrom("log_chunks")
-    .select(["id", "batch", "env", "function"])
+    .select("id")
     .where("env", "=", c.env)
     .where("last_activation", ">=", c.first_id)
     .where("last_activation", "<", endsBefore(mintedAt(c.last_id)))
     .where("first_activation", "<=", c.last_id)
     .where("function", "=", c.function)
     .execute();
-  if (logChunks.length === 0) return;
   const activations = unpackChunk(c);
   const ids = new Set(activations.map((a) => a.id));
   const lines: LogLine[] = [];
   for (const l of logChunks) {
     for (const line of await decodedLines(db, Number(l.id), decoded)) if (ids.has(line.activationId)) lines.push(line);
   }
-  if (lines.length === 0) return;
   lines.sort((x, y) => (x.id as number) - (y.id as number));
   const packed = packActivations(activations, lines);
-  const [first, ...more] = packed.chunks;
-  if (first === undefined) return;
-  const { lines: count, levels, first_line_ts, last_line_ts, body, first_id, last_id, errors, gb_seconds } = first;
-  const id = Number(c.id);
-  await db
-    .updateTable("activation_chunks")
-    .set({
-      lines: count,
-      levels,
-      first_line_ts,
-      last_line_ts,
-      body,
-      first_id,
-      last_id,
-      count: first.count,
-      errors,
-      gb_seconds,
-    })
-    .where("id", "=", id)
-    .execute();
-  if (more.length === 0) return;
-  const chunkIds = [id];
-  for (const m of more) {
-    const row = await db.insertInto("activation_chunks").values(m).returning("id").executeTakeFirstOrThrow();
+  const chunkIds: number[] = [];
+  for (const part of packed.chunks) {
+    const row = await db.insertInto("activation_chunks").values(part).returning("id").executeTakeFirstOrThrow();
     chunkIds.push(Number(row.id));
   }
+  const id = Number(c.id);
   await db.deleteFrom("activation_links").where("chunk_id", "=", id).execute();
+  await db.deleteFrom("activation_chunks").where("id", "=", id).execute();
   for (const l of packed.links) {
     await db
       .insertInto("activation_links")
@@ -179,7 +162,12 @@ async function carryLines(
 /** A log chunk's lines, decoded once while its neighbours need it. */
 async function decodedLines(db: Kysely<Before>, id: number, decoded: Map<number, LogLine[]>): Promise<LogLine[]> {
   const known = decoded.get(id);
-  if (known) return known;
+  if (known) {
+    // Most recently used last: the first is the one to go.
+    decoded.delete(id);
+    decoded.set(id, known);
+    return known;
+  }
   const chunk = await db
     .selectFrom("log_chunks")
     .select(["batch", "env", "function", "body"])

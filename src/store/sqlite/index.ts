@@ -2,7 +2,7 @@
 // WAL lets the dashboard and API read while the activation writer commits batches.
 import SQLite from "better-sqlite3";
 import { CompiledQuery, type Driver, Kysely, type SqlBool, SqliteDialect, sql } from "kysely";
-import type { GrepSpelling } from "../kysely-logs.ts";
+import { foldAscii, type GrepSpelling } from "../kysely-logs.ts";
 import { ROLLUP_UPSERT_SQL, rollupValues } from "../kysely-rollups.ts";
 import { fromSpan, KyselyStore } from "../kysely-store.ts";
 import { migrate } from "../migrate.ts";
@@ -105,7 +105,7 @@ class SqliteStore extends KyselyStore {
    */
   protected override readonly grep: GrepSpelling = {
     condition: (column, pattern) => sql<SqlBool>`${sql.ref(column)} like ${pattern} escape '\\'`,
-    fold: (text) => text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()),
+    fold: foldAscii,
   };
 
   override async close(): Promise<void> {
