@@ -9,7 +9,7 @@ export interface LogEntry {
   message: string;
   /** The line's structured fields (a plain object of JSON values), or null. */
   fields: Record<string, unknown> | null;
-  /** The UTF-8 bytes of its message and its fields' JSON, as the budget counts them (the store sizes chunks by it). */
+  /** Its message's UTF-8 bytes and its fields' JSON length, as the budget counts them (the store sizes chunks by it). */
   bytes: number;
 }
 

@@ -354,8 +354,8 @@ export interface LogLine {
 }
 
 /**
- * A line as its activation records it: the rest of a LogLine is its activation's. `bytes`: its message's and fields'
- * UTF-8 bytes, when known (the runtime counts them), to size chunks by.
+ * A line as its activation records it: the rest of a LogLine is its activation's. `bytes`: about its size, when known
+ * (the runtime counts its message's UTF-8 bytes and its fields' JSON length for its budget), to size chunks by.
  */
 export type LogEntry = Pick<LogLine, "ts" | "level" | "message" | "fields"> & { bytes?: number };
 

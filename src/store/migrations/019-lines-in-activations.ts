@@ -8,6 +8,7 @@
 // resumes from one goes on from the newest line (see api/follow.ts).
 import { type Kysely, type Migration, type SqlBool, sql, type Transaction } from "kysely";
 import { type ChunkKey, endsBefore, mintedAt, packActivations, unpackChunk } from "../activation-chunks.ts";
+import { insertActivationChunks } from "../kysely-activations.ts";
 import type { Database } from "../schema.ts";
 import type { LogLine } from "../types.ts";
 import { createLogChunks } from "./018-log-chunks.ts";
@@ -80,18 +81,26 @@ export const linesInActivations: Migration = {
     atomically(untyped as unknown as Kysely<Before>, async (db) => {
       const logged = await db.selectFrom("activation_chunks").select("id").where("lines", ">", 0).limit(1).execute();
       if (logged.length > 0) throw new Error("019-lines-in-activations cannot be undone with log lines stored");
-      // Bodies written since are format 3, which 018's reader does not take: written back as format 2.
-      const bodies = await db
-        .selectFrom("activation_chunks")
-        .select(["id", "body"])
-        .where("body", "like", "[3,%")
-        .execute();
-      for (const c of bodies) {
-        await db
-          .updateTable("activation_chunks")
-          .set({ body: toFormat2(c.body) })
-          .where("id", "=", c.id)
+      // Bodies written since are format 3, which 018's reader does not take: written back as format 2, a page at a time.
+      let after = 0;
+      for (;;) {
+        const bodies = await db
+          .selectFrom("activation_chunks")
+          .select(["id", "body"])
+          .where("id", ">", after)
+          .where("body", "like", "[3,%")
+          .orderBy("id")
+          .limit(PAGE)
           .execute();
+        if (bodies.length === 0) break;
+        for (const c of bodies) {
+          await db
+            .updateTable("activation_chunks")
+            .set({ body: toFormat2(c.body) })
+            .where("id", "=", c.id)
+            .execute();
+        }
+        after = Number((bodies.at(-1) as { id: number }).id);
       }
       await db.schema.dropIndex("activation_chunks_fn_lines").execute();
       await db.schema.dropIndex("activation_chunks_env_lines").execute();
@@ -142,21 +151,11 @@ async function carryLines(
     for (const line of await decodedLines(db, Number(l.id), decoded)) if (ids.has(line.activationId)) lines.push(line);
   }
   lines.sort((x, y) => (x.id as number) - (y.id as number));
-  const packed = packActivations(activations, lines);
-  const chunkIds: number[] = [];
-  for (const part of packed.chunks) {
-    const row = await db.insertInto("activation_chunks").values(part).returning("id").executeTakeFirstOrThrow();
-    chunkIds.push(Number(row.id));
-  }
   const id = Number(c.id);
   await db.deleteFrom("activation_links").where("chunk_id", "=", id).execute();
   await db.deleteFrom("activation_chunks").where("id", "=", id).execute();
-  for (const l of packed.links) {
-    await db
-      .insertInto("activation_links")
-      .values({ kind: l.kind, key: l.key, activation_id: l.activation_id, chunk_id: chunkIds[l.chunk] as number })
-      .execute();
-  }
+  // Its parts and their links, as the recorder writes them (links a thousand a statement).
+  await insertActivationChunks(db as unknown as Kysely<Database>, packActivations(activations, lines));
 }
 
 /** A log chunk's lines, decoded once while its neighbours need it. */
