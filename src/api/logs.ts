@@ -1,7 +1,7 @@
 // The log routes: query a function's (or a correlation's) log lines, and follow them as server-sent events.
 // Filters are validated once here, for both: an unknown one or a malformed time is refused, never ignored.
 import { z } from "zod";
-import type { LogQuery } from "../store/index.ts";
+import { LINE_ID_BASE, type LogQuery } from "../store/index.ts";
 import { followLogs } from "./follow.ts";
 import { activationId, envQuery, fnName, pointInTime, timeRange } from "./params.ts";
 import { type RouteSpec, route } from "./route.ts";
@@ -23,6 +23,16 @@ export const logsQuery = envQuery
   .strict()
   .superRefine(timeRange);
 
+/**
+ * A page's query: as a follower's, but a cursor from before migration 019 renumbered the lines (below LINE_ID_BASE,
+ * other than 0) is refused, where it would page from the first line again. The stream takes one and goes on from the
+ * newest line (see follow.ts).
+ */
+const logsPageQuery = logsQuery.refine((q) => q.after === undefined || q.after === 0 || q.after >= LINE_ID_BASE, {
+  message: "a cursor from before this store's upgrade renumbered log lines (migration 019): ask again without it",
+  path: ["after"],
+});
+
 export function logRoutes(deps: Pick<ApiDeps, "store" | "shutdown">): RouteSpec[] {
   const { store } = deps;
   return [
@@ -31,7 +41,7 @@ export function logRoutes(deps: Pick<ApiDeps, "store" | "shutdown">): RouteSpec[
       path: "/logs",
       summary: "Query log lines; `after` is the cursor of the previous answer",
       role: "viewer",
-      query: logsQuery,
+      query: logsPageQuery,
       handler: async ({ query }) => {
         const logs = await store.listLogs(logQueryOf(query));
         if (logs.length === 0) await refuseUnknownNames(store, query.env, query.function);
