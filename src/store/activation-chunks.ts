@@ -723,16 +723,15 @@ export function pruneChunk(
   chunk: ChunkKey & { body: string },
   gone: (id: string) => boolean,
 ): { rest: PrunedChunk | undefined; removed: number; linesRemoved: number } {
-  const { format, rows } = rowsOf(chunk.body);
-  if (format !== FORMAT) {
-    // No lines to keep in place: what is left is packed anew.
-    const all = unpackChunk(chunk);
-    const left = all.filter((a) => !gone(a.id));
-    const packed = packActivations(left).chunks[0];
-    if (packed === undefined) return { rest: undefined, removed: all.length, linesRemoved: 0 };
-    const { env: _env, function: _fn, version: _version, trigger: _trigger, ...rest } = packed;
-    return { rest, removed: all.length - left.length, linesRemoved: 0 };
-  }
+  const { format, rows: written } = rowsOf(chunk.body);
+  // Rows of an older format (which hold no lines) are written anew in this one, in place: never split, as packing
+  // them into chunks again could.
+  const rows =
+    format === FORMAT
+      ? written
+      : unpackChunk(chunk).map((a) =>
+          toRow(a, mintedAt(a.id), isOwnTraceId(a.traceId, a.id), a.correlationId === a.id, NO_LINES),
+        );
   const kept: unknown[] = [FORMAT];
   let removed = 0;
   let linesRemoved = 0;

@@ -2,6 +2,7 @@
 // derived rather than stored, and that unpacking gives back exactly what was packed.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { v7 } from "uuid";
 import {
   CHUNK_MAX_BYTES,
   CHUNK_MAX_ROWS,
@@ -322,6 +323,22 @@ describe("log lines in their activations' rows", () => {
     const { rest } = pruneChunk({ ...key, body }, () => false);
     assert.equal(JSON.parse(rest?.body ?? "")[0], FORMAT);
     assert.deepEqual(unpackChunk({ ...key, body: rest?.body ?? "" }), [old]);
+  });
+
+  it("leave every activation retention keeps in a chunk of format 2, however large it is", () => {
+    // Rows larger together than CHUNK_MAX_BYTES: packed into chunks anew, they would be split and all but one lost.
+    const key = { env: "prod", function: "f", version: "v", trigger: "http" };
+    const ids = Array.from({ length: 4 }, (_, i) => v7({ msecs: T0 + i }));
+    const big = "e".repeat(CHUNK_MAX_BYTES / 2);
+    const body = JSON.stringify([
+      2,
+      ...ids.map((id) => [id, 0, 1500, 2, 128, null, 500, "GET", "/", null, "Boom", big]),
+    ]);
+    const all = unpackChunk({ ...key, body });
+    const { rest, removed } = pruneChunk({ ...key, body }, (id) => id === ids[0]);
+    assert.equal(removed, 1);
+    assert.equal(rest?.count, 3);
+    assert.deepEqual(unpackChunk({ ...key, body: rest?.body ?? "" }), all.slice(1));
   });
 });
 
